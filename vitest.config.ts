@@ -8,6 +8,5 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Two cores: more workers only thrash the database and PGlite's wasm.
     maxWorkers: 2,
-    minWorkers: 1,
   },
 });

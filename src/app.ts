@@ -1,0 +1,63 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Authenticator } from './plugins/auth.js';
+import { authPlugin } from './plugins/auth.js';
+import type { DbHandle } from './db/client.js';
+import { registerErrorHandlers } from './http-errors.js';
+import { metricsPlugin } from './plugins/metrics.js';
+import { swaggerPlugin } from './plugins/swagger.js';
+import { healthRoutes } from './routes/health.js';
+import { detokenizeRoutes } from './routes/v1/detokenize.js';
+import { tokenizeRoutes } from './routes/v1/tokenize.js';
+import type { Vault } from './vault/vault.js';
+
+export interface AppDeps {
+  db: DbHandle;
+  vault: Vault;
+  authenticator: Authenticator;
+}
+
+/** Body limit: 10,000 items of typical PII fit with room; a larger body is a 413. */
+export const BODY_LIMIT = 16 * 1024 * 1024;
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+export function fastifyOptions(logger: FastifyServerOptions['logger'] | FastifyServerOptions['loggerInstance']): FastifyServerOptions {
+  return {
+    ...(logger && typeof (logger as { child?: unknown }).child === 'function' ? { loggerInstance: logger as FastifyServerOptions['loggerInstance'] } : { logger: logger as FastifyServerOptions['logger'] }),
+    bodyLimit: BODY_LIMIT,
+    // A caller's request id is kept only when it is short and plain: it is logged and echoed.
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const h = req.headers['x-request-id'];
+      return typeof h === 'string' && REQUEST_ID.test(h) ? h : randomUUID();
+    },
+    requestTimeout: 30_000,
+    connectionTimeout: 30_000,
+    keepAliveTimeout: 72_000,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } },
+    routerOptions: { maxParamLength: 200 },
+  };
+}
+
+/** The app as a plugin-assembled instance: no env, no listen, no exit. Tests build this same app. */
+export async function buildApp(deps: AppDeps, logger: FastifyServerOptions['logger'] | FastifyServerOptions['loggerInstance'] = false): Promise<FastifyInstance> {
+  const app = Fastify(fastifyOptions(logger)).withTypeProvider<TypeBoxTypeProvider>();
+  app.addHook('onRequest', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+  registerErrorHandlers(app);
+  await app.register(swaggerPlugin);
+  await app.register(metricsPlugin);
+  await app.register(authPlugin, {
+    authenticator: deps.authenticator,
+    onFailure: async (request, reason) => {
+      // Audited with the reason code only: never the token or the header.
+      await deps.vault.audit([{ requestId: request.id, actor: request.principal?.id ?? 'anonymous', action: 'auth', outcome: 'denied', details: { reason, route: request.routeOptions.url ?? null } }]);
+    },
+  });
+  await app.register(healthRoutes, { db: deps.db });
+  await app.register(tokenizeRoutes, { vault: deps.vault });
+  await app.register(detokenizeRoutes, { vault: deps.vault });
+  return app as unknown as FastifyInstance;
+}

@@ -1,0 +1,174 @@
+import { sql } from 'drizzle-orm';
+import { rows, type Executor } from '../db/client.js';
+import { toBuffer } from '../db/schema.js';
+import { chainHash, GENESIS_HASH, type AuditRow } from './chain.js';
+
+/** What callers record; id, time and hashes are assigned on append. */
+export interface AuditEvent {
+  requestId?: string | null;
+  actor: string;
+  action: string;
+  outcome: string;
+  namespace?: string | null;
+  purpose?: string | null;
+  details?: Record<string, unknown>;
+  erasureId?: string | null;
+}
+
+/** Advisory lock that orders chain appends; held from append to commit. */
+const AUDIT_CHAIN_LOCK = 7210002;
+
+/**
+ * Appends events to the chain inside the caller's transaction, so they commit with the change
+ * they record, or not at all. Call it last in the transaction: the chain lock is held to commit.
+ */
+export async function appendAudit(tx: Executor, events: AuditEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  // Separate statement: in READ COMMITTED the next statement's snapshot sees the previous holder's commit.
+  await tx.execute(sql`select pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK})`);
+  const [last] = await rows<{ id: number; hash: Buffer | Uint8Array }>(tx, sql`select id, hash from audit_events order by id desc limit 1`);
+  let prev: Buffer = last ? toBuffer(last.hash) : GENESIS_HASH;
+  let id = last ? Number(last.id) : 0;
+  const ts = new Date();
+  const cols = { id: [] as number[], ts: [] as string[], req: [] as (string | null)[], actor: [] as string[], action: [] as string[], outcome: [] as string[], ns: [] as (string | null)[], purpose: [] as (string | null)[], details: [] as string[], erasure: [] as (string | null)[], prev: [] as Buffer[], hash: [] as Buffer[] };
+  for (const e of events) {
+    const row: AuditRow = {
+      id: ++id,
+      ts,
+      requestId: e.requestId ?? null,
+      actor: e.actor,
+      action: e.action,
+      outcome: e.outcome,
+      namespace: e.namespace ?? null,
+      purpose: e.purpose ?? null,
+      details: e.details ?? {},
+      erasureId: e.erasureId ?? null,
+    };
+    const hash = chainHash(prev, row);
+    cols.id.push(row.id);
+    cols.ts.push(ts.toISOString());
+    cols.req.push(row.requestId);
+    cols.actor.push(row.actor);
+    cols.action.push(row.action);
+    cols.outcome.push(row.outcome);
+    cols.ns.push(row.namespace);
+    cols.purpose.push(row.purpose);
+    cols.details.push(JSON.stringify(row.details));
+    cols.erasure.push(row.erasureId);
+    cols.prev.push(prev);
+    cols.hash.push(hash);
+    prev = hash;
+  }
+  await tx.execute(sql`
+    insert into audit_events (id, ts, request_id, actor, action, outcome, namespace, purpose, details, erasure_id, prev_hash, hash)
+    select id, ts, req, actor, action, outcome, ns, purpose, details::jsonb, erasure, prev, hash
+    from unnest(${sql.param(cols.id)}::bigint[], ${sql.param(cols.ts)}::timestamptz[], ${sql.param(cols.req)}::text[],
+                ${sql.param(cols.actor)}::text[], ${sql.param(cols.action)}::text[], ${sql.param(cols.outcome)}::text[],
+                ${sql.param(cols.ns)}::text[], ${sql.param(cols.purpose)}::text[], ${sql.param(cols.details)}::text[],
+                ${sql.param(cols.erasure)}::uuid[], ${sql.param(cols.prev)}::bytea[], ${sql.param(cols.hash)}::bytea[])
+      as u(id, ts, req, actor, action, outcome, ns, purpose, details, erasure, prev, hash)`);
+}
+
+export interface StoredAuditRow extends AuditRow {
+  prevHash: Buffer;
+  hash: Buffer;
+}
+
+interface RawRow {
+  id: number;
+  ts: Date | string;
+  request_id: string | null;
+  actor: string;
+  action: string;
+  outcome: string;
+  namespace: string | null;
+  purpose: string | null;
+  details: Record<string, unknown> | string;
+  erasure_id: string | null;
+  prev_hash: Buffer | Uint8Array;
+  hash: Buffer | Uint8Array;
+}
+
+function fromRaw(r: RawRow): StoredAuditRow {
+  return {
+    id: Number(r.id),
+    ts: r.ts instanceof Date ? r.ts : new Date(r.ts),
+    requestId: r.request_id,
+    actor: r.actor,
+    action: r.action,
+    outcome: r.outcome,
+    namespace: r.namespace,
+    purpose: r.purpose,
+    details: typeof r.details === 'string' ? (JSON.parse(r.details) as Record<string, unknown>) : r.details,
+    erasureId: r.erasure_id,
+    prevHash: toBuffer(r.prev_hash),
+    hash: toBuffer(r.hash),
+  };
+}
+
+export type VerifyResult =
+  | { ok: true; rowsChecked: number; head: { id: number; hash: string } | null }
+  | { ok: false; rowsChecked: number; brokenAt: number; reason: string };
+
+const PAGE = 5000;
+
+/**
+ * Walks the chain from the first row: ids must be contiguous from 1, each prev_hash must be the
+ * previous row's hash, and each hash must match the row's content. With an anchor (an id and hash
+ * recorded outside the database earlier), the chain must still contain that row with that hash.
+ */
+export async function verifyAudit(ex: Executor, anchor?: { id: number; hash: string }): Promise<VerifyResult> {
+  let prev: Buffer = GENESIS_HASH;
+  let expectedId = 1;
+  let checked = 0;
+  let anchorSeen = false;
+  for (;;) {
+    const page = (await rows<RawRow>(ex, sql`select * from audit_events where id >= ${expectedId} order by id limit ${PAGE}`)).map(fromRaw);
+    for (const r of page) {
+      if (r.id !== expectedId) return { ok: false, rowsChecked: checked, brokenAt: expectedId, reason: `row ${expectedId} is missing` };
+      if (!r.prevHash.equals(prev)) return { ok: false, rowsChecked: checked, brokenAt: r.id, reason: 'prev_hash does not match the previous row' };
+      if (!chainHash(prev, r).equals(r.hash)) return { ok: false, rowsChecked: checked, brokenAt: r.id, reason: 'row content does not match its hash' };
+      if (anchor && r.id === anchor.id) {
+        if (r.hash.toString('hex') !== anchor.hash) return { ok: false, rowsChecked: checked, brokenAt: r.id, reason: 'row does not match the anchor' };
+        anchorSeen = true;
+      }
+      prev = r.hash;
+      expectedId++;
+      checked++;
+    }
+    if (page.length < PAGE) break;
+  }
+  // Rows before the first one we saw may have been removed wholesale: ids start at 1.
+  if (anchor && !anchorSeen) return { ok: false, rowsChecked: checked, brokenAt: anchor.id, reason: 'the anchored row is no longer in the chain' };
+  return { ok: true, rowsChecked: checked, head: checked ? { id: expectedId - 1, hash: prev.toString('hex') } : null };
+}
+
+export interface AuditQuery {
+  actor?: string | undefined;
+  action?: string | undefined;
+  outcome?: string | undefined;
+  namespace?: string | undefined;
+  token?: string | undefined;
+  from?: Date | undefined;
+  to?: Date | undefined;
+  after?: number | undefined;
+  limit: number;
+}
+
+export async function queryAudit(ex: Executor, q: AuditQuery): Promise<StoredAuditRow[]> {
+  const conds = [sql`id > ${q.after ?? 0}`];
+  if (q.actor) conds.push(sql`actor = ${q.actor}`);
+  if (q.action) conds.push(sql`action = ${q.action}`);
+  if (q.outcome) conds.push(sql`outcome = ${q.outcome}`);
+  if (q.namespace) conds.push(sql`namespace = ${q.namespace}`);
+  if (q.token) conds.push(sql`(details->>'token' = ${q.token} or details->'tokens' ? ${q.token})`);
+  if (q.from) conds.push(sql`ts >= ${q.from.toISOString()}`);
+  if (q.to) conds.push(sql`ts < ${q.to.toISOString()}`);
+  const where = sql.join(conds, sql` and `);
+  return (await rows<RawRow>(ex, sql`select * from audit_events where ${where} order by id limit ${q.limit}`)).map(fromRaw);
+}
+
+export async function auditHead(ex: Executor): Promise<{ id: number; hash: string } | null> {
+  const [r] = await rows<{ id: number; hash: Buffer | Uint8Array }>(ex, sql`select id, hash from audit_events order by id desc limit 1`);
+  return r ? { id: Number(r.id), hash: toBuffer(r.hash).toString('hex') } : null;
+}

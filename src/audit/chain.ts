@@ -1,0 +1,38 @@
+import { createHash } from 'node:crypto';
+import { canonicalJson } from '../crypto/signing.js';
+
+export const GENESIS_HASH = Buffer.alloc(32);
+
+export interface AuditRow {
+  id: number;
+  ts: Date;
+  requestId: string | null;
+  actor: string;
+  action: string;
+  outcome: string;
+  namespace: string | null;
+  purpose: string | null;
+  details: Record<string, unknown>;
+  erasureId: string | null;
+}
+
+/** Versioned canonical form of a row: every column but the hashes, keys sorted, ts in ISO form. */
+export function canonicalRow(r: AuditRow): string {
+  return canonicalJson({
+    v: 1,
+    id: r.id,
+    ts: r.ts.toISOString(),
+    requestId: r.requestId,
+    actor: r.actor,
+    action: r.action,
+    outcome: r.outcome,
+    namespace: r.namespace,
+    purpose: r.purpose,
+    details: r.details,
+    erasureId: r.erasureId,
+  });
+}
+
+export function chainHash(prev: Buffer, row: AuditRow): Buffer {
+  return createHash('sha256').update(prev).update(canonicalRow(row)).digest();
+}

@@ -1,0 +1,91 @@
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { openDatabase, type DbHandle } from './db/client.js';
+import { migrate } from './db/migrate.js';
+import { resolveKeys } from './dev-keys.js';
+import { createServices, type Services } from './services.js';
+import { loadPolicy } from './vault/policy.js';
+import { SCOPE_PATTERN } from './vault/principal.js';
+
+const HELP = `tokenvault — tokenization vault for personal data
+
+Usage: tokenvault <command> [options]
+
+Commands:
+  migrate                          apply database migrations (DATABASE_URL, or the embedded database)
+  dev-token --scope "<scopes>"     print a signed JWT for trying the API (not in production)
+        [--ns default,other] [--sub alice] [--ttl 1h]
+  help                             this text
+
+Configuration comes from the environment (see README: DATABASE_URL, TOKENVAULT_DATA_DIR, keys, ...).
+`;
+
+export class UsageError extends Error {}
+
+function parseTtl(s: string): number {
+  const m = /^([0-9]+)([smhd]?)$/.exec(s);
+  if (!m) throw new UsageError('--ttl must look like 900, 15m, 1h or 1d');
+  const n = Number(m[1]) * ({ '': 1, s: 1, m: 60, h: 3600, d: 86400 } as const)[m[2] as '' | 's' | 'm' | 'h' | 'd'];
+  if (n < 1 || n > 86400 * 30) throw new UsageError('--ttl must be between 1 second and 30 days');
+  return n;
+}
+
+async function withServices<T>(config: Config, fn: (s: Services, db: DbHandle) => Promise<T>): Promise<T> {
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2 });
+  try {
+    const keys = resolveKeys(config, (m) => console.error(`warning: ${m}`));
+    return await fn(createServices({ db, keys, policy: loadPolicy(config.policyPath), issuer: config.jwtIssuer, audience: config.jwtAudience }), db);
+  } finally {
+    await db.close();
+  }
+}
+
+export async function runCli(argv: string[], env: NodeJS.ProcessEnv, out: (s: string) => void): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === 'help' || command === '--help' || command === '-h') {
+    out(HELP);
+    return command ? 0 : 2;
+  }
+  const config = loadConfig(env);
+  switch (command) {
+    case 'migrate': {
+      const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 1 });
+      try {
+        await migrate(db);
+      } finally {
+        await db.close();
+      }
+      out(`migrations applied (${db.kind})`);
+      return 0;
+    }
+    case 'dev-token': {
+      const { values } = parseArgs({ args: rest, options: { scope: { type: 'string' }, ns: { type: 'string', default: 'default' }, sub: { type: 'string', default: 'dev' }, ttl: { type: 'string', default: '1h' } } });
+      if (config.production) throw new UsageError('dev-token is disabled when NODE_ENV=production');
+      if (!values.scope) throw new UsageError('--scope is required, e.g. --scope "tokenize detokenize:plain:*"');
+      const scopes = values.scope.split(/\s+/).filter(Boolean);
+      const bad = scopes.filter((s) => !SCOPE_PATTERN.test(s));
+      if (bad.length) throw new UsageError(`unknown scope(s): ${bad.join(', ')}`);
+      const ttl = parseTtl(values.ttl);
+      // Only the JWT secret is needed: no database is opened.
+      const keys = resolveKeys(config, (m) => console.error(`warning: ${m}`));
+      const { createVaultJwt } = await import('./auth/vault-jwt.js');
+      const jwt = createVaultJwt({ secret: keys.jwtSecret, issuer: config.jwtIssuer, audience: config.jwtAudience });
+      out(jwt.sign({ sub: values.sub, scope: scopes.join(' '), ns: values.ns.split(',').map((s) => s.trim()), kind: 'dev' }, ttl));
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown command ${command}; see tokenvault --help`);
+  }
+}
+
+export { withServices };
+
+if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('tokenvault.js') || process.argv[1]?.endsWith('tokenvault')) {
+  runCli(process.argv.slice(2), process.env, (s) => console.log(s))
+    .then((code) => process.exit(code))
+    .catch((err: unknown) => {
+      if (err instanceof ConfigError || err instanceof UsageError) console.error(`tokenvault: ${err.message}`);
+      else console.error(`tokenvault: ${(err as Error).message ?? String(err)}`);
+      process.exit(err instanceof UsageError ? 2 : 1);
+    });
+}

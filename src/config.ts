@@ -1,0 +1,139 @@
+import { Type, type Static } from 'typebox';
+import { Value } from 'typebox/value';
+
+/** Raised for any bad configuration; the message names every offending variable. */
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const EnvSchema = Type.Object({
+  DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
+  TOKENVAULT_DATA_DIR: Type.Optional(Type.String({ minLength: 1 })),
+  HOST: Type.Optional(Type.String({ minLength: 1 })),
+  PORT: Type.Optional(Type.String({ pattern: '^[0-9]{1,5}$' })),
+  TOKENVAULT_MASTER_KEYS: Type.Optional(Type.String({ minLength: 1 })),
+  TOKENVAULT_FINGERPRINT_KEY: Type.Optional(Type.String({ minLength: 1 })),
+  TOKENVAULT_JWT_SECRET: Type.Optional(Type.String({ minLength: 1 })),
+  TOKENVAULT_SIGNING_KEY: Type.Optional(Type.String({ minLength: 1 })),
+  TOKENVAULT_POLICY: Type.Optional(Type.String({ minLength: 1 })),
+  TOKENVAULT_DB_POOL_SIZE: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$' })),
+  LOG_LEVEL: Type.Optional(Type.Union(LOG_LEVELS.map((l) => Type.Literal(l)))),
+  NODE_ENV: Type.Optional(Type.String()),
+});
+type Env = Static<typeof EnvSchema>;
+
+export interface KeyMaterial {
+  /** KEK version → 32 raw bytes. The highest version is active. */
+  readonly masterKeys: ReadonlyMap<number, Buffer>;
+  readonly fingerprintKey: Buffer;
+  readonly jwtSecret: Buffer;
+  /** Ed25519 private key seed (32 bytes) that signs erasure receipts. */
+  readonly signingKey: Buffer;
+}
+
+export interface Config {
+  readonly production: boolean;
+  readonly databaseUrl: string | undefined;
+  readonly dataDir: string;
+  readonly host: string;
+  readonly port: number;
+  readonly dbPoolSize: number;
+  readonly policyPath: string | undefined;
+  readonly logLevel: (typeof LOG_LEVELS)[number];
+  /** Keys given in the environment; missing ones are generated in development only. */
+  readonly keys: Partial<KeyMaterial>;
+  readonly jwtIssuer: string;
+  readonly jwtAudience: string;
+}
+
+const KEY_BYTES = 32;
+
+function decodeKey(name: string, value: string, problems: string[], exact?: number): Buffer | undefined {
+  const b = Buffer.from(value, 'base64');
+  // Round-trip check: Buffer.from silently skips characters that are not base64.
+  if (b.toString('base64').replace(/=+$/, '') !== value.trim().replace(/=+$/, '')) {
+    problems.push(`${name} must be base64`);
+    return undefined;
+  }
+  if (exact !== undefined ? b.length !== exact : b.length < KEY_BYTES) {
+    problems.push(`${name} must decode to ${exact ?? `at least ${KEY_BYTES}`} bytes (got ${b.length})`);
+    return undefined;
+  }
+  return b;
+}
+
+function parseMasterKeys(value: string, problems: string[]): Map<number, Buffer> | undefined {
+  const keys = new Map<number, Buffer>();
+  for (const part of value.split(',')) {
+    const m = /^\s*([0-9]{1,6}):(\S+)\s*$/.exec(part);
+    if (!m || Number(m[1]) < 1) {
+      problems.push('TOKENVAULT_MASTER_KEYS must be a list of <version>:<base64 32 bytes>, versions ≥ 1, e.g. 1:AAAA…,2:BBBB…');
+      return undefined;
+    }
+    const version = Number(m[1]);
+    if (keys.has(version)) {
+      problems.push(`TOKENVAULT_MASTER_KEYS lists version ${version} twice`);
+      return undefined;
+    }
+    const key = decodeKey(`TOKENVAULT_MASTER_KEYS version ${version}`, m[2]!, problems, KEY_BYTES);
+    if (key) keys.set(version, key);
+  }
+  return keys;
+}
+
+/** Validates the environment once; the result is frozen. Throws ConfigError naming each bad variable. */
+export function loadConfig(rawEnv: NodeJS.ProcessEnv): Config {
+  const picked: Record<string, string> = {};
+  for (const k of Object.keys(EnvSchema.properties)) {
+    const v = rawEnv[k];
+    if (v !== undefined && v !== '') picked[k] = v;
+  }
+  const problems: string[] = [];
+  for (const e of Value.Errors(EnvSchema, picked)) {
+    const name = e.instancePath.replace(/^\//, '') || 'environment';
+    problems.push(`${name} ${e.message}`);
+  }
+  if (problems.length) throw new ConfigError(problems);
+  const env = picked as Env;
+
+  const production = env.NODE_ENV === 'production';
+  const port = Number(env.PORT ?? 8080);
+  if (port < 1 || port > 65535) problems.push('PORT must be from 1 to 65535');
+  const dbPoolSize = Number(env.TOKENVAULT_DB_POOL_SIZE ?? 4);
+  if (dbPoolSize < 1) problems.push('TOKENVAULT_DB_POOL_SIZE must be at least 1');
+
+  const keys: { -readonly [K in keyof KeyMaterial]?: KeyMaterial[K] } = {};
+  if (env.TOKENVAULT_MASTER_KEYS) keys.masterKeys = parseMasterKeys(env.TOKENVAULT_MASTER_KEYS, problems);
+  if (env.TOKENVAULT_FINGERPRINT_KEY) keys.fingerprintKey = decodeKey('TOKENVAULT_FINGERPRINT_KEY', env.TOKENVAULT_FINGERPRINT_KEY, problems);
+  if (env.TOKENVAULT_JWT_SECRET) keys.jwtSecret = decodeKey('TOKENVAULT_JWT_SECRET', env.TOKENVAULT_JWT_SECRET, problems);
+  if (env.TOKENVAULT_SIGNING_KEY) keys.signingKey = decodeKey('TOKENVAULT_SIGNING_KEY', env.TOKENVAULT_SIGNING_KEY, problems, KEY_BYTES);
+
+  if (production) {
+    // Fail closed: production never runs on generated keys or the embedded database.
+    if (!env.DATABASE_URL) problems.push('DATABASE_URL is required when NODE_ENV=production (the embedded database is for development)');
+    for (const name of ['TOKENVAULT_MASTER_KEYS', 'TOKENVAULT_FINGERPRINT_KEY', 'TOKENVAULT_JWT_SECRET', 'TOKENVAULT_SIGNING_KEY'] as const) {
+      if (!env[name]) problems.push(`${name} is required when NODE_ENV=production (keys are generated only in development)`);
+    }
+  }
+  if (problems.length) throw new ConfigError(problems);
+
+  return Object.freeze({
+    production,
+    databaseUrl: env.DATABASE_URL,
+    dataDir: env.TOKENVAULT_DATA_DIR ?? './data',
+    host: env.HOST ?? '127.0.0.1',
+    port,
+    dbPoolSize,
+    policyPath: env.TOKENVAULT_POLICY,
+    logLevel: env.LOG_LEVEL ?? 'info',
+    keys: Object.freeze(keys),
+    jwtIssuer: 'tokenvault',
+    jwtAudience: 'tokenvault',
+  });
+}

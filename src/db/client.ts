@@ -1,0 +1,87 @@
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
+import type { SQL } from 'drizzle-orm';
+import pg from 'pg';
+import * as schema from './schema.js';
+
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+export type Tx = PgTransaction<PgQueryResultHKT, typeof schema>;
+/** Anything a repository can run SQL on: the database or an open transaction. */
+export type Executor = Db | Tx;
+
+export interface DbHandle {
+  readonly db: Db;
+  readonly kind: 'postgres' | 'pglite';
+  /** The node-postgres pool, on PostgreSQL (for work that needs one dedicated connection). */
+  readonly pool?: pg.Pool;
+  close(): Promise<void>;
+}
+
+// int8 and numeric as JS numbers: ids and counts stay far below 2^53.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+
+export async function rows<T>(ex: Executor, query: SQL): Promise<T[]> {
+  const r = (await ex.execute(query)) as unknown as { rows: T[] };
+  return r.rows;
+}
+
+export interface OpenOptions {
+  databaseUrl?: string | undefined;
+  dataDir?: string | undefined;
+  poolSize?: number;
+  /** An already-open PGlite (tests load a migrated template into one). */
+  pglite?: PGlite;
+  onPoolError?: (err: Error) => void;
+}
+
+export async function openDatabase(opts: OpenOptions): Promise<DbHandle> {
+  if (opts.databaseUrl) {
+    const pool = new pg.Pool({
+      connectionString: opts.databaseUrl,
+      max: opts.poolSize ?? 4,
+      // Fail fast instead of queueing forever when the server is gone.
+      connectionTimeoutMillis: 5_000,
+      idleTimeoutMillis: 30_000,
+      statement_timeout: 30_000,
+      query_timeout: 35_000,
+      application_name: 'tokenvault',
+    });
+    // An idle client losing its connection must not crash the process; the pool replaces it.
+    pool.on('error', (err) => opts.onPoolError?.(err));
+    return { db: drizzlePg(pool, { schema }) as unknown as Db, kind: 'postgres', pool, close: () => pool.end() };
+  }
+  let client = opts.pglite;
+  if (!client) {
+    if (!opts.dataDir) throw new Error('dataDir is required for the embedded database');
+    const dir = `${opts.dataDir}/pglite`;
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    client = await PGlite.create(dir);
+  }
+  const c = client;
+  return { db: drizzlePglite(c, { schema }) as unknown as Db, kind: 'pglite', close: () => c.close() };
+}
+
+/** The SQLSTATE of a driver error, unwrapping drizzle's wrapper. */
+export function pgErrorCode(err: unknown): string | undefined {
+  for (let e: unknown = err, i = 0; e && i < 5; e = (e as { cause?: unknown }).cause, i++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+  }
+  return undefined;
+}
+
+/** Connection-level failures: the database is unreachable, not the request wrong. */
+export function isConnectionError(err: unknown): boolean {
+  const code = pgErrorCode(err);
+  if (code && (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03')) return true;
+  for (let e: unknown = err, i = 0; e && i < 5; e = (e as { cause?: unknown }).cause, i++) {
+    const c = (e as { code?: unknown }).code;
+    const m = String((e as { message?: unknown }).message ?? '');
+    if (c === 'ECONNREFUSED' || c === 'ECONNRESET' || c === 'ETIMEDOUT' || c === 'EPIPE') return true;
+    if (/Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Query read timeout/i.test(m)) return true;
+  }
+  return false;
+}

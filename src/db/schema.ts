@@ -1,0 +1,142 @@
+import { sql } from 'drizzle-orm';
+import { bigint, customType, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid, boolean } from 'drizzle-orm/pg-core';
+
+/** bytea that always reads as a Buffer (PGlite hands back Uint8Array, node-postgres Buffer). */
+export const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
+  dataType: () => 'bytea',
+  fromDriver: (v) => toBuffer(v),
+});
+
+export function toBuffer(v: Buffer | Uint8Array): Buffer {
+  return Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+}
+
+const createdAt = () => timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow();
+
+/** Data-encryption keys, stored only wrapped by a master key (KEK). */
+export const dataKeysTable = pgTable(
+  'data_keys',
+  {
+    id: uuid('id').primaryKey(),
+    /** Set for a namespace key; null for a subject key (a subject's key spans namespaces). */
+    namespace: text('namespace'),
+    /** Keyed HMAC of the subject id; null for a namespace key. Deleting this row crypto-shreds the subject. */
+    subjectHmac: bytea('subject_hmac'),
+    /** Version of the KEK that wraps this DEK; a version still referenced here cannot be retired. */
+    kekVersion: integer('kek_version').notNull(),
+    /** AES-256-GCM of the DEK under the KEK, AAD = DEK id and KEK version. */
+    wrappedKey: bytea('wrapped_key').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('data_keys_subject_uq').on(t.subjectHmac).where(sql`${t.subjectHmac} is not null`),
+    index('data_keys_namespace_idx').on(t.namespace, t.createdAt).where(sql`${t.namespace} is not null`),
+    index('data_keys_kek_version_idx').on(t.kekVersion),
+  ],
+);
+
+/** The token ↔ value mapping. The value exists only as ciphertext. */
+export const mappingsTable = pgTable(
+  'mappings',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    namespace: text('namespace').notNull(),
+    type: text('type').notNull(),
+    token: text('token').notNull(),
+    /** HMAC-SHA-256 of (namespace, type, normalized value) under the fingerprint key. */
+    fingerprint: bytea('fingerprint').notNull(),
+    /** True when the namespace issues one token per value: then the fingerprint is unique. */
+    consistent: boolean('consistent').notNull(),
+    dekId: uuid('dek_id').notNull(),
+    /** [version][IV][AES-256-GCM ciphertext][tag], AAD = namespace, type, token. */
+    ciphertext: bytea('ciphertext').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('mappings_token_uq').on(t.namespace, t.token),
+    uniqueIndex('mappings_fingerprint_uq').on(t.fingerprint).where(sql`${t.consistent}`),
+    index('mappings_fingerprint_random_idx').on(t.fingerprint).where(sql`not ${t.consistent}`),
+  ],
+);
+
+/** Which subjects a mapping belongs to (a value may belong to several). */
+export const subjectLinksTable = pgTable(
+  'subject_links',
+  {
+    subjectHmac: bytea('subject_hmac').notNull(),
+    mappingId: bigint('mapping_id', { mode: 'number' })
+      .notNull()
+      .references(() => mappingsTable.id, { onDelete: 'cascade' }),
+  },
+  (t) => [primaryKey({ name: 'subject_links_pk', columns: [t.subjectHmac, t.mappingId] }), index('subject_links_mapping_idx').on(t.mappingId)],
+);
+
+/** Erased tokens: never reissued, answered as "erased". Holds no value and no subject. */
+export const tombstonesTable = pgTable(
+  'tombstones',
+  {
+    namespace: text('namespace').notNull(),
+    token: text('token').notNull(),
+    type: text('type').notNull(),
+    erasureId: uuid('erasure_id').notNull(),
+    erasedAt: timestamp('erased_at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (t) => [primaryKey({ name: 'tombstones_pk', columns: [t.namespace, t.token] }), index('tombstones_erasure_idx').on(t.erasureId)],
+);
+
+/** Erasure receipts and the downstream feed. */
+export const erasuresTable = pgTable(
+  'erasures',
+  {
+    id: uuid('id').primaryKey(),
+    /** Feed position: assigned under a lock held to commit, so feed order is commit order. */
+    seq: bigint('seq', { mode: 'number' }).notNull(),
+    method: text('method').notNull(),
+    reference: text('reference'),
+    actor: text('actor').notNull(),
+    requestedAt: timestamp('requested_at', { withTimezone: true, mode: 'date' }).notNull(),
+    completedAt: timestamp('completed_at', { withTimezone: true, mode: 'date' }).notNull(),
+    tokensErased: integer('tokens_erased').notNull(),
+    /** The signed receipt exactly as returned to the caller. */
+    receipt: jsonb('receipt').notNull(),
+  },
+  (t) => [uniqueIndex('erasures_seq_uq').on(t.seq)],
+);
+
+/** Append-only, hash-chained audit trail (triggers in migrations reject UPDATE/DELETE/TRUNCATE). */
+export const auditEventsTable = pgTable(
+  'audit_events',
+  {
+    /** Contiguous from 1, assigned under the chain lock: a gap is a deleted row. */
+    id: bigint('id', { mode: 'number' }).primaryKey(),
+    ts: timestamp('ts', { withTimezone: true, mode: 'date' }).notNull(),
+    requestId: text('request_id'),
+    actor: text('actor').notNull(),
+    action: text('action').notNull(),
+    outcome: text('outcome').notNull(),
+    namespace: text('namespace'),
+    purpose: text('purpose'),
+    /** Tokens, counts, reason codes: never values, subject ids or secrets. */
+    details: jsonb('details').notNull(),
+    erasureId: uuid('erasure_id'),
+    prevHash: bytea('prev_hash').notNull(),
+    /** SHA-256 over prev_hash and the canonical encoding of this row. */
+    hash: bytea('hash').notNull(),
+  },
+  (t) => [index('audit_events_ts_idx').on(t.ts)],
+);
+
+/** Service clients (ingest services): secrets only as argon2id hashes. */
+export const clientsTable = pgTable(
+  'clients',
+  {
+    id: uuid('id').primaryKey(),
+    name: text('name').notNull(),
+    secretHash: text('secret_hash').notNull(),
+    scopes: text('scopes').array().notNull(),
+    namespaces: text('namespaces').array().notNull(),
+    createdAt: createdAt(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [uniqueIndex('clients_name_uq').on(t.name)],
+);

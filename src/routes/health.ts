@@ -1,0 +1,30 @@
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import type { DbHandle } from '../db/client.js';
+import { migrationsCurrent } from '../db/migrate.js';
+
+const Status = Type.Object({ status: Type.String(), checks: Type.Optional(Type.Record(Type.String(), Type.String())) });
+
+export async function healthRoutes(app: FastifyInstance, opts: { db: DbHandle }) {
+  const noLimit = { rateLimit: false };
+  app.get('/healthz', {
+    config: noLimit,
+    schema: { operationId: 'healthz', tags: ['operations'], description: 'Liveness: the process answers.', response: { 200: Status } },
+  }, async () => ({ status: 'ok' }));
+
+  app.get('/readyz', {
+    config: noLimit,
+    schema: { operationId: 'readyz', tags: ['operations'], description: 'Readiness: the database answers and every migration is applied.', response: { 200: Status, 503: Status } },
+  }, async (_req, reply) => {
+    let database = 'ok';
+    let migrations = 'ok';
+    try {
+      if (!(await migrationsCurrent(opts.db))) migrations = 'pending';
+    } catch {
+      database = 'unreachable';
+      migrations = 'unknown';
+    }
+    const ok = database === 'ok' && migrations === 'ok';
+    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', checks: { database, migrations } });
+  });
+}

@@ -1,0 +1,42 @@
+import type { FastifyInstance } from 'fastify';
+import { Type, type Static } from 'typebox';
+import { principalOf } from '../../plugins/auth.js';
+import { bearerSecurity, errorResponses, NamespaceName, Purpose } from '../../schemas/common.js';
+import { hasAnyDetokenizeScope } from '../../vault/principal.js';
+import type { Vault } from '../../vault/vault.js';
+
+export const MAX_DETOKENIZE_TOKENS = 1_000;
+
+const Body = Type.Object({
+  namespace: Type.Optional(NamespaceName),
+  tokens: Type.Array(Type.String({ minLength: 1, maxLength: 512 }), { minItems: 1, maxItems: MAX_DETOKENIZE_TOKENS }),
+  purpose: Purpose,
+  reveal: Type.Optional(Type.Union([Type.Literal('plain'), Type.Literal('masked')], { description: 'default: the most the caller is allowed per type' })),
+}, { additionalProperties: false });
+
+const Result = Type.Object({
+  token: Type.String(),
+  status: Type.Union([Type.Literal('ok'), Type.Literal('not_found'), Type.Literal('erased'), Type.Literal('forbidden')]),
+  type: Type.Optional(Type.String()),
+  value: Type.Optional(Type.String()),
+  reveal: Type.Optional(Type.Union([Type.Literal('plain'), Type.Literal('masked')])),
+});
+
+export async function detokenizeRoutes(app: FastifyInstance, opts: { vault: Vault }) {
+  app.post<{ Body: Static<typeof Body> }>('/v1/detokenize', {
+    onRequest: app.authorize((p) => (hasAnyDetokenizeScope(p) ? null : 'detokenize:<level>:<type>')),
+    schema: {
+      operationId: 'detokenize',
+      tags: ['tokens'],
+      description: 'Reveal 1 to 1,000 tokens, in request order, for a stated purpose (audited per token). A caller with only detokenize:masked:<type> gets masked values; asking for plain without detokenize:plain:<type> gives status "forbidden".',
+      security: bearerSecurity,
+      body: Body,
+      response: { 200: Type.Object({ results: Type.Array(Result) }), ...errorResponses(404, 413, 415) },
+    },
+  }, async (request) => {
+    const principal = principalOf(request);
+    const ns = opts.vault.namespace(principal, request.body.namespace);
+    const { tokens, purpose, reveal } = request.body;
+    return { results: await opts.vault.detokenize({ principal, ns, tokens, purpose, requestId: request.id, ...(reveal ? { reveal } : {}) }) };
+  });
+}

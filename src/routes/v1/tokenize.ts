@@ -1,0 +1,44 @@
+import type { FastifyInstance } from 'fastify';
+import { Type, type Static } from 'typebox';
+import { principalOf } from '../../plugins/auth.js';
+import { bearerSecurity, errorResponses, NamespaceName, TokenTypeSchema } from '../../schemas/common.js';
+import type { Vault } from '../../vault/vault.js';
+
+export const MAX_TOKENIZE_ITEMS = 10_000;
+
+const Body = Type.Object({
+  namespace: Type.Optional(NamespaceName),
+  items: Type.Array(
+    Type.Object({
+      type: TokenTypeSchema,
+      value: Type.String({ maxLength: 65_536, description: 'the value to tokenize (never logged)' }),
+      subject: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'data subject id; stored only as a keyed HMAC' })),
+    }, { additionalProperties: false }),
+    { minItems: 1, maxItems: MAX_TOKENIZE_ITEMS },
+  ),
+  onInvalid: Type.Optional(Type.Union([Type.Literal('reject'), Type.Literal('skip')], { default: 'reject' })),
+}, { additionalProperties: false });
+
+const Result = Type.Union([
+  Type.Object({ token: Type.String(), type: Type.String(), created: Type.Boolean() }),
+  Type.Object({ index: Type.Integer(), error: Type.Object({ code: Type.String(), message: Type.String() }) }),
+]);
+
+export async function tokenizeRoutes(app: FastifyInstance, opts: { vault: Vault }) {
+  app.post<{ Body: Static<typeof Body> }>('/v1/tokenize', {
+    onRequest: app.authorize('tokenize'),
+    schema: {
+      operationId: 'tokenize',
+      tags: ['tokens'],
+      description: 'Swap 1 to 10,000 values for format-preserving tokens, in request order. The same value in a namespace always gets the same token (unless the namespace is random). With onInvalid "reject" one bad item stores nothing; with "skip" bad items come back as { index, error } in place.',
+      security: bearerSecurity,
+      body: Body,
+      response: { 200: Type.Object({ results: Type.Array(Result) }), ...errorResponses(404, 409, 413, 415) },
+    },
+  }, async (request) => {
+    const principal = principalOf(request);
+    const ns = opts.vault.namespace(principal, request.body.namespace);
+    const results = await opts.vault.tokenize({ principal, ns, items: request.body.items, onInvalid: request.body.onInvalid ?? 'reject', requestId: request.id });
+    return { results };
+  });
+}

@@ -1,0 +1,32 @@
+import { Type, type TSchema } from 'typebox';
+import { TOKEN_TYPES } from '../formats/registry.js';
+
+export const ErrorBody = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.String({ description: 'stable UPPER_SNAKE error code' }),
+      message: Type.String(),
+      items: Type.Optional(Type.Array(Type.Object({ index: Type.Integer(), code: Type.String(), message: Type.String() }))),
+    }),
+    requestId: Type.String(),
+  },
+  { $id: 'ErrorBody', description: 'The one error shape' },
+);
+
+const errorRef = Type.Ref('ErrorBody');
+
+/** Error responses every authenticated route can give, plus the ones it names. */
+export function errorResponses(...statuses: number[]): Record<number, TSchema> {
+  const out: Record<number, TSchema> = {};
+  for (const s of [400, 401, 403, 429, 500, 503, ...statuses]) out[s] = errorRef;
+  return out;
+}
+
+export const TokenTypeSchema = Type.Union(TOKEN_TYPES.map((t) => Type.Literal(t)), { description: 'token type (SPEC §4)' });
+
+export const NamespaceName = Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$', default: 'default', description: 'namespace (policy domain); default "default"' });
+
+/** Free text recorded in the audit row, e.g. a ticket reference. */
+export const Purpose = Type.String({ minLength: 3, maxLength: 200, description: 'why the values are needed (audited), e.g. a ticket reference' });
+
+export const bearerSecurity = [{ bearerAuth: [] }];

@@ -1,0 +1,112 @@
+import { sql } from 'drizzle-orm';
+import { appendAudit, type AuditEvent } from '../audit/audit-log.js';
+import { decrypt } from '../crypto/aead.js';
+import { DecryptionFailedError } from '../crypto/errors.js';
+import { valueAad } from '../crypto/keyring.js';
+import { rows, type Db } from '../db/client.js';
+import { toBuffer } from '../db/schema.js';
+import { isTokenType } from '../formats/registry.js';
+import type { DataKeys } from './data-keys.js';
+import type { Namespace } from './policy.js';
+import { maxRevealLevel, type Principal, type RevealLevel } from './principal.js';
+
+export type DetokenizeStatus = 'ok' | 'not_found' | 'erased' | 'forbidden';
+export interface DetokenizeResult {
+  token: string;
+  status: DetokenizeStatus;
+  type?: string;
+  value?: string;
+  reveal?: RevealLevel;
+}
+
+interface MappingRow {
+  token: string;
+  type: string;
+  dek_id: string;
+  ciphertext: Buffer | Uint8Array;
+}
+
+export interface RevealGate {
+  /** Counts `n` reveals against the principal's budget; throws REVEAL_BUDGET_EXCEEDED past it. */
+  consume(principal: Principal, n: number): Promise<void>;
+}
+
+export function createDetokenizer(deps: { db: Db; dataKeys: DataKeys; budget?: RevealGate }) {
+  const { db, dataKeys } = deps;
+
+  return {
+    async detokenize(args: { principal: Principal; ns: Namespace; tokens: string[]; purpose: string; reveal?: RevealLevel; requestId: string }): Promise<DetokenizeResult[]> {
+      const { ns, principal } = args;
+      const unique = [...new Set(args.tokens)];
+      const found = await rows<MappingRow>(db, sql`
+        select token, type, dek_id, ciphertext from mappings
+        where namespace = ${ns.name} and token = any(${sql.param(unique)}::text[])`);
+      const byToken = new Map(found.map((r) => [r.token, r]));
+      const missing = unique.filter((t) => !byToken.has(t));
+      const erased = new Set(
+        missing.length
+          ? (await rows<{ token: string }>(db, sql`select token from tombstones where namespace = ${ns.name} and token = any(${sql.param(missing)}::text[])`)).map((r) => r.token)
+          : [],
+      );
+
+      const plan = new Map<string, { status: DetokenizeStatus; type?: string; level?: RevealLevel }>();
+      for (const token of unique) {
+        const r = byToken.get(token);
+        if (!r) {
+          plan.set(token, { status: erased.has(token) ? 'erased' : 'not_found' });
+          continue;
+        }
+        const max = maxRevealLevel(principal, r.type);
+        const level: RevealLevel | null = args.reveal === 'plain' ? (max === 'plain' ? 'plain' : null) : max && (args.reveal ?? max);
+        plan.set(token, level ? { status: 'ok', type: r.type, level } : { status: 'forbidden', type: r.type });
+      }
+
+      const revealing = [...plan.entries()].filter(([, p]) => p.status === 'ok');
+      const keys = await dataKeys.keysById(revealing.map(([t]) => byToken.get(t)!.dek_id));
+      const values = new Map<string, string>();
+      for (const [token, p] of revealing) {
+        const r = byToken.get(token)!;
+        if (!isTokenType(r.type)) throw new DecryptionFailedError();
+        const plain = decrypt(keys.get(r.dek_id)!, toBuffer(r.ciphertext), valueAad(ns.name, r.type, token)).toString('utf8');
+        values.set(token, p.level === 'masked' ? ns.formats[r.type].mask(plain) : plain);
+      }
+
+      if (revealing.length && deps.budget) {
+        try {
+          await deps.budget.consume(principal, revealing.length);
+        } catch (err) {
+          await db.transaction((tx) => appendAudit(tx, [{ requestId: args.requestId, actor: principal.id, action: 'detokenize', outcome: 'budget_exceeded', namespace: ns.name, purpose: args.purpose, details: { tokens: revealing.length } }]));
+          throw err;
+        }
+      }
+
+      // The audit rows commit before any value leaves: if they cannot be written, nothing is revealed.
+      const events: AuditEvent[] = unique.map((token) => {
+        const p = plan.get(token)!;
+        return {
+          requestId: args.requestId,
+          actor: principal.id,
+          action: 'detokenize',
+          outcome: p.status,
+          namespace: ns.name,
+          purpose: args.purpose,
+          details: { token, ...(p.type ? { type: p.type } : {}), ...(p.level ? { reveal: p.level } : {}) },
+        };
+      });
+      await db.transaction((tx) => appendAudit(tx, events));
+
+      return args.tokens.map((token) => {
+        const p = plan.get(token)!;
+        const out: DetokenizeResult = { token, status: p.status };
+        if (p.type) out.type = p.type;
+        if (p.status === 'ok') {
+          out.value = values.get(token)!;
+          out.reveal = p.level!;
+        }
+        return out;
+      });
+    },
+  };
+}
+
+export type Detokenizer = ReturnType<typeof createDetokenizer>;

@@ -1,0 +1,99 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { bindFormat, FormatError, isTokenType, TOKEN_TYPES, type BoundFormat, type TokenType } from '../formats/registry.js';
+
+export interface Namespace {
+  readonly name: string;
+  /** One token per value (default); false issues a fresh token on every call. */
+  readonly consistent: boolean;
+  readonly formats: Readonly<Record<TokenType, BoundFormat>>;
+}
+
+export type Policy = ReadonlyMap<string, Namespace>;
+
+export class PolicyError extends Error {
+  readonly code = 'POLICY_INVALID';
+  constructor(readonly problems: string[]) {
+    super(`invalid policy:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'PolicyError';
+  }
+}
+
+const NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+
+function buildNamespace(name: string, raw: unknown, problems: string[]): Namespace | undefined {
+  const where = `namespace ${name}`;
+  if (raw === null || raw === undefined) raw = {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    problems.push(`${where}: must be an object`);
+    return undefined;
+  }
+  const { consistent = true, types = {}, ...rest } = raw as Record<string, unknown>;
+  for (const k of Object.keys(rest)) problems.push(`${where}: unknown key ${k} (allowed: consistent, types)`);
+  if (typeof consistent !== 'boolean') problems.push(`${where}: consistent must be true or false`);
+  if (typeof types !== 'object' || types === null || Array.isArray(types)) {
+    problems.push(`${where}: types must be an object of type → options`);
+    return undefined;
+  }
+  for (const t of Object.keys(types)) {
+    if (!isTokenType(t)) problems.push(`${where}: unknown type ${t} (known: ${TOKEN_TYPES.join(', ')})`);
+  }
+  const formats = {} as Record<TokenType, BoundFormat>;
+  for (const t of TOKEN_TYPES) {
+    const opts = (types as Record<string, unknown>)[t] ?? {};
+    if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) {
+      problems.push(`${where}, type ${t}: options must be an object`);
+      continue;
+    }
+    try {
+      formats[t] = bindFormat(t, opts as Record<string, unknown>);
+    } catch (err) {
+      if (!(err instanceof FormatError)) throw err;
+      problems.push(`${where}, type ${t}: ${err.message}`);
+    }
+  }
+  return { name, consistent: consistent === true, formats };
+}
+
+/** Builds the policy from a parsed document; `default` always exists. */
+export function buildPolicy(doc: unknown): Policy {
+  const problems: string[] = [];
+  const namespaces = new Map<string, Namespace>();
+  const rawNamespaces = doc === undefined ? {} : (doc as { namespaces?: unknown })?.namespaces;
+  if (doc !== undefined) {
+    if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new PolicyError(['the policy must be an object with a "namespaces" key']);
+    for (const k of Object.keys(doc)) if (k !== 'namespaces') problems.push(`unknown top-level key ${k} (allowed: namespaces)`);
+    if (typeof rawNamespaces !== 'object' || rawNamespaces === null || Array.isArray(rawNamespaces)) {
+      throw new PolicyError([...problems, 'namespaces must be an object of name → namespace']);
+    }
+  }
+  const entries = Object.entries((rawNamespaces ?? {}) as Record<string, unknown>);
+  if (!entries.some(([n]) => n === 'default')) entries.unshift(['default', {}]);
+  for (const [name, raw] of entries) {
+    if (!NAME.test(name)) {
+      problems.push(`namespace name ${JSON.stringify(name.slice(0, 64))} must match ${NAME.source}`);
+      continue;
+    }
+    const ns = buildNamespace(name, raw, problems);
+    if (ns) namespaces.set(name, ns);
+  }
+  if (problems.length) throw new PolicyError(problems);
+  return namespaces;
+}
+
+export function loadPolicy(path: string | undefined): Policy {
+  if (!path) return buildPolicy(undefined);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new PolicyError([`TOKENVAULT_POLICY: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`]);
+  }
+  let doc: unknown;
+  try {
+    doc = /\.json$/i.test(path) ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    throw new PolicyError([`TOKENVAULT_POLICY: ${path} is not valid ${/\.json$/i.test(path) ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}`]);
+  }
+  return buildPolicy(doc);
+}

@@ -1,0 +1,24 @@
+/**
+ * fingerprint → token for values already tokenized, in consistent namespaces. Cleared whenever an
+ * erasure is seen (locally at once, on other instances by the erasure watcher within a second),
+ * so a cache hit can never return an erased token for longer than that.
+ */
+export function createTokenCache(maxEntries = 200_000) {
+  let map = new Map<string, string>();
+  return {
+    get: (fp: string) => map.get(fp),
+    set(fp: string, token: string) {
+      // Cheap bound: drop everything when full (repeat values refill it at once).
+      if (map.size >= maxEntries) map = new Map();
+      map.set(fp, token);
+    },
+    clear() {
+      map = new Map();
+    },
+    get size() {
+      return map.size;
+    },
+  };
+}
+
+export type TokenCache = ReturnType<typeof createTokenCache>;

@@ -1,0 +1,217 @@
+import type { KeyObject } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import { appendAudit } from '../audit/audit-log.js';
+import { encrypt } from '../crypto/aead.js';
+import { valueAad, type Keyring } from '../crypto/keyring.js';
+import { rows, type Db, type Executor, pgErrorCode } from '../db/client.js';
+import { toBuffer } from '../db/schema.js';
+import { errors } from '../errors.js';
+import type { RandomSource } from '../formats/random.js';
+import { FormatError, type TokenType } from '../formats/registry.js';
+import type { DataKeys } from './data-keys.js';
+import type { Namespace } from './policy.js';
+import type { Principal } from './principal.js';
+import type { TokenCache } from './token-cache.js';
+
+export interface TokenizeItem {
+  type: TokenType;
+  value: string;
+  subject?: string | undefined;
+}
+
+export type TokenizeResult =
+  | { token: string; type: TokenType; created: boolean }
+  | { index: number; error: { code: string; message: string } };
+
+/** One distinct value in a batch (items with the same fingerprint share one). */
+interface Entry {
+  fp: Buffer;
+  fpHex: string;
+  type: TokenType;
+  normalized: string;
+  subjects: Buffer[];
+  token?: string;
+  mappingId?: number;
+  created: boolean;
+}
+
+const MAX_TOKEN_ATTEMPTS = 8;
+const MAX_TX_ATTEMPTS = 3;
+
+export function createTokenizer(deps: { db: Db; keyring: Keyring; dataKeys: DataKeys; rng: RandomSource; cache: TokenCache }) {
+  const { db, keyring, dataKeys, rng, cache } = deps;
+
+  function prepare(ns: Namespace, items: TokenizeItem[], onInvalid: 'reject' | 'skip') {
+    const results: TokenizeResult[] = new Array(items.length);
+    const entries = new Map<string, Entry>();
+    const itemEntry: (Entry | undefined)[] = new Array(items.length);
+    const problems: { index: number; code: string; message: string }[] = [];
+    items.forEach((item, index) => {
+      let normalized: string;
+      try {
+        normalized = ns.formats[item.type].normalize(item.value);
+      } catch (err) {
+        if (!(err instanceof FormatError)) throw err;
+        problems.push({ index, code: err.code, message: err.message });
+        results[index] = { index, error: { code: err.code, message: err.message } };
+        return;
+      }
+      const fp = keyring.fingerprint(ns.name, item.type, normalized);
+      // In a random-token namespace every item is its own entry: no two calls share a token.
+      const key = ns.consistent ? fp.toString('hex') : `${fp.toString('hex')}#${index}`;
+      let e = entries.get(key);
+      if (!e) {
+        e = { fp, fpHex: key, type: item.type, normalized, subjects: [], created: false };
+        entries.set(key, e);
+      }
+      if (item.subject !== undefined) e.subjects.push(keyring.subjectHmac(item.subject));
+      itemEntry[index] = e;
+    });
+    if (problems.length && onInvalid === 'reject') {
+      throw errors.validation(`${problems.length} item(s) are invalid; nothing was stored`, { items: problems });
+    }
+    return { results, entries: [...entries.values()], itemEntry, problems };
+  }
+
+  async function findExisting(ex: Executor, entries: Entry[]): Promise<void> {
+    if (entries.length === 0) return;
+    const found = await rows<{ id: number; token: string; fingerprint: Buffer | Uint8Array }>(ex, sql`
+      select id, token, fingerprint from mappings
+      where consistent and fingerprint = any(${sql.param(entries.map((e) => e.fp))}::bytea[])`);
+    const byFp = new Map(found.map((r) => [toBuffer(r.fingerprint).toString('hex'), r]));
+    for (const e of entries) {
+      const r = byFp.get(e.fpHex);
+      if (r) {
+        e.token = r.token;
+        e.mappingId = Number(r.id);
+      }
+    }
+  }
+
+  /** Inserts new mappings; rows another writer won, or whose token collided, are resolved in a loop. */
+  async function insertNew(tx: Executor, ns: Namespace, pending: Entry[], subjectDeks: Map<string, { id: string; key: KeyObject }>, nsDek: { id: string; key: KeyObject }) {
+    // Sorted by fingerprint: concurrent batches sharing new values take index locks in one order.
+    let todo = [...pending].sort((a, b) => Buffer.compare(a.fp, b.fp));
+    for (let attempt = 0; todo.length > 0; attempt++) {
+      if (attempt >= MAX_TOKEN_ATTEMPTS) throw errors.tokenSpaceExhausted();
+      const cols = { type: [] as string[], token: [] as string[], fp: [] as Buffer[], dek: [] as string[], ct: [] as Buffer[] };
+      const byToken = new Map<string, Entry>();
+      for (const e of todo) {
+        // Tokens are unique within the batch before they reach the database: the insert result
+        // is matched back to entries by token.
+        let token = ns.formats[e.type].generate(e.normalized, rng);
+        for (let i = 0; byToken.has(token); i++) {
+          if (i >= MAX_TOKEN_ATTEMPTS) throw errors.tokenSpaceExhausted();
+          token = ns.formats[e.type].generate(e.normalized, rng);
+        }
+        const firstSubject = e.subjects[0];
+        const dek = firstSubject ? subjectDeks.get(firstSubject.toString('hex'))! : nsDek;
+        cols.type.push(e.type);
+        cols.token.push(token);
+        cols.fp.push(e.fp);
+        cols.dek.push(dek.id);
+        cols.ct.push(encrypt(dek.key, Buffer.from(e.normalized, 'utf8'), valueAad(ns.name, e.type, token), rng));
+        byToken.set(token, e);
+      }
+      // Tokens once erased are never reissued: candidates found in tombstones are skipped and redrawn.
+      const inserted = await rows<{ id: number; token: string }>(tx, sql`
+        insert into mappings (namespace, type, token, fingerprint, consistent, dek_id, ciphertext)
+        select ${ns.name}, u.type, u.token, u.fp, ${ns.consistent}, u.dek, u.ct
+        from unnest(${sql.param(cols.type)}::text[], ${sql.param(cols.token)}::text[], ${sql.param(cols.fp)}::bytea[],
+                    ${sql.param(cols.dek)}::uuid[], ${sql.param(cols.ct)}::bytea[]) as u(type, token, fp, dek, ct)
+        where not exists (select 1 from tombstones t where t.namespace = ${ns.name} and t.token = u.token)
+        on conflict do nothing
+        returning id, token`);
+      for (const r of inserted) {
+        const e = byToken.get(r.token)!;
+        e.token = r.token;
+        e.mappingId = Number(r.id);
+        e.created = true;
+      }
+      let rest = todo.filter((e) => e.mappingId === undefined);
+      // A concurrent writer may have committed the same value: take its token.
+      if (ns.consistent) await findExisting(tx, rest);
+      rest = rest.filter((e) => e.mappingId === undefined);
+      todo = rest;
+    }
+  }
+
+  async function link(tx: Executor, entries: Entry[]): Promise<void> {
+    const hmacs: Buffer[] = [];
+    const ids: number[] = [];
+    for (const e of entries) for (const s of e.subjects) {
+      hmacs.push(s);
+      ids.push(e.mappingId!);
+    }
+    if (!ids.length) return;
+    await tx.execute(sql`
+      insert into subject_links (subject_hmac, mapping_id)
+      select * from unnest(${sql.param(hmacs)}::bytea[], ${sql.param(ids)}::bigint[]) order by 1, 2
+      on conflict do nothing`);
+  }
+
+  return {
+    async tokenize(args: { principal: Principal; ns: Namespace; items: TokenizeItem[]; onInvalid: 'reject' | 'skip'; requestId: string }): Promise<TokenizeResult[]> {
+      const { ns } = args;
+      const { results, entries, itemEntry, problems } = prepare(ns, args.items, args.onInvalid);
+
+      for (let attempt = 1; ; attempt++) {
+        for (const e of entries) {
+          e.token = undefined;
+          e.mappingId = undefined;
+          e.created = false;
+        }
+        // Values without a subject that this process has seen need no database read.
+        const needDb: Entry[] = [];
+        for (const e of entries) {
+          const cached = ns.consistent && e.subjects.length === 0 ? cache.get(e.fpHex) : undefined;
+          if (cached) e.token = cached;
+          else needDb.push(e);
+        }
+        if (ns.consistent) await findExisting(db, needDb);
+        const pending = needDb.filter((e) => e.mappingId === undefined);
+        const nsDek = pending.some((e) => e.subjects.length === 0) ? await dataKeys.namespaceDek(ns.name) : undefined;
+        try {
+          await db.transaction(async (tx) => {
+            const allSubjects = entries.flatMap((e) => (e.mappingId !== undefined || pending.includes(e) ? e.subjects : []));
+            const subjectDeks = allSubjects.length ? await dataKeys.lockSubjectDeks(tx, allSubjects) : new Map();
+            if (pending.length) await insertNew(tx, ns, pending, subjectDeks, nsDek!);
+            await link(tx, entries.filter((e) => e.subjects.length));
+            await appendAudit(tx, [auditEvent(args, entries, problems.length)]);
+          });
+          break;
+        } catch (err) {
+          // A mapping read outside the transaction was erased before the link was written: start over.
+          if (pgErrorCode(err) === '23503' && attempt < MAX_TX_ATTEMPTS) continue;
+          throw err;
+        }
+      }
+
+      for (const e of entries) if (ns.consistent && e.subjects.length === 0) cache.set(e.fpHex, e.token!);
+      args.items.forEach((item, i) => {
+        const e = itemEntry[i];
+        if (e) results[i] = { token: e.token!, type: item.type, created: e.created };
+      });
+      return results;
+    },
+  };
+
+  function auditEvent(args: { principal: Principal; ns: Namespace; requestId: string }, entries: Entry[], invalid: number) {
+    const counts: Record<string, { created: number; existing: number }> = {};
+    for (const e of entries) {
+      const c = (counts[e.type] ??= { created: 0, existing: 0 });
+      if (e.created) c.created++;
+      else c.existing++;
+    }
+    return {
+      requestId: args.requestId,
+      actor: args.principal.id,
+      action: 'tokenize',
+      outcome: 'success',
+      namespace: args.ns.name,
+      details: { counts, ...(invalid ? { skipped: invalid } : {}) },
+    };
+  }
+}
+
+export type Tokenizer = ReturnType<typeof createTokenizer>;

@@ -1,0 +1,48 @@
+import { sql } from 'drizzle-orm';
+import { appendAudit, type AuditEvent } from '../audit/audit-log.js';
+import type { Keyring } from '../crypto/keyring.js';
+import type { Db } from '../db/client.js';
+import { errors } from '../errors.js';
+import type { RandomSource } from '../formats/random.js';
+import { createDataKeys } from './data-keys.js';
+import { createDetokenizer, type RevealGate } from './detokenize.js';
+import type { Namespace, Policy } from './policy.js';
+import { mayUseNamespace, type Principal } from './principal.js';
+import { createTokenCache } from './token-cache.js';
+import { createTokenizer } from './tokenize.js';
+
+/** The domain services, wired once per app. Routes call only this. */
+export function createVault(deps: { db: Db; keyring: Keyring; policy: Policy; rng: RandomSource; budget?: RevealGate }) {
+  const dataKeys = createDataKeys({ db: deps.db, keyring: deps.keyring });
+  const cache = createTokenCache();
+  const tokenizer = createTokenizer({ db: deps.db, keyring: deps.keyring, dataKeys, rng: deps.rng, cache });
+  const detokenizer = createDetokenizer({ db: deps.db, dataKeys, ...(deps.budget ? { budget: deps.budget } : {}) });
+
+  return {
+    policy: deps.policy,
+    dataKeys,
+    cache,
+    tokenize: tokenizer.tokenize,
+    detokenize: detokenizer.detokenize,
+
+    /** The namespace a principal asked for: 404 when it does not exist, 403 when not granted. */
+    namespace(principal: Principal, name: string | undefined): Namespace {
+      const n = name ?? 'default';
+      const ns = deps.policy.get(n);
+      if (!ns) throw errors.namespaceNotFound();
+      if (!mayUseNamespace(principal, n)) throw errors.forbidden(`namespace ${n} is not granted to this principal`);
+      return ns;
+    },
+
+    /** An audit record on its own (auth failures, admin actions without another state change). */
+    async audit(events: AuditEvent[]): Promise<void> {
+      await deps.db.transaction((tx) => appendAudit(tx, events));
+    },
+
+    async ping(): Promise<void> {
+      await deps.db.execute(sql`select 1`);
+    },
+  };
+}
+
+export type Vault = ReturnType<typeof createVault>;

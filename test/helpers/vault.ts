@@ -1,0 +1,47 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/app.js';
+import type { KeyMaterial } from '../../src/config.js';
+import type { DbHandle } from '../../src/db/client.js';
+import { createServices, type Services } from '../../src/services.js';
+import { buildPolicy } from '../../src/vault/policy.js';
+import { createTestDatabase, type TestDatabase } from './db.js';
+
+export function testKeys(): KeyMaterial {
+  return { masterKeys: new Map([[1, randomBytes(32)]]), fingerprintKey: randomBytes(32), jwtSecret: randomBytes(32), signingKey: randomBytes(32) };
+}
+
+export interface TestVault {
+  app: FastifyInstance;
+  services: Services;
+  handle: DbHandle;
+  keys: KeyMaterial;
+  /** A vault-signed bearer token with these scopes. */
+  token(scope: string, ns?: string[], sub?: string): string;
+  close(): Promise<void>;
+}
+
+/** Builds the same app the server runs, on a test database. */
+export async function startVault(db: TestDatabase, opts: { keys?: KeyMaterial; policy?: unknown } = {}): Promise<TestVault> {
+  const keys = opts.keys ?? testKeys();
+  const handle = await db.open();
+  const services = createServices({ db: handle, keys, policy: buildPolicy(opts.policy) });
+  const app = await buildApp(services);
+  await app.ready();
+  return {
+    app,
+    services,
+    handle,
+    keys,
+    token: (scope, ns = ['*'], sub = 'test-user') => services.jwt.sign({ sub, scope, ns }),
+    close: () => app.close(),
+  };
+}
+
+export async function withTestDatabase(): Promise<TestDatabase> {
+  return createTestDatabase();
+}
+
+export function bearer(token: string) {
+  return { authorization: `Bearer ${token}` };
+}
