@@ -2,10 +2,11 @@ import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/client.js';
-import { migrate } from './db/migrate.js';
+import { migrate, migrationsCurrent } from './db/migrate.js';
 import { resolveKeys } from './dev-keys.js';
 import { createLogger } from './logger.js';
 import { createServices } from './services.js';
+import { assertKekVersionsConfigured, KeyConfigError } from './vault/key-check.js';
 import { loadPolicy, PolicyError } from './vault/policy.js';
 
 async function main(): Promise<void> {
@@ -29,6 +30,8 @@ async function main(): Promise<void> {
       await migrate(db);
     }
     const services = createServices({ db, keys, policy, issuer: config.jwtIssuer, audience: config.jwtAudience });
+    if (db.kind === 'pglite' || (await migrationsCurrent(db))) await assertKekVersionsConfigured(db.db, services.keyring);
+    else log.warn('database migrations are not applied: run `npm run db:migrate` (readyz answers 503 until then)');
     const app = await buildApp(services, log);
     closeWithGrace({ delay: 10_000, logger: log }, async ({ signal, err }) => {
       if (err) log.error({ err: { type: err.name } }, 'shutting down after an error');
@@ -38,7 +41,7 @@ async function main(): Promise<void> {
     });
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {
-    if (err instanceof PolicyError) log.fatal(err.message);
+    if (err instanceof PolicyError || err instanceof KeyConfigError) log.fatal(err.message);
     else log.fatal({ err }, 'start failed');
     process.exit(1);
   }

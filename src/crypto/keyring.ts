@@ -28,7 +28,7 @@ export interface Keyring {
 }
 
 function dekAad(dekId: string, kekVersion: number): Buffer {
-  return Buffer.from(`tokenvault:dek:v1${SEP}${dekId}${SEP}${kekVersion}`);
+  return Buffer.from(`tokenvault:dek:v1${SEP}${JSON.stringify([dekId, kekVersion])}`);
 }
 
 /**
@@ -83,5 +83,5 @@ export function createKeyring(opts: { masterKeys: ReadonlyMap<number, Buffer>; f
 
 /** AAD of a value ciphertext: binds it to namespace, type and token, so rows cannot be swapped. */
 export function valueAad(namespace: string, type: string, token: string): Buffer {
-  return Buffer.from(`tokenvault:value:v1${SEP}${namespace}${SEP}${type}${SEP}${token}`);
+  return Buffer.from(`tokenvault:value:v1${SEP}${JSON.stringify([namespace, type, token])}`);
 }
