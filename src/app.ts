@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import rateLimit from '@fastify/rate-limit';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Clients } from './auth/clients.js';
+import type { VaultJwt } from './auth/vault-jwt.js';
+import type { AccessConfig } from './config.js';
+import { authRoutes } from './routes/v1/auth.js';
+import { clientRoutes } from './routes/v1/clients.js';
 import type { Authenticator } from './plugins/auth.js';
 import { authPlugin } from './plugins/auth.js';
 import type { DbHandle } from './db/client.js';
@@ -16,6 +22,9 @@ export interface AppDeps {
   db: DbHandle;
   vault: Vault;
   authenticator: Authenticator;
+  clients: Clients;
+  jwt: VaultJwt;
+  access: AccessConfig;
 }
 
 /** Body limit: 10,000 items of typical PII fit with room; a larger body is a 413. */
@@ -47,6 +56,14 @@ export async function buildApp(deps: AppDeps, logger: FastifyServerOptions['logg
     void reply.header('x-request-id', request.id);
   });
   registerErrorHandlers(app);
+  // Per principal (after authentication), per instance. Health, metrics and docs are exempt.
+  await app.register(rateLimit, {
+    global: true,
+    hook: 'preHandler',
+    max: deps.access.rateLimitPerMinute,
+    timeWindow: 60_000,
+    keyGenerator: (request) => (request.principal ? `p:${request.principal.id}` : `ip:${request.ip}`),
+  });
   await app.register(swaggerPlugin);
   await app.register(metricsPlugin);
   await app.register(authPlugin, {
@@ -59,5 +76,7 @@ export async function buildApp(deps: AppDeps, logger: FastifyServerOptions['logg
   await app.register(healthRoutes, { db: deps.db });
   await app.register(tokenizeRoutes, { vault: deps.vault });
   await app.register(detokenizeRoutes, { vault: deps.vault });
+  await app.register(authRoutes, { clients: deps.clients, jwt: deps.jwt, vault: deps.vault, access: deps.access });
+  await app.register(clientRoutes, { clients: deps.clients });
   return app as unknown as FastifyInstance;
 }

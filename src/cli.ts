@@ -5,6 +5,7 @@ import { migrate } from './db/migrate.js';
 import { resolveKeys } from './dev-keys.js';
 import { createServices, type Services } from './services.js';
 import { loadPolicy } from './vault/policy.js';
+import { AppError } from './errors.js';
 import { SCOPE_PATTERN } from './vault/principal.js';
 
 const HELP = `tokenvault — tokenization vault for personal data
@@ -15,6 +16,11 @@ Commands:
   migrate                          apply database migrations (DATABASE_URL, or the embedded database)
   dev-token --scope "<scopes>"     print a signed JWT for trying the API (not in production)
         [--ns default,other] [--sub alice] [--ttl 1h]
+  clients create --name <n> --scopes "<scopes>" [--namespaces a,b] [--reveal-budget N]
+                                   create a service client; prints its id and secret once
+  clients list                     list clients (never secrets)
+  clients revoke <id>              revoke a client (its tokens stop within 5 seconds)
+  clients rotate-secret <id>       replace a client's secret; prints the new one once
   help                             this text
 
 Configuration comes from the environment (see README: DATABASE_URL, TOKENVAULT_DATA_DIR, keys, ...).
@@ -34,7 +40,7 @@ async function withServices<T>(config: Config, fn: (s: Services, db: DbHandle) =
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2 });
   try {
     const keys = resolveKeys(config, (m) => console.error(`warning: ${m}`));
-    return await fn(createServices({ db, keys, policy: loadPolicy(config.policyPath), issuer: config.jwtIssuer, audience: config.jwtAudience }), db);
+    return await fn(createServices({ db, keys, policy: loadPolicy(config.policyPath), access: config.access, issuer: config.jwtIssuer, audience: config.jwtAudience }), db);
   } finally {
     await db.close();
   }
@@ -73,18 +79,58 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, out: (s: st
       out(jwt.sign({ sub: values.sub, scope: scopes.join(' '), ns: values.ns.split(',').map((s) => s.trim()), kind: 'dev' }, ttl));
       return 0;
     }
+    case 'clients':
+      return clientsCommand(config, rest, out);
     default:
       throw new UsageError(`unknown command ${command}; see tokenvault --help`);
   }
 }
 
-export { withServices };
+const CLI_ACTOR = 'cli';
+
+async function clientsCommand(config: Config, args: string[], out: (s: string) => void): Promise<number> {
+  const [sub, ...rest] = args;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: { name: { type: 'string' }, scopes: { type: 'string' }, namespaces: { type: 'string', default: 'default' }, 'reveal-budget': { type: 'string' } },
+  });
+  return withServices(config, async ({ clients }) => {
+    switch (sub) {
+      case 'create': {
+        if (!values.name || !values.scopes) throw new UsageError('clients create needs --name and --scopes');
+        const budget = values['reveal-budget'] === undefined ? undefined : Number(values['reveal-budget']);
+        if (budget !== undefined && (!Number.isInteger(budget) || budget < 0)) throw new UsageError('--reveal-budget must be a whole number');
+        const { client, secret } = await clients.create({ name: values.name, scopes: values.scopes.split(/[\s,]+/).filter(Boolean), namespaces: values.namespaces.split(',').map((s) => s.trim()), revealBudget: budget }, CLI_ACTOR);
+        out(JSON.stringify({ clientId: client.id, clientSecret: secret, scopes: client.scopes, namespaces: client.namespaces }, null, 2));
+        console.error('Store the secret now: it is not shown again.');
+        return 0;
+      }
+      case 'list':
+        out(JSON.stringify(await clients.list(), null, 2));
+        return 0;
+      case 'revoke': {
+        if (!positionals[0]) throw new UsageError('clients revoke <id>');
+        out(JSON.stringify(await clients.revoke(positionals[0], CLI_ACTOR), null, 2));
+        return 0;
+      }
+      case 'rotate-secret': {
+        if (!positionals[0]) throw new UsageError('clients rotate-secret <id>');
+        const { client, secret } = await clients.rotateSecret(positionals[0], CLI_ACTOR);
+        out(JSON.stringify({ clientId: client.id, clientSecret: secret }, null, 2));
+        return 0;
+      }
+      default:
+        throw new UsageError('clients create | list | revoke <id> | rotate-secret <id>');
+    }
+  });
+}
 
 if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('tokenvault.js') || process.argv[1]?.endsWith('tokenvault')) {
   runCli(process.argv.slice(2), process.env, (s) => console.log(s))
     .then((code) => process.exit(code))
     .catch((err: unknown) => {
-      if (err instanceof ConfigError || err instanceof UsageError) console.error(`tokenvault: ${err.message}`);
+      if (err instanceof ConfigError || err instanceof UsageError || err instanceof AppError) console.error(`tokenvault: ${err.message}`);
       else console.error(`tokenvault: ${(err as Error).message ?? String(err)}`);
       process.exit(err instanceof UsageError ? 2 : 1);
     });

@@ -23,6 +23,11 @@ const EnvSchema = Type.Object({
   TOKENVAULT_SIGNING_KEY: Type.Optional(Type.String({ minLength: 1 })),
   TOKENVAULT_POLICY: Type.Optional(Type.String({ minLength: 1 })),
   TOKENVAULT_DB_POOL_SIZE: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$' })),
+  TOKENVAULT_IDP_CONFIG: Type.Optional(Type.String({ minLength: 1 })),
+  TOKENVAULT_REVEAL_BUDGET: Type.Optional(Type.String({ pattern: '^[0-9]{1,9}$' })),
+  TOKENVAULT_REVEAL_WINDOW_SECONDS: Type.Optional(Type.String({ pattern: '^[0-9]{1,7}$' })),
+  TOKENVAULT_RATE_LIMIT_PER_MINUTE: Type.Optional(Type.String({ pattern: '^[0-9]{1,9}$' })),
+  TOKENVAULT_TOKEN_TTL_SECONDS: Type.Optional(Type.String({ pattern: '^[0-9]{1,6}$' })),
   LOG_LEVEL: Type.Optional(Type.Union(LOG_LEVELS.map((l) => Type.Literal(l)))),
   NODE_ENV: Type.Optional(Type.String()),
 });
@@ -50,7 +55,22 @@ export interface Config {
   readonly keys: Partial<KeyMaterial>;
   readonly jwtIssuer: string;
   readonly jwtAudience: string;
+  readonly access: AccessConfig;
+  /** Path of the company IdP configuration (issuer, audience, keys, claim mapping). */
+  readonly idpConfigPath: string | undefined;
 }
+
+export interface AccessConfig {
+  /** Revealed values per principal per window (default; clients and IdP groups may override). */
+  readonly revealBudget: number;
+  readonly revealWindowSeconds: number;
+  /** API requests per principal per minute, per instance. */
+  readonly rateLimitPerMinute: number;
+  /** Lifetime of vault-issued JWTs. */
+  readonly tokenTtlSeconds: number;
+}
+
+export const DEFAULT_ACCESS: AccessConfig = Object.freeze({ revealBudget: 1000, revealWindowSeconds: 3600, rateLimitPerMinute: 600_000, tokenTtlSeconds: 900 });
 
 const KEY_BYTES = 32;
 
@@ -107,6 +127,15 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv): Config {
   if (port < 1 || port > 65535) problems.push('PORT must be from 1 to 65535');
   const dbPoolSize = Number(env.TOKENVAULT_DB_POOL_SIZE ?? 4);
   if (dbPoolSize < 1) problems.push('TOKENVAULT_DB_POOL_SIZE must be at least 1');
+  const access: AccessConfig = {
+    revealBudget: Number(env.TOKENVAULT_REVEAL_BUDGET ?? DEFAULT_ACCESS.revealBudget),
+    revealWindowSeconds: Number(env.TOKENVAULT_REVEAL_WINDOW_SECONDS ?? DEFAULT_ACCESS.revealWindowSeconds),
+    rateLimitPerMinute: Number(env.TOKENVAULT_RATE_LIMIT_PER_MINUTE ?? DEFAULT_ACCESS.rateLimitPerMinute),
+    tokenTtlSeconds: Number(env.TOKENVAULT_TOKEN_TTL_SECONDS ?? DEFAULT_ACCESS.tokenTtlSeconds),
+  };
+  if (access.revealWindowSeconds < 1) problems.push('TOKENVAULT_REVEAL_WINDOW_SECONDS must be at least 1');
+  if (access.rateLimitPerMinute < 1) problems.push('TOKENVAULT_RATE_LIMIT_PER_MINUTE must be at least 1');
+  if (access.tokenTtlSeconds < 60 || access.tokenTtlSeconds > 86_400) problems.push('TOKENVAULT_TOKEN_TTL_SECONDS must be from 60 to 86400');
 
   const keys: { -readonly [K in keyof KeyMaterial]?: KeyMaterial[K] } = {};
   if (env.TOKENVAULT_MASTER_KEYS) keys.masterKeys = parseMasterKeys(env.TOKENVAULT_MASTER_KEYS, problems);
@@ -135,5 +164,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv): Config {
     keys: Object.freeze(keys),
     jwtIssuer: 'tokenvault',
     jwtAudience: 'tokenvault',
+    access: Object.freeze(access),
+    idpConfigPath: env.TOKENVAULT_IDP_CONFIG,
   });
 }

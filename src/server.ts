@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/client.js';
 import { migrate, migrationsCurrent } from './db/migrate.js';
 import { resolveKeys } from './dev-keys.js';
+import { IdpConfigError, loadIdp } from './auth/idp.js';
 import { createLogger } from './logger.js';
 import { createServices } from './services.js';
 import { assertKekVersionsConfigured, KeyConfigError } from './vault/key-check.js';
@@ -29,7 +30,8 @@ async function main(): Promise<void> {
       log.info({ dataDir: config.dataDir }, 'embedded PostgreSQL (PGlite): applying migrations');
       await migrate(db);
     }
-    const services = createServices({ db, keys, policy, issuer: config.jwtIssuer, audience: config.jwtAudience });
+    const idp = config.idpConfigPath ? loadIdp(config.idpConfigPath) : undefined;
+    const services = createServices({ db, keys, policy, idp, access: config.access, issuer: config.jwtIssuer, audience: config.jwtAudience });
     if (db.kind === 'pglite' || (await migrationsCurrent(db))) await assertKekVersionsConfigured(db.db, services.keyring);
     else log.warn('database migrations are not applied: run `npm run db:migrate` (readyz answers 503 until then)');
     const app = await buildApp(services, log);
@@ -41,7 +43,7 @@ async function main(): Promise<void> {
     });
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {
-    if (err instanceof PolicyError || err instanceof KeyConfigError) log.fatal(err.message);
+    if (err instanceof PolicyError || err instanceof KeyConfigError || err instanceof IdpConfigError) log.fatal(err.message);
     else log.fatal({ err }, 'start failed');
     process.exit(1);
   }

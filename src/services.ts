@@ -1,9 +1,15 @@
+import { createAuthenticator } from './auth/authenticator.js';
+import { createClients, type Clients } from './auth/clients.js';
+import { createIdpVerifier, type IdpConfig } from './auth/idp.js';
+import { argon2Hasher, type SecretHasher } from './auth/secrets.js';
 import { createVaultJwt, type VaultJwt } from './auth/vault-jwt.js';
-import type { KeyMaterial } from './config.js';
+import type { JWTVerifyGetKey } from 'jose';
+import { DEFAULT_ACCESS, type AccessConfig, type KeyMaterial } from './config.js';
 import { createKeyring, type Keyring } from './crypto/keyring.js';
 import type { DbHandle } from './db/client.js';
 import { createPooledRandom } from './formats/random.js';
 import type { AppDeps } from './app.js';
+import { createRevealBudget } from './vault/budget.js';
 import type { Policy } from './vault/policy.js';
 import { createVault, type Vault } from './vault/vault.js';
 
@@ -11,13 +17,33 @@ export interface Services extends AppDeps {
   keyring: Keyring;
   vault: Vault;
   jwt: VaultJwt;
+  clients: Clients;
+  access: AccessConfig;
+}
+
+export interface ServiceOptions {
+  db: DbHandle;
+  keys: KeyMaterial;
+  policy: Policy;
+  access?: AccessConfig | undefined;
+  idp?: { config: IdpConfig; keys: JWTVerifyGetKey } | undefined;
+  /** argon2id by default; tests wrap it to count calls. */
+  hasher?: SecretHasher | undefined;
+  issuer?: string;
+  audience?: string;
 }
 
 /** Wires the domain services on an open database. Shared by the server, the CLI and the tests. */
-export function createServices(opts: { db: DbHandle; keys: KeyMaterial; policy: Policy; issuer?: string; audience?: string }): Services {
+export function createServices(opts: ServiceOptions): Services {
+  const access = opts.access ?? DEFAULT_ACCESS;
+  const issuer = opts.issuer ?? 'tokenvault';
   const rng = createPooledRandom();
   const keyring = createKeyring({ masterKeys: opts.keys.masterKeys, fingerprintKey: opts.keys.fingerprintKey, rng });
-  const vault = createVault({ db: opts.db.db, keyring, policy: opts.policy, rng });
-  const jwt = createVaultJwt({ secret: opts.keys.jwtSecret, issuer: opts.issuer ?? 'tokenvault', audience: opts.audience ?? 'tokenvault' });
-  return { db: opts.db, keyring, vault, jwt, authenticator: jwt };
+  const budget = createRevealBudget({ defaultBudget: access.revealBudget, windowSeconds: access.revealWindowSeconds });
+  const vault = createVault({ db: opts.db.db, keyring, policy: opts.policy, rng, budget });
+  const jwt = createVaultJwt({ secret: opts.keys.jwtSecret, issuer, audience: opts.audience ?? 'tokenvault' });
+  const clients = createClients({ db: opts.db.db, hasher: opts.hasher ?? argon2Hasher });
+  const idp = opts.idp ? createIdpVerifier(opts.idp.config, opts.idp.keys) : undefined;
+  const authenticator = createAuthenticator({ vaultJwt: jwt, vaultIssuer: issuer, clients, idp });
+  return { db: opts.db, keyring, vault, jwt, clients, access, authenticator };
 }

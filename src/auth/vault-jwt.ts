@@ -9,6 +9,8 @@ export interface VaultTokenClaims {
   scope: string;
   ns: string[];
   kind?: 'client' | 'dev';
+  /** The client's reveal budget per window, when it has its own. */
+  budget?: number;
 }
 
 /** Signs and verifies the vault's own HS256 JWTs (client credentials grant, dev-token). */
@@ -71,5 +73,6 @@ export function principalFromClaims(p: Record<string, unknown>, kind: Principal[
   const scopes = new Set(scopeText.split(/\s+/).filter((s) => SCOPE_PATTERN.test(s)));
   const ns = Array.isArray(p.ns) ? p.ns.filter((n): n is string => typeof n === 'string') : ['default'];
   if (typeof p.sub !== 'string' || p.sub.length === 0 || p.sub.length > 200) throw new VerificationError('missing_claim');
-  return { id: p.sub, kind, scopes, namespaces: ns };
+  const budget = typeof p.budget === 'number' && Number.isInteger(p.budget) && p.budget >= 0 ? { revealBudget: p.budget } : {};
+  return { id: p.sub, kind, scopes, namespaces: ns, ...budget };
 }

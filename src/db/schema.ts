@@ -135,8 +135,21 @@ export const clientsTable = pgTable(
     secretHash: text('secret_hash').notNull(),
     scopes: text('scopes').array().notNull(),
     namespaces: text('namespaces').array().notNull(),
+    /** Reveal budget per window for this client; null → the configured default. */
+    revealBudget: integer('reveal_budget'),
     createdAt: createdAt(),
     revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }),
   },
   (t) => [uniqueIndex('clients_name_uq').on(t.name)],
+);
+
+/** Revealed-value counters per principal and fixed window, shared by every instance. */
+export const revealCountersTable = pgTable(
+  'reveal_counters',
+  {
+    principal: text('principal').notNull(),
+    windowStart: timestamp('window_start', { withTimezone: true, mode: 'date' }).notNull(),
+    count: integer('count').notNull(),
+  },
+  (t) => [primaryKey({ name: 'reveal_counters_pk', columns: [t.principal, t.windowStart] })],
 );

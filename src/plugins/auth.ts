@@ -6,7 +6,7 @@ import { hasScope, type Principal } from '../vault/principal.js';
 
 export interface Authenticator {
   /** Verifies a bearer token; throws VerificationError with a reason code. */
-  verify(token: string): Principal;
+  verify(token: string): Promise<Principal>;
 }
 
 /** Records a refused credential; never receives the token itself. */
@@ -28,7 +28,7 @@ export const authPlugin = fp(async (app: FastifyInstance, opts: { authenticator:
     }
     let principal: Principal;
     try {
-      principal = opts.authenticator.verify(m[1]!);
+      principal = await opts.authenticator.verify(m[1]!);
     } catch (err) {
       if (!(err instanceof VerificationError)) throw err;
       await opts.onFailure(request, err.reason);

@@ -1,3 +1,4 @@
+import '@fastify/rate-limit';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { DbHandle } from '../db/client.js';

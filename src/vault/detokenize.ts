@@ -6,6 +6,8 @@ import { valueAad } from '../crypto/keyring.js';
 import { rows, type Db } from '../db/client.js';
 import { toBuffer } from '../db/schema.js';
 import { isTokenType } from '../formats/registry.js';
+import { AppError } from '../errors.js';
+import type { RevealBudget } from './budget.js';
 import type { DataKeys } from './data-keys.js';
 import type { Namespace } from './policy.js';
 import { maxRevealLevel, type Principal, type RevealLevel } from './principal.js';
@@ -26,12 +28,7 @@ interface MappingRow {
   ciphertext: Buffer | Uint8Array;
 }
 
-export interface RevealGate {
-  /** Counts `n` reveals against the principal's budget; throws REVEAL_BUDGET_EXCEEDED past it. */
-  consume(principal: Principal, n: number): Promise<void>;
-}
-
-export function createDetokenizer(deps: { db: Db; dataKeys: DataKeys; budget?: RevealGate }) {
+export function createDetokenizer(deps: { db: Db; dataKeys: DataKeys; budget: RevealBudget }) {
   const { db, dataKeys } = deps;
 
   return {
@@ -71,16 +68,8 @@ export function createDetokenizer(deps: { db: Db; dataKeys: DataKeys; budget?: R
         values.set(token, p.level === 'masked' ? ns.formats[r.type].mask(plain) : plain);
       }
 
-      if (revealing.length && deps.budget) {
-        try {
-          await deps.budget.consume(principal, revealing.length);
-        } catch (err) {
-          await db.transaction((tx) => appendAudit(tx, [{ requestId: args.requestId, actor: principal.id, action: 'detokenize', outcome: 'budget_exceeded', namespace: ns.name, purpose: args.purpose, details: { tokens: revealing.length } }]));
-          throw err;
-        }
-      }
-
-      // The audit rows commit before any value leaves: if they cannot be written, nothing is revealed.
+      // The budget and the audit rows commit together, before any value leaves: if either fails,
+      // nothing is revealed.
       const events: AuditEvent[] = unique.map((token) => {
         const p = plan.get(token)!;
         return {
@@ -93,7 +82,17 @@ export function createDetokenizer(deps: { db: Db; dataKeys: DataKeys; budget?: R
           details: { token, ...(p.type ? { type: p.type } : {}), ...(p.level ? { reveal: p.level } : {}) },
         };
       });
-      await db.transaction((tx) => appendAudit(tx, events));
+      try {
+        await db.transaction(async (tx) => {
+          if (revealing.length) await deps.budget.consume(tx, principal, revealing.length);
+          await appendAudit(tx, events);
+        });
+      } catch (err) {
+        if (err instanceof AppError && err.code === 'REVEAL_BUDGET_EXCEEDED') {
+          await db.transaction((tx) => appendAudit(tx, [{ requestId: args.requestId, actor: principal.id, action: 'detokenize', outcome: 'budget_exceeded', namespace: ns.name, purpose: args.purpose, details: { tokens: unique.length } }]));
+        }
+        throw err;
+      }
 
       return args.tokens.map((token) => {
         const p = plan.get(token)!;

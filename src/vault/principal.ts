@@ -5,6 +5,8 @@ export interface Principal {
   readonly scopes: ReadonlySet<string>;
   /** Namespaces this principal may use; '*' grants all. */
   readonly namespaces: readonly string[];
+  /** Revealed values per window for this principal; unset → the configured default. */
+  readonly revealBudget?: number;
 }
 
 export type RevealLevel = 'plain' | 'masked';

@@ -5,18 +5,19 @@ import type { Db } from '../db/client.js';
 import { errors } from '../errors.js';
 import type { RandomSource } from '../formats/random.js';
 import { createDataKeys } from './data-keys.js';
-import { createDetokenizer, type RevealGate } from './detokenize.js';
+import type { RevealBudget } from './budget.js';
+import { createDetokenizer } from './detokenize.js';
 import type { Namespace, Policy } from './policy.js';
 import { mayUseNamespace, type Principal } from './principal.js';
 import { createTokenCache } from './token-cache.js';
 import { createTokenizer } from './tokenize.js';
 
 /** The domain services, wired once per app. Routes call only this. */
-export function createVault(deps: { db: Db; keyring: Keyring; policy: Policy; rng: RandomSource; budget?: RevealGate }) {
+export function createVault(deps: { db: Db; keyring: Keyring; policy: Policy; rng: RandomSource; budget: RevealBudget }) {
   const dataKeys = createDataKeys({ db: deps.db, keyring: deps.keyring });
   const cache = createTokenCache();
   const tokenizer = createTokenizer({ db: deps.db, keyring: deps.keyring, dataKeys, rng: deps.rng, cache });
-  const detokenizer = createDetokenizer({ db: deps.db, dataKeys, ...(deps.budget ? { budget: deps.budget } : {}) });
+  const detokenizer = createDetokenizer({ db: deps.db, dataKeys, budget: deps.budget });
 
   return {
     policy: deps.policy,

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import type { KeyMaterial } from '../../src/config.js';
 import type { DbHandle } from '../../src/db/client.js';
-import { createServices, type Services } from '../../src/services.js';
+import { createServices, type ServiceOptions, type Services } from '../../src/services.js';
 import { buildPolicy } from '../../src/vault/policy.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
 
@@ -22,10 +22,10 @@ export interface TestVault {
 }
 
 /** Builds the same app the server runs, on a test database. */
-export async function startVault(db: TestDatabase, opts: { keys?: KeyMaterial; policy?: unknown } = {}): Promise<TestVault> {
+export async function startVault(db: TestDatabase, opts: { keys?: KeyMaterial; policy?: unknown } & Partial<Pick<ServiceOptions, 'access' | 'idp' | 'hasher'>> = {}): Promise<TestVault> {
   const keys = opts.keys ?? testKeys();
   const handle = await db.open();
-  const services = createServices({ db: handle, keys, policy: buildPolicy(opts.policy) });
+  const services = createServices({ db: handle, keys, policy: buildPolicy(opts.policy), access: opts.access, idp: opts.idp, hasher: opts.hasher });
   const app = await buildApp(services);
   await app.ready();
   return {

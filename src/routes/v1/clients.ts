@@ -1,0 +1,51 @@
+import type { FastifyInstance } from 'fastify';
+import { Type, type Static } from 'typebox';
+import type { Clients } from '../../auth/clients.js';
+import { principalOf } from '../../plugins/auth.js';
+import { bearerSecurity, errorResponses } from '../../schemas/common.js';
+
+const Client = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  name: Type.String(),
+  scopes: Type.Array(Type.String()),
+  namespaces: Type.Array(Type.String()),
+  revealBudget: Type.Union([Type.Integer(), Type.Null()]),
+  createdAt: Type.String({ format: 'date-time' }),
+  revokedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+});
+const WithSecret = Type.Object({ client: Client, secret: Type.String({ description: 'shown once; only its argon2id hash is stored' }) });
+const CreateBody = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 64 }),
+  scopes: Type.Array(Type.String({ maxLength: 64 }), { minItems: 1, maxItems: 32 }),
+  namespaces: Type.Array(Type.String({ maxLength: 64 }), { minItems: 1, maxItems: 64, default: ['default'] }),
+  revealBudget: Type.Optional(Type.Integer({ minimum: 0 })),
+}, { additionalProperties: false });
+const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) }, { additionalProperties: false });
+
+export async function clientRoutes(app: FastifyInstance, opts: { clients: Clients }) {
+  const admin = app.authorize('admin');
+  const common = { tags: ['clients'], security: bearerSecurity };
+
+  app.post<{ Body: Static<typeof CreateBody> }>('/v1/clients', {
+    onRequest: admin,
+    schema: { ...common, operationId: 'createClient', description: 'Create a service client (admin). The secret is returned once.', body: CreateBody, response: { 201: WithSecret, ...errorResponses() } },
+  }, async (request, reply) => {
+    const created = await opts.clients.create(request.body, principalOf(request).id, request.id);
+    return reply.code(201).send(created);
+  });
+
+  app.get('/v1/clients', {
+    onRequest: admin,
+    schema: { ...common, operationId: 'listClients', description: 'List service clients (admin). Secrets are never returned.', response: { 200: Type.Object({ clients: Type.Array(Client) }), ...errorResponses() } },
+  }, async () => ({ clients: await opts.clients.list() }));
+
+  app.delete<{ Params: Static<typeof IdParams> }>('/v1/clients/:id', {
+    onRequest: admin,
+    schema: { ...common, operationId: 'revokeClient', description: 'Revoke a client (admin): its secret stops working at once, its tokens within 5 seconds on every instance.', params: IdParams, response: { 200: Type.Object({ client: Client }), ...errorResponses(404) } },
+  }, async (request) => ({ client: await opts.clients.revoke(request.params.id, principalOf(request).id, request.id) }));
+
+  app.post<{ Params: Static<typeof IdParams> }>('/v1/clients/:id/secret', {
+    onRequest: admin,
+    schema: { ...common, operationId: 'rotateClientSecret', description: 'Replace a client secret (admin); the new one is returned once. Tokens already issued stay valid until they expire.', params: IdParams, response: { 200: WithSecret, ...errorResponses(404) } },
+  }, async (request) => opts.clients.rotateSecret(request.params.id, principalOf(request).id, request.id));
+}

@@ -1,0 +1,37 @@
+import { sql } from 'drizzle-orm';
+import { rows, type Executor } from '../db/client.js';
+import { errors } from '../errors.js';
+import type { Principal } from './principal.js';
+
+/**
+ * Reveal budgets: N revealed values per principal per fixed window, counted in PostgreSQL so every
+ * instance shares one count. The increment is a single conditional upsert: it succeeds only while
+ * the new total stays within the budget, so concurrent reveals can never overshoot it.
+ */
+export function createRevealBudget(opts: { defaultBudget: number; windowSeconds: number; now?: () => number }) {
+  const now = opts.now ?? Date.now;
+  const windowMs = opts.windowSeconds * 1000;
+  let lastCleanup = 0;
+
+  return {
+    async consume(tx: Executor, principal: Principal, n: number): Promise<void> {
+      const t = now();
+      const start = Math.floor(t / windowMs) * windowMs;
+      const retryAfter = Math.max(1, Math.ceil((start + windowMs - t) / 1000));
+      const limit = principal.revealBudget ?? opts.defaultBudget;
+      if (n > limit) throw errors.budgetExceeded(retryAfter);
+      const r = await rows<{ count: number }>(tx, sql`
+        insert into reveal_counters (principal, window_start, count) values (${principal.id}, ${new Date(start).toISOString()}, ${n})
+        on conflict (principal, window_start) do update set count = reveal_counters.count + excluded.count
+        where reveal_counters.count + excluded.count <= ${limit}
+        returning count`);
+      if (!r.length) throw errors.budgetExceeded(retryAfter);
+      if (t - lastCleanup > windowMs) {
+        lastCleanup = t;
+        await tx.execute(sql`delete from reveal_counters where window_start < ${new Date(start - windowMs).toISOString()}`);
+      }
+    },
+  };
+}
+
+export type RevealBudget = ReturnType<typeof createRevealBudget>;
