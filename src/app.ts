@@ -5,6 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Clients } from './auth/clients.js';
 import type { VaultJwt } from './auth/vault-jwt.js';
 import type { AccessConfig } from './config.js';
+import { auditRoutes } from './routes/v1/audit.js';
 import { authRoutes } from './routes/v1/auth.js';
 import { clientRoutes } from './routes/v1/clients.js';
 import type { Authenticator } from './plugins/auth.js';
@@ -78,5 +79,6 @@ export async function buildApp(deps: AppDeps, logger: FastifyServerOptions['logg
   await app.register(detokenizeRoutes, { vault: deps.vault });
   await app.register(authRoutes, { clients: deps.clients, jwt: deps.jwt, vault: deps.vault, access: deps.access });
   await app.register(clientRoutes, { clients: deps.clients });
+  await app.register(auditRoutes, { db: deps.db.db });
   return app as unknown as FastifyInstance;
 }

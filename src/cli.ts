@@ -1,4 +1,6 @@
+import { createWriteStream } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { auditHead, queryAudit, verifyAudit } from './audit/audit-log.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { openDatabase, type DbHandle } from './db/client.js';
 import { migrate } from './db/migrate.js';
@@ -21,6 +23,9 @@ Commands:
   clients list                     list clients (never secrets)
   clients revoke <id>              revoke a client (its tokens stop within 5 seconds)
   clients rotate-secret <id>       replace a client's secret; prints the new one once
+  audit verify [--anchor <id>:<hash>]   verify the hash chain (and that it still reaches an anchor)
+  audit head                       print the newest row id and hash, to keep outside the database
+  audit export --from <iso> --to <iso> [--out file]   NDJSON of the audit events for a SIEM
   help                             this text
 
 Configuration comes from the environment (see README: DATABASE_URL, TOKENVAULT_DATA_DIR, keys, ...).
@@ -81,12 +86,64 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, out: (s: st
     }
     case 'clients':
       return clientsCommand(config, rest, out);
+    case 'audit':
+      return auditCommand(config, rest, out);
     default:
       throw new UsageError(`unknown command ${command}; see tokenvault --help`);
   }
 }
 
 const CLI_ACTOR = 'cli';
+
+async function auditCommand(config: Config, args: string[], out: (s: string) => void): Promise<number> {
+  const [sub, ...rest] = args;
+  const { values } = parseArgs({ args: rest, options: { anchor: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, out: { type: 'string' } } });
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 1 });
+  try {
+    switch (sub) {
+      case 'verify': {
+        let anchor: { id: number; hash: string } | undefined;
+        if (values.anchor) {
+          const m = /^([0-9]+):([0-9a-f]{64})$/.exec(values.anchor);
+          if (!m) throw new UsageError('--anchor must be <id>:<64 hex hash> as printed by `tokenvault audit head`');
+          anchor = { id: Number(m[1]), hash: m[2]! };
+        }
+        const r = await verifyAudit(db.db, anchor);
+        out(JSON.stringify(r));
+        return r.ok ? 0 : 1;
+      }
+      case 'head':
+        out(JSON.stringify(await auditHead(db.db)));
+        return 0;
+      case 'export': {
+        const from = values.from ? new Date(values.from) : undefined;
+        const to = values.to ? new Date(values.to) : undefined;
+        if ((from && isNaN(from.getTime())) || (to && isNaN(to.getTime()))) throw new UsageError('--from and --to must be ISO 8601 times');
+        const sink = values.out ? createWriteStream(values.out, { mode: 0o600 }) : undefined;
+        let after = 0;
+        let n = 0;
+        for (;;) {
+          const page = await queryAudit(db.db, { from, to, after, limit: 5000 });
+          for (const e of page) {
+            const line = JSON.stringify({ ...e, ts: e.ts.toISOString(), prevHash: e.prevHash.toString('hex'), hash: e.hash.toString('hex') });
+            if (sink) sink.write(`${line}\n`);
+            else out(line);
+          }
+          n += page.length;
+          if (page.length < 5000) break;
+          after = page[page.length - 1]!.id;
+        }
+        if (sink) await new Promise<void>((resolve, reject) => sink.end((err?: Error | null) => (err ? reject(err) : resolve())));
+        console.error(`exported ${n} audit events`);
+        return 0;
+      }
+      default:
+        throw new UsageError('audit verify [--anchor id:hash] | head | export --from --to [--out file]');
+    }
+  } finally {
+    await db.close();
+  }
+}
 
 async function clientsCommand(config: Config, args: string[], out: (s: string) => void): Promise<number> {
   const [sub, ...rest] = args;

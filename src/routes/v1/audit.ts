@@ -1,0 +1,93 @@
+import type { FastifyInstance } from 'fastify';
+import { Type, type Static } from 'typebox';
+import { auditHead, queryAudit, verifyAudit } from '../../audit/audit-log.js';
+import type { Db } from '../../db/client.js';
+import { bearerSecurity, errorResponses } from '../../schemas/common.js';
+
+export const MAX_AUDIT_PAGE = 1_000;
+
+const Query = Type.Object({
+  actor: Type.Optional(Type.String({ maxLength: 256 })),
+  action: Type.Optional(Type.String({ maxLength: 64 })),
+  outcome: Type.Optional(Type.String({ maxLength: 64 })),
+  namespace: Type.Optional(Type.String({ maxLength: 64 })),
+  token: Type.Optional(Type.String({ maxLength: 512, description: 'rows that name this token' })),
+  from: Type.Optional(Type.String({ format: 'date-time' })),
+  to: Type.Optional(Type.String({ format: 'date-time', description: 'exclusive' })),
+  cursor: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$', description: 'nextCursor of the previous page' })),
+  // Query strings are not coerced (bodies stay strictly typed): numbers arrive as digit strings.
+  limit: Type.Optional(Type.String({ pattern: '^([1-9][0-9]{0,2}|1000)$', description: '1 to 1,000 (default 100)' })),
+}, { additionalProperties: false });
+
+const Event = Type.Object({
+  id: Type.Integer(),
+  ts: Type.String({ format: 'date-time' }),
+  requestId: Type.Union([Type.String(), Type.Null()]),
+  actor: Type.String(),
+  action: Type.String(),
+  outcome: Type.String(),
+  namespace: Type.Union([Type.String(), Type.Null()]),
+  purpose: Type.Union([Type.String(), Type.Null()]),
+  details: Type.Record(Type.String(), Type.Unknown()),
+  erasureId: Type.Union([Type.String(), Type.Null()]),
+  prevHash: Type.String({ description: 'hex' }),
+  hash: Type.String({ description: 'hex' }),
+});
+
+const VerifyQuery = Type.Object({
+  anchorId: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,14}$' })),
+  anchorHash: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$' })),
+}, { additionalProperties: false });
+
+const Verify = Type.Object({
+  ok: Type.Boolean(),
+  rowsChecked: Type.Integer(),
+  head: Type.Optional(Type.Union([Type.Object({ id: Type.Integer(), hash: Type.String() }), Type.Null()])),
+  brokenAt: Type.Optional(Type.Integer()),
+  reason: Type.Optional(Type.String()),
+});
+
+export async function auditRoutes(app: FastifyInstance, opts: { db: Db }) {
+  const common = { tags: ['audit'], security: bearerSecurity };
+  app.get<{ Querystring: Static<typeof Query> }>('/v1/audit', {
+    onRequest: app.authorize('audit:read'),
+    schema: {
+      ...common,
+      operationId: 'queryAudit',
+      description: 'Audit events in chain order, filtered by actor, action, outcome, namespace, token and time [from, to). Page with nextCursor; at most 1,000 rows a page.',
+      querystring: Query,
+      response: { 200: Type.Object({ events: Type.Array(Event), nextCursor: Type.Union([Type.String(), Type.Null()]) }), ...errorResponses() },
+    },
+  }, async (request) => {
+    const q = request.query;
+    const limit = Number(q.limit ?? 100);
+    const events = await queryAudit(opts.db, {
+      actor: q.actor, action: q.action, outcome: q.outcome, namespace: q.namespace, token: q.token,
+      from: q.from ? new Date(q.from) : undefined, to: q.to ? new Date(q.to) : undefined,
+      after: q.cursor ? Number(q.cursor) : undefined, limit,
+    });
+    return {
+      events: events.map((e) => ({ ...e, ts: e.ts.toISOString(), prevHash: e.prevHash.toString('hex'), hash: e.hash.toString('hex') })),
+      nextCursor: events.length === limit ? String(events[events.length - 1]!.id) : null,
+    };
+  });
+
+  app.get<{ Querystring: Static<typeof VerifyQuery> }>('/v1/audit/verify', {
+    onRequest: app.authorize('audit:read'),
+    schema: {
+      ...common,
+      operationId: 'verifyAudit',
+      description: 'Walk the hash chain from the first row. ok with the rows checked and the head, or the first broken row and why. With anchorId and anchorHash (from `tokenvault audit head`, kept outside the database), also confirms the chain still contains that row unchanged.',
+      querystring: VerifyQuery,
+      response: { 200: Verify, ...errorResponses() },
+    },
+  }, async (request) => {
+    const { anchorId, anchorHash } = request.query;
+    return verifyAudit(opts.db, anchorId !== undefined && anchorHash ? { id: Number(anchorId), hash: anchorHash } : undefined);
+  });
+
+  app.get('/v1/audit/head', {
+    onRequest: app.authorize('audit:read'),
+    schema: { ...common, operationId: 'auditHead', description: 'The newest row id and hash: record them outside the database as an anchor.', response: { 200: Type.Object({ head: Type.Union([Type.Object({ id: Type.Integer(), hash: Type.String() }), Type.Null()]) }), ...errorResponses() } },
+  }, async () => ({ head: await auditHead(opts.db) }));
+}
