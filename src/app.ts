@@ -8,6 +8,8 @@ import type { AccessConfig } from './config.js';
 import { auditRoutes } from './routes/v1/audit.js';
 import { authRoutes } from './routes/v1/auth.js';
 import { clientRoutes } from './routes/v1/clients.js';
+import { erasureRoutes } from './routes/v1/erasures.js';
+import { subjectRoutes } from './routes/v1/subjects.js';
 import type { Authenticator } from './plugins/auth.js';
 import { authPlugin } from './plugins/auth.js';
 import type { DbHandle } from './db/client.js';
@@ -80,5 +82,9 @@ export async function buildApp(deps: AppDeps, logger: FastifyServerOptions['logg
   await app.register(authRoutes, { clients: deps.clients, jwt: deps.jwt, vault: deps.vault, access: deps.access });
   await app.register(clientRoutes, { clients: deps.clients });
   await app.register(auditRoutes, { db: deps.db.db });
+  await app.register(erasureRoutes, { vault: deps.vault });
+  await app.register(subjectRoutes, { vault: deps.vault });
+  app.addHook('onReady', () => deps.vault.startWatching());
+  app.addHook('onClose', async () => deps.vault.stopWatching());
   return app as unknown as FastifyInstance;
 }

@@ -1,4 +1,7 @@
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
+import type { JsonWebKey } from 'node:crypto';
+import { createSigner, verifySignature } from './crypto/signing.js';
+import { receiptSigningInput, type Receipt } from './vault/erase.js';
 import { parseArgs } from 'node:util';
 import { auditHead, queryAudit, verifyAudit } from './audit/audit-log.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
@@ -26,6 +29,9 @@ Commands:
   audit verify [--anchor <id>:<hash>]   verify the hash chain (and that it still reaches an anchor)
   audit head                       print the newest row id and hash, to keep outside the database
   audit export --from <iso> --to <iso> [--out file]   NDJSON of the audit events for a SIEM
+  receipts verify <receipt.json> [--public-key <jwk.json>]
+                                   check an erasure receipt offline (key: the file, else this
+                                   vault's own signing key from the environment)
   help                             this text
 
 Configuration comes from the environment (see README: DATABASE_URL, TOKENVAULT_DATA_DIR, keys, ...).
@@ -88,12 +94,26 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, out: (s: st
       return clientsCommand(config, rest, out);
     case 'audit':
       return auditCommand(config, rest, out);
+    case 'receipts':
+      return receiptsCommand(config, rest, out);
     default:
       throw new UsageError(`unknown command ${command}; see tokenvault --help`);
   }
 }
 
 const CLI_ACTOR = 'cli';
+
+async function receiptsCommand(config: Config, args: string[], out: (s: string) => void): Promise<number> {
+  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { 'public-key': { type: 'string' } } });
+  if (positionals[0] !== 'verify' || !positionals[1]) throw new UsageError('receipts verify <receipt.json> [--public-key <jwk.json>]');
+  const receipt = JSON.parse(readFileSync(positionals[1], 'utf8')) as Receipt;
+  const jwk = values['public-key']
+    ? (JSON.parse(readFileSync(values['public-key'], 'utf8')) as JsonWebKey)
+    : createSigner(resolveKeys(config, (m) => console.error(`warning: ${m}`)).signingKey).publicJwk();
+  const ok = typeof receipt.signature === 'string' && verifySignature(jwk, receiptSigningInput(receipt), receipt.signature);
+  out(ok ? `valid: erasure ${receipt.erasureId}, ${receipt.tokensErased} token(s), completed ${receipt.completedAt}` : 'INVALID: the receipt was altered or signed by another key');
+  return ok ? 0 : 1;
+}
 
 async function auditCommand(config: Config, args: string[], out: (s: string) => void): Promise<number> {
   const [sub, ...rest] = args;

@@ -6,6 +6,7 @@ import { createVaultJwt, type VaultJwt } from './auth/vault-jwt.js';
 import type { JWTVerifyGetKey } from 'jose';
 import { DEFAULT_ACCESS, type AccessConfig, type KeyMaterial } from './config.js';
 import { createKeyring, type Keyring } from './crypto/keyring.js';
+import { createSigner } from './crypto/signing.js';
 import type { DbHandle } from './db/client.js';
 import { createPooledRandom } from './formats/random.js';
 import type { AppDeps } from './app.js';
@@ -40,7 +41,7 @@ export function createServices(opts: ServiceOptions): Services {
   const rng = createPooledRandom();
   const keyring = createKeyring({ masterKeys: opts.keys.masterKeys, fingerprintKey: opts.keys.fingerprintKey, rng });
   const budget = createRevealBudget({ defaultBudget: access.revealBudget, windowSeconds: access.revealWindowSeconds });
-  const vault = createVault({ db: opts.db.db, keyring, policy: opts.policy, rng, budget });
+  const vault = createVault({ db: opts.db.db, keyring, policy: opts.policy, rng, budget, signer: createSigner(opts.keys.signingKey) });
   const jwt = createVaultJwt({ secret: opts.keys.jwtSecret, issuer, audience: opts.audience ?? 'tokenvault' });
   const clients = createClients({ db: opts.db.db, hasher: opts.hasher ?? argon2Hasher });
   const idp = opts.idp ? createIdpVerifier(opts.idp.config, opts.idp.keys) : undefined;

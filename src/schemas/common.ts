@@ -24,7 +24,7 @@ export function errorResponses(...statuses: number[]): Record<number, TSchema> {
 
 export const TokenTypeSchema = Type.Union(TOKEN_TYPES.map((t) => Type.Literal(t)), { description: 'token type (SPEC §4)' });
 
-export const NamespaceName = Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$', default: 'default', description: 'namespace (policy domain); default "default"' });
+export const NamespaceName = Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$', description: 'namespace (policy domain); default "default"' });
 
 /** Free text recorded in the audit row, e.g. a ticket reference. */
 export const Purpose = Type.String({ minLength: 3, maxLength: 200, description: 'why the values are needed (audited), e.g. a ticket reference' });

@@ -11,11 +11,38 @@ import type { Namespace, Policy } from './policy.js';
 import { mayUseNamespace, type Principal } from './principal.js';
 import { createTokenCache } from './token-cache.js';
 import { createTokenizer } from './tokenize.js';
+import { createEraser } from './erase.js';
+import { createExporter } from './export.js';
+import type { Signer } from '../crypto/signing.js';
 
 /** The domain services, wired once per app. Routes call only this. */
-export function createVault(deps: { db: Db; keyring: Keyring; policy: Policy; rng: RandomSource; budget: RevealBudget }) {
+/** How often each instance checks for erasures made elsewhere (the cache bound is well under 1 s). */
+export const ERASURE_POLL_MS = 500;
+
+export function createVault(deps: { db: Db; keyring: Keyring; policy: Policy; rng: RandomSource; budget: RevealBudget; signer: Signer }) {
   const dataKeys = createDataKeys({ db: deps.db, keyring: deps.keyring });
   const cache = createTokenCache();
+  const forgetCaches = () => {
+    cache.clear();
+    dataKeys.forget();
+  };
+  const eraser = createEraser({ db: deps.db, keyring: deps.keyring, signer: deps.signer, onErased: forgetCaches });
+  const exporter = createExporter({ db: deps.db, keyring: deps.keyring, dataKeys, budget: deps.budget });
+  let lastSeq: number | undefined;
+  let timer: NodeJS.Timeout | undefined;
+
+  /** Clears this instance's caches when any instance has erased something since the last look. */
+  async function checkErasures(): Promise<void> {
+    try {
+      const seq = await eraser.latestSeq();
+      if (lastSeq !== undefined && seq !== lastSeq) forgetCaches();
+      lastSeq = seq;
+    } catch {
+      // Database unreachable: we cannot know what was erased, so forget everything.
+      forgetCaches();
+      lastSeq = undefined;
+    }
+  }
   const tokenizer = createTokenizer({ db: deps.db, keyring: deps.keyring, dataKeys, rng: deps.rng, cache });
   const detokenizer = createDetokenizer({ db: deps.db, dataKeys, budget: deps.budget });
 
@@ -25,6 +52,21 @@ export function createVault(deps: { db: Db; keyring: Keyring; policy: Policy; rn
     cache,
     tokenize: tokenizer.tokenize,
     detokenize: detokenizer.detokenize,
+    erase: eraser.erase,
+    receipt: eraser.receipt,
+    erasureFeed: eraser.feed,
+    exportSubject: exporter.exportSubject,
+    publicKey: () => deps.signer.publicJwk(),
+
+    async startWatching(): Promise<void> {
+      await checkErasures();
+      timer = setInterval(() => void checkErasures(), ERASURE_POLL_MS);
+      timer.unref();
+    },
+    stopWatching(): void {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+    },
 
     /** The namespace a principal asked for: 404 when it does not exist, 403 when not granted. */
     namespace(principal: Principal, name: string | undefined): Namespace {

@@ -1,0 +1,103 @@
+import type { FastifyInstance } from 'fastify';
+import { Type, type Static } from 'typebox';
+import { principalOf } from '../../plugins/auth.js';
+import { errors } from '../../errors.js';
+import { bearerSecurity, errorResponses, NamespaceName, TokenTypeSchema } from '../../schemas/common.js';
+import { hasScope } from '../../vault/principal.js';
+import type { Vault } from '../../vault/vault.js';
+
+const Reference = Type.String({ pattern: '^[A-Za-z0-9._:/#-]{1,128}$', description: 'your DSR ticket id (letters, digits, ._:/#-): recorded in the receipt and audit, so never put personal data here' });
+const Body = Type.Union([
+  Type.Object({ subject: Type.String({ minLength: 1, maxLength: 256 }), reference: Type.Optional(Reference) }, { additionalProperties: false }),
+  Type.Object({ namespace: Type.Optional(NamespaceName), type: TokenTypeSchema, value: Type.String({ maxLength: 65_536 }), reference: Type.Optional(Reference) }, { additionalProperties: false }),
+  Type.Object({ namespace: Type.Optional(NamespaceName), tokens: Type.Array(Type.String({ minLength: 1, maxLength: 512 }), { minItems: 1, maxItems: 1_000 }), reference: Type.Optional(Reference) }, { additionalProperties: false }),
+], { description: 'exactly one of: { subject } | { namespace?, type, value } | { namespace?, tokens }' });
+type BodyT = { subject?: string; namespace?: string; type?: Static<typeof TokenTypeSchema>; value?: string; tokens?: string[]; reference?: string };
+
+const ErasedToken = Type.Object({ namespace: Type.String(), type: Type.String(), token: Type.String() });
+const Receipt = Type.Object({
+  version: Type.Literal(1),
+  erasureId: Type.String({ format: 'uuid' }),
+  status: Type.Literal('completed'),
+  method: Type.Union([Type.Literal('subject'), Type.Literal('value'), Type.Literal('tokens')]),
+  reference: Type.Union([Type.String(), Type.Null()]),
+  requestedAt: Type.String({ format: 'date-time' }),
+  completedAt: Type.String({ format: 'date-time' }),
+  tokensErased: Type.Integer(),
+  tokens: Type.Array(ErasedToken),
+  keyId: Type.String(),
+  signature: Type.String({ description: 'Ed25519 (base64url) over the canonical JSON of every other field; key at GET /v1/erasures/public-key' }),
+}, { $id: 'ErasureReceipt' });
+
+const FeedQuery = Type.Object({
+  after: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$', description: 'cursor: the seq of the last event you processed (default 0)' })),
+  limit: Type.Optional(Type.String({ pattern: '^([1-9][0-9]{0,2}|1000)$', description: '1 to 1,000 (default 100)' })),
+}, { additionalProperties: false });
+
+export async function erasureRoutes(app: FastifyInstance, opts: { vault: Vault }) {
+  app.addSchema(Receipt);
+  const common = { tags: ['erasure'], security: bearerSecurity };
+
+  app.post<{ Body: BodyT }>('/v1/erasures', {
+    onRequest: app.authorize('erase'),
+    schema: {
+      ...common,
+      operationId: 'erase',
+      description: 'Hard-delete by subject (every namespace; destroys the subject key), by value, or by tokens, in one transaction, and return a signed receipt. Erased tokens answer "erased" and are never reissued; tokenizing the value again gives a new token. Repeating an erasure is safe: it erases nothing more and returns its own receipt with tokensErased 0.',
+      body: Body,
+      response: { 201: Type.Ref('ErasureReceipt'), ...errorResponses(404) },
+    },
+  }, async (request, reply) => {
+    const principal = principalOf(request);
+    const b = request.body;
+    let target;
+    if (b.subject !== undefined) {
+      // A subject's key spans namespaces: only a principal for all namespaces may destroy it.
+      if (!principal.namespaces.includes('*')) throw errors.forbidden('erasing a subject needs ns ["*"]');
+      target = { method: 'subject' as const, subject: b.subject };
+    } else if (b.tokens) {
+      target = { method: 'tokens' as const, ns: opts.vault.namespace(principal, b.namespace), tokens: b.tokens };
+    } else {
+      target = { method: 'value' as const, ns: opts.vault.namespace(principal, b.namespace), type: b.type!, value: b.value! };
+    }
+    const receipt = await opts.vault.erase({ principal, target, reference: b.reference, requestId: request.id });
+    return reply.code(201).send(receipt);
+  });
+
+  app.get('/v1/erasures/public-key', {
+    schema: { ...common, security: [], operationId: 'erasurePublicKey', description: 'The Ed25519 public key (JWK) that verifies erasure receipts.', response: { 200: Type.Object({ kty: Type.String(), crv: Type.String(), x: Type.String(), kid: Type.String(), alg: Type.String(), use: Type.String() }) } },
+  }, async () => opts.vault.publicKey());
+
+  app.get<{ Params: { id: string } }>('/v1/erasures/:id', {
+    onRequest: app.authorize((p) => (hasScope(p, 'erase') || hasScope(p, 'audit:read') ? null : 'erase or audit:read')),
+    schema: { ...common, operationId: 'getErasureReceipt', description: 'A receipt by erasure id.', params: Type.Object({ id: Type.String({ format: 'uuid' }) }), response: { 200: Type.Ref('ErasureReceipt'), ...errorResponses(404) } },
+  }, async (request) => {
+    const r = await opts.vault.receipt(request.params.id);
+    if (!r) throw errors.notFound('erasure');
+    return r;
+  });
+
+  app.get<{ Querystring: Static<typeof FeedQuery> }>('/v1/erasures', {
+    onRequest: app.authorize('erasures:read'),
+    schema: {
+      ...common,
+      operationId: 'erasureFeed',
+      description: 'Every erasure in commit order with its erased tokens, for downstream systems (Kafka tombstones, warehouse deletes). Poll with after=<nextCursor>; the cursor never skips an event, even when erasures commit concurrently.',
+      querystring: FeedQuery,
+      response: {
+        200: Type.Object({
+          events: Type.Array(Type.Object({ seq: Type.Integer(), erasureId: Type.String(), completedAt: Type.String(), reference: Type.Union([Type.String(), Type.Null()]), tokens: Type.Array(ErasedToken) })),
+          nextCursor: Type.String({ description: 'pass as after= next time (unchanged when there was nothing new)' }),
+        }),
+        ...errorResponses(),
+      },
+    },
+  }, async (request) => {
+    const after = Number(request.query.after ?? 0);
+    const feed = await opts.vault.erasureFeed(after, Number(request.query.limit ?? 100));
+    return {
+      events: feed.map(({ seq, receipt }) => ({ seq, erasureId: receipt.erasureId, completedAt: receipt.completedAt, reference: receipt.reference, tokens: receipt.tokens })),
+      nextCursor: String(feed.length ? feed[feed.length - 1]!.seq : after),
+    };
+  });
+}

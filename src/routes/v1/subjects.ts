@@ -1,0 +1,26 @@
+import type { FastifyInstance } from 'fastify';
+import { Type, type Static } from 'typebox';
+import { principalOf } from '../../plugins/auth.js';
+import { bearerSecurity, errorResponses, Purpose } from '../../schemas/common.js';
+import type { Vault } from '../../vault/vault.js';
+
+const Body = Type.Object({ subject: Type.String({ minLength: 1, maxLength: 256 }), purpose: Purpose }, { additionalProperties: false });
+
+export async function subjectRoutes(app: FastifyInstance, opts: { vault: Vault }) {
+  app.post<{ Body: Static<typeof Body> }>('/v1/subjects/export', {
+    onRequest: app.authorize('subjects:export'),
+    schema: {
+      operationId: 'exportSubject',
+      tags: ['erasure'],
+      security: bearerSecurity,
+      description: 'What the vault holds for a data subject (GDPR Art. 15 / portability): the tokens linked to the subject in the namespaces the caller may use, with values only where the caller also holds detokenize:plain:<type> (those count against the reveal budget). Audited with the purpose.',
+      body: Body,
+      response: {
+        200: Type.Object({ tokens: Type.Array(Type.Object({ namespace: Type.String(), type: Type.String(), token: Type.String(), createdAt: Type.String(), value: Type.Optional(Type.String()) })) }),
+        ...errorResponses(),
+      },
+    },
+  }, async (request) => ({
+    tokens: await opts.vault.exportSubject({ principal: principalOf(request), subject: request.body.subject, purpose: request.body.purpose, requestId: request.id }),
+  }));
+}

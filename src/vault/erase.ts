@@ -1,0 +1,156 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import { appendAudit } from '../audit/audit-log.js';
+import type { Keyring } from '../crypto/keyring.js';
+import { canonicalJson, type Signer } from '../crypto/signing.js';
+import { rows, type Db, type Executor } from '../db/client.js';
+import { errors } from '../errors.js';
+import { FormatError, type TokenType } from '../formats/registry.js';
+import type { Namespace } from './policy.js';
+import type { Principal } from './principal.js';
+
+export type ErasureTarget =
+  | { method: 'subject'; subject: string }
+  | { method: 'value'; ns: Namespace; type: TokenType; value: string }
+  | { method: 'tokens'; ns: Namespace; tokens: string[] };
+
+export interface ErasedToken {
+  namespace: string;
+  type: string;
+  token: string;
+}
+
+/** Receipt format version 1. The signature covers canonicalJson(receipt without `signature`). */
+export interface Receipt {
+  version: 1;
+  erasureId: string;
+  status: 'completed';
+  method: ErasureTarget['method'];
+  reference: string | null;
+  requestedAt: string;
+  completedAt: string;
+  tokensErased: number;
+  tokens: ErasedToken[];
+  keyId: string;
+  signature: string;
+}
+
+/** Held from the feed insert to commit: feed sequence numbers are assigned in commit order. */
+const ERASURE_FEED_LOCK = 7210004;
+
+export function receiptSigningInput(r: Omit<Receipt, 'signature'> | Receipt): Buffer {
+  const { signature: _s, ...unsigned } = r as Receipt;
+  return Buffer.from(canonicalJson(unsigned));
+}
+
+export function createEraser(deps: { db: Db; keyring: Keyring; signer: Signer; onErased: () => void }) {
+  const { db, keyring, signer } = deps;
+  const keyId = signer.publicJwk().kid;
+
+  async function deleteMappings(tx: Executor, target: ErasureTarget): Promise<ErasedToken[]> {
+    switch (target.method) {
+      case 'subject': {
+        const hmac = keyring.subjectHmac(target.subject);
+        // Lock the subject's key first: a tokenize writing under it holds it FOR SHARE, so this
+        // waits for that write to commit, then sees (and deletes) its mappings; a tokenize that
+        // comes later waits for this erasure and then creates a fresh key.
+        await tx.execute(sql`select id from data_keys where subject_hmac = ${hmac} for update`);
+        const erased = await rows<ErasedToken>(tx, sql`
+          delete from mappings where id in (select mapping_id from subject_links where subject_hmac = ${hmac})
+          returning namespace, type, token`);
+        await tx.execute(sql`delete from subject_links where subject_hmac = ${hmac}`);
+        // Crypto-shredding: without this key, no copy of the ciphertexts (a backup) can be read.
+        await tx.execute(sql`delete from data_keys where subject_hmac = ${hmac}`);
+        return erased;
+      }
+      case 'value': {
+        let normalized: string;
+        try {
+          normalized = target.ns.formats[target.type].normalize(target.value);
+        } catch (err) {
+          if (err instanceof FormatError) throw errors.validation(`value is not a valid ${target.type}: ${err.message}`);
+          throw err;
+        }
+        const fp = keyring.fingerprint(target.ns.name, target.type, normalized);
+        return rows<ErasedToken>(tx, sql`delete from mappings where fingerprint = ${fp} and namespace = ${target.ns.name} returning namespace, type, token`);
+      }
+      case 'tokens':
+        return rows<ErasedToken>(tx, sql`
+          delete from mappings where namespace = ${target.ns.name} and token = any(${sql.param(target.tokens)}::text[])
+          returning namespace, type, token`);
+    }
+  }
+
+  return {
+    async erase(args: { principal: Principal; target: ErasureTarget; reference?: string | undefined; requestId: string }): Promise<Receipt> {
+      const erasureId = randomUUID();
+      const requestedAt = new Date();
+      const receipt = await db.transaction(async (tx) => {
+        const erased = (await deleteMappings(tx, args.target)).sort((a, b) => (a.namespace + a.token < b.namespace + b.token ? -1 : 1));
+        const completedAt = new Date();
+        if (erased.length) {
+          await tx.execute(sql`
+            insert into tombstones (namespace, token, type, erasure_id, erased_at)
+            select ns, token, type, ${erasureId}, ${completedAt.toISOString()}
+            from unnest(${sql.param(erased.map((e) => e.namespace))}::text[], ${sql.param(erased.map((e) => e.token))}::text[], ${sql.param(erased.map((e) => e.type))}::text[]) as u(ns, token, type)
+            on conflict do nothing`);
+        }
+        const unsigned: Omit<Receipt, 'signature'> = {
+          version: 1,
+          erasureId,
+          status: 'completed',
+          method: args.target.method,
+          reference: args.reference ?? null,
+          requestedAt: requestedAt.toISOString(),
+          completedAt: completedAt.toISOString(),
+          tokensErased: erased.length,
+          tokens: erased,
+          keyId,
+        };
+        const receipt: Receipt = { ...unsigned, signature: signer.sign(receiptSigningInput(unsigned)) };
+        await tx.execute(sql`select pg_advisory_xact_lock(${ERASURE_FEED_LOCK})`);
+        await tx.execute(sql`
+          insert into erasures (id, seq, method, reference, actor, requested_at, completed_at, tokens_erased, receipt)
+          select ${erasureId}, coalesce(max(seq), 0) + 1, ${args.target.method}, ${args.reference ?? null}, ${args.principal.id},
+                 ${requestedAt.toISOString()}, ${completedAt.toISOString()}, ${erased.length}, ${JSON.stringify(receipt)}::jsonb
+          from erasures`);
+        await appendAudit(tx, [{
+          requestId: args.requestId,
+          actor: args.principal.id,
+          action: 'erasure',
+          outcome: 'success',
+          namespace: args.target.method === 'subject' ? null : args.target.ns.name,
+          erasureId,
+          details: {
+            method: args.target.method,
+            tokensErased: erased.length,
+            ...(args.target.method === 'subject' ? { subjectHmac: keyring.subjectHmac(args.target.subject).toString('hex') } : {}),
+            ...(args.reference ? { reference: args.reference } : {}),
+          },
+        }]);
+        return receipt;
+      });
+      deps.onErased();
+      return receipt;
+    },
+
+    async receipt(id: string): Promise<Receipt | null> {
+      const [r] = await rows<{ receipt: Receipt | string }>(db, sql`select receipt from erasures where id = ${id}`);
+      if (!r) return null;
+      return typeof r.receipt === 'string' ? (JSON.parse(r.receipt) as Receipt) : r.receipt;
+    },
+
+    /** The feed: erasures in commit order after a cursor (a sequence number). */
+    async feed(after: number, limit: number): Promise<{ seq: number; receipt: Receipt }[]> {
+      const r = await rows<{ seq: number; receipt: Receipt | string }>(db, sql`select seq, receipt from erasures where seq > ${after} order by seq limit ${limit}`);
+      return r.map((x) => ({ seq: Number(x.seq), receipt: typeof x.receipt === 'string' ? (JSON.parse(x.receipt) as Receipt) : x.receipt }));
+    },
+
+    async latestSeq(): Promise<number> {
+      const [r] = await rows<{ s: number }>(db, sql`select coalesce(max(seq), 0)::bigint as s from erasures`);
+      return Number(r?.s ?? 0);
+    },
+  };
+}
+
+export type Eraser = ReturnType<typeof createEraser>;
