@@ -29,6 +29,9 @@ Commands:
   audit verify [--anchor <id>:<hash>]   verify the hash chain (and that it still reaches an anchor)
   audit head                       print the newest row id and hash, to keep outside the database
   audit export --from <iso> --to <iso> [--out file]   NDJSON of the audit events for a SIEM
+  keys status                      data keys per master key version, and which versions can be retired
+  keys rewrap [--batch 500]        re-wrap every data key under the active master key (online, resumable)
+  keys rotate-dek --namespace <ns> start a new data key for a namespace's new values
   receipts verify <receipt.json> [--public-key <jwk.json>]
                                    check an erasure receipt offline (key: the file, else this
                                    vault's own signing key from the environment)
@@ -96,12 +99,45 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, out: (s: st
       return auditCommand(config, rest, out);
     case 'receipts':
       return receiptsCommand(config, rest, out);
+    case 'keys':
+      return keysCommand(config, rest, out);
     default:
       throw new UsageError(`unknown command ${command}; see tokenvault --help`);
   }
 }
 
 const CLI_ACTOR = 'cli';
+
+async function keysCommand(config: Config, args: string[], out: (s: string) => void): Promise<number> {
+  const [sub, ...rest] = args;
+  const { values } = parseArgs({ args: rest, options: { batch: { type: 'string', default: '500' }, namespace: { type: 'string' } } });
+  return withServices(config, async ({ keyManager, vault }) => {
+    switch (sub) {
+      case 'status': {
+        const s = await keyManager.status();
+        for (const v of s.versions) {
+          const state = v.version === s.activeVersion ? 'active' : v.retireSafe ? 'no data keys: safe to remove from TOKENVAULT_MASTER_KEYS' : `still wraps data keys: run \`tokenvault keys rewrap\` before removing`;
+          out(`version ${v.version}${v.configured ? '' : ' (NOT CONFIGURED)'}: ${v.dataKeys} data key(s) — ${state}`);
+        }
+        return 0;
+      }
+      case 'rewrap': {
+        const batchSize = Number(values.batch);
+        if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) throw new UsageError('--batch must be 1 to 10000');
+        const r = await keyManager.rewrap({ batchSize, onBatch: (n) => console.error(`re-wrapped ${n} data key(s)`) });
+        out(`re-wrapped ${r.rewrapped} data key(s) under version ${(await keyManager.status()).activeVersion}; ${r.remaining} left under other versions`);
+        return r.remaining === 0 ? 0 : 1;
+      }
+      case 'rotate-dek': {
+        if (!values.namespace || !vault.policy.has(values.namespace)) throw new UsageError('--namespace must name a namespace of the policy');
+        out(`namespace ${values.namespace}: new data key ${await keyManager.rotateNamespaceDek(values.namespace)}`);
+        return 0;
+      }
+      default:
+        throw new UsageError('keys status | rewrap [--batch N] | rotate-dek --namespace <ns>');
+    }
+  });
+}
 
 async function receiptsCommand(config: Config, args: string[], out: (s: string) => void): Promise<number> {
   const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { 'public-key': { type: 'string' } } });

@@ -12,6 +12,7 @@ import { createPooledRandom } from './formats/random.js';
 import type { AppDeps } from './app.js';
 import { createRevealBudget } from './vault/budget.js';
 import type { Policy } from './vault/policy.js';
+import { createKeyManager, type KeyManager } from './vault/keys.js';
 import { createVault, type Vault } from './vault/vault.js';
 
 export interface Services extends AppDeps {
@@ -20,6 +21,7 @@ export interface Services extends AppDeps {
   jwt: VaultJwt;
   clients: Clients;
   access: AccessConfig;
+  keyManager: KeyManager;
 }
 
 export interface ServiceOptions {
@@ -46,5 +48,6 @@ export function createServices(opts: ServiceOptions): Services {
   const clients = createClients({ db: opts.db.db, hasher: opts.hasher ?? argon2Hasher });
   const idp = opts.idp ? createIdpVerifier(opts.idp.config, opts.idp.keys) : undefined;
   const authenticator = createAuthenticator({ vaultJwt: jwt, vaultIssuer: issuer, clients, idp });
-  return { db: opts.db, keyring, vault, jwt, clients, access, authenticator };
+  const keyManager = createKeyManager({ db: opts.db.db, keyring, dataKeys: vault.dataKeys, actor: 'cli' });
+  return { db: opts.db, keyring, vault, jwt, clients, access, authenticator, keyManager };
 }

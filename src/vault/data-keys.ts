@@ -13,6 +13,8 @@ interface DekRow {
 }
 
 const NAMESPACE_DEK_LOCK = 7210003;
+/** How long an instance keeps using a namespace's DEK before looking for a newer one. */
+export const NAMESPACE_DEK_TTL_MS = 30_000;
 
 /**
  * DEKs: created wrapped under the active KEK, unwrapped once per process and cached by id.
@@ -22,7 +24,7 @@ const NAMESPACE_DEK_LOCK = 7210003;
 export function createDataKeys(opts: { db: Db; keyring: Keyring }) {
   const { db, keyring } = opts;
   const unwrapped = new Map<string, KeyObject>();
-  const namespaceDeks = new Map<string, string>();
+  const namespaceDeks = new Map<string, { id: string; at: number }>();
 
   function unwrapRow(r: DekRow): KeyObject {
     let k = unwrapped.get(r.id);
@@ -48,12 +50,12 @@ export function createDataKeys(opts: { db: Db; keyring: Keyring }) {
     /** The newest DEK of a namespace, created (once, across instances) on first use. */
     async namespaceDek(ns: string): Promise<{ id: string; key: KeyObject }> {
       const known = namespaceDeks.get(ns);
-      if (known && unwrapped.has(known)) return { id: known, key: unwrapped.get(known)! };
+      if (known && Date.now() - known.at < NAMESPACE_DEK_TTL_MS && unwrapped.has(known.id)) return { id: known.id, key: unwrapped.get(known.id)! };
       return db.transaction(async (tx) => {
         await tx.execute(sql`select pg_advisory_xact_lock(${NAMESPACE_DEK_LOCK}, hashtext(${ns}))`);
         const [r] = await rows<DekRow>(tx, sql`select id, kek_version, wrapped_key from data_keys where namespace = ${ns} order by created_at desc, id limit 1`);
         const dek = r ? { id: r.id, key: unwrapRow(r) } : await insertDek(tx, { namespace: ns, subjectHmac: null });
-        namespaceDeks.set(ns, dek.id);
+        namespaceDeks.set(ns, { id: dek.id, at: Date.now() });
         return { id: dek.id, key: dek.key };
       });
     },
@@ -61,7 +63,7 @@ export function createDataKeys(opts: { db: Db; keyring: Keyring }) {
     /** Starts a new DEK for a namespace: new values use it, old ones keep theirs. */
     async rotateNamespaceDek(ex: Executor, ns: string): Promise<string> {
       const dek = await insertDek(ex, { namespace: ns, subjectHmac: null });
-      namespaceDeks.set(ns, dek.id);
+      namespaceDeks.delete(ns);
       return dek.id;
     },
 
