@@ -11,8 +11,9 @@ export interface Principal {
 
 export type RevealLevel = 'plain' | 'masked';
 
+/** Scopes are exact: `admin` manages clients and implies nothing else. */
 export function hasScope(p: Principal, scope: string): boolean {
-  return p.scopes.has(scope) || p.scopes.has('admin');
+  return p.scopes.has(scope);
 }
 
 export function mayUseNamespace(p: Principal, ns: string): boolean {
