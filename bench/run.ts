@@ -1,0 +1,392 @@
+/**
+ * npm run bench [-- --quick] [--runs 3] [--prefill 1000000] [--database-url postgres://…]
+ *
+ * Starts a real vault process on real PostgreSQL (a database of its own), pre-fills it, and
+ * measures each scenario beside the ceiling of the same machine measured in the same run. Prints a
+ * table and writes JSON to bench/results/ (git-ignored). No thresholds are asserted.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { createVaultJwt } from '../src/auth/vault-jwt.js';
+import { openDatabase } from '../src/db/client.js';
+import { migrate } from '../src/db/migrate.js';
+import { freePort, ROOT } from '../test/helpers/process.js';
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    runs: { type: 'string' },
+    prefill: { type: 'string' },
+    'database-url': { type: 'string' },
+    pool: { type: 'string', default: '2' },
+  },
+});
+const QUICK = args.quick;
+const RUNS = Number(args.runs ?? (QUICK ? 1 : 3));
+const PREFILL = Number(args.prefill ?? (QUICK ? 20_000 : 1_000_000));
+const ADMIN_URL = args['database-url'] ?? process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const SCALE = QUICK ? 0.05 : 1;
+const n = (x: number) => Math.max(2, Math.round(x * SCALE));
+
+// ---------- setup ----------
+const dbName = `tv_bench_${randomBytes(4).toString('hex')}`;
+const dbUrl = (() => { const u = new URL(ADMIN_URL); u.pathname = `/${dbName}`; return u.toString(); })();
+const admin = new pg.Client({ connectionString: ADMIN_URL });
+await admin.connect();
+const pgVersion = (await admin.query('show server_version')).rows[0].server_version as string;
+const pgSettings = Object.fromEntries((await admin.query(`select name, setting, unit from pg_settings where name in ('shared_buffers','max_wal_size','wal_compression','synchronous_commit','checkpoint_timeout','max_connections')`)).rows.map((r) => [r.name, `${r.setting}${r.unit ?? ''}`]));
+await admin.query(`create database ${dbName}`);
+const pool = new pg.Pool({ connectionString: dbUrl, max: 4 });
+const children: ChildProcess[] = [];
+
+async function cleanup() {
+  for (const c of children) c.kill('SIGTERM');
+  await pool.end().catch(() => undefined);
+  await new Promise((r) => setTimeout(r, 300));
+  await admin.query(`drop database if exists ${dbName} with (force)`).catch(() => undefined);
+  await admin.end().catch(() => undefined);
+}
+process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
+
+const keys = { master: randomBytes(32), fp: randomBytes(32), jwt: randomBytes(32), sign: randomBytes(32) };
+const env = {
+  PATH: process.env.PATH ?? '',
+  DATABASE_URL: dbUrl,
+  TOKENVAULT_MASTER_KEYS: `1:${keys.master.toString('base64')}`,
+  TOKENVAULT_FINGERPRINT_KEY: keys.fp.toString('base64'),
+  TOKENVAULT_JWT_SECRET: keys.jwt.toString('base64'),
+  TOKENVAULT_SIGNING_KEY: keys.sign.toString('base64'),
+  TOKENVAULT_DB_POOL_SIZE: args.pool,
+  // The bench is one principal sending far more than a real client would: lift the limits.
+  TOKENVAULT_RATE_LIMIT_PER_MINUTE: '999999999',
+  TOKENVAULT_REVEAL_BUDGET: '999999999',
+  LOG_LEVEL: 'warn',
+};
+const jwt = createVaultJwt({ secret: keys.jwt, issuer: 'tokenvault', audience: 'tokenvault' });
+const token = jwt.sign({ sub: 'bench', scope: 'tokenize detokenize:plain:* erase', ns: ['*'] }, 3600);
+const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+
+function log(msg: string) {
+  process.stderr.write(`[bench] ${msg}\n`);
+}
+
+async function startProcess(script: string): Promise<{ url: string; child: ChildProcess }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: ROOT, env: { ...env, PORT: String(port) }, stdio: ['ignore', 'inherit', 'inherit'] });
+  children.push(child);
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 200 && child.exitCode === null; i++) {
+    try {
+      if ((await fetch(`${url}/readyz`)).ok) return { url, child };
+    } catch { /* starting */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${script} did not become ready`);
+}
+
+function rssMb(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+// ---------- load ----------
+interface LoadResult { rps: number; p50: number; p99: number; errors: number; requests: number; seconds: number }
+
+async function load(url: string, path: string, bodies: string[], o: { connections: number; amount?: number; duration?: number; overallRate?: number }): Promise<LoadResult> {
+  let i = 0;
+  const r = await autocannon({
+    url: `${url}${path}`,
+    connections: o.connections,
+    ...(o.amount ? { amount: o.amount } : { duration: o.duration ?? 5 }),
+    ...(o.overallRate ? { overallRate: o.overallRate } : {}),
+    requests: [{ method: 'POST', headers, setupRequest: (req: autocannon.Request) => ({ ...req, body: bodies[i++ % bodies.length]! }) }],
+  });
+  const seconds = r.duration;
+  return { rps: r.requests.total / seconds, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts + r.non2xx, requests: r.requests.total, seconds };
+}
+
+let counter = 0;
+const uniq = (prefix: string) => `${prefix}${Date.now().toString(36)}${(counter++).toString(36)}`;
+const emailItems = (k: number, prefix = 'u') => Array.from({ length: k }, () => ({ type: 'email', value: `${uniq(prefix)}@bench.example` }));
+const body = (items: unknown[]) => JSON.stringify({ items });
+
+// ---------- ceilings ----------
+async function rawInsert(connections: number, batches: number): Promise<number> {
+  const make = () => {
+    const rows = 1000;
+    return {
+      type: Array(rows).fill('email'),
+      token: Array.from({ length: rows }, () => `raw${randomBytes(9).toString('hex')}@bench.example`),
+      fp: Array.from({ length: rows }, () => randomBytes(32)),
+      dek: Array(rows).fill(randomUUID()),
+      ct: Array.from({ length: rows }, () => randomBytes(1 + 12 + 24 + 16)),
+    };
+  };
+  const work = Array.from({ length: connections * batches }, make);
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: connections }, async (_, c) => {
+    const client = await pool.connect();
+    try {
+      for (let b = c; b < work.length; b += connections) {
+        const w = work[b]!;
+        // The vault's own insert statement (src/vault/tokenize.ts), in its own transaction.
+        await client.query('begin');
+        await client.query(`insert into mappings (namespace, type, token, fingerprint, consistent, dek_id, ciphertext)
+          select $1, u.type, u.token, u.fp, true, u.dek, u.ct
+          from unnest($2::text[], $3::text[], $4::bytea[], $5::uuid[], $6::bytea[]) as u(type, token, fp, dek, ct)
+          where not exists (select 1 from tombstones t where t.namespace = $1 and t.token = u.token)
+          on conflict do nothing returning id, token`, ['default', w.type, w.token, w.fp, w.dek, w.ct]);
+        await client.query('commit');
+      }
+    } finally {
+      client.release();
+    }
+  }));
+  return (work.length * 1000) / ((performance.now() - t0) / 1000);
+}
+
+async function rawLookup(column: 'fingerprint' | 'token', keysPerQuery: number, queries: number): Promise<number> {
+  const sample = (await pool.query(`select ${column} as k from mappings where consistent order by id desc limit ${keysPerQuery * 20}`)).rows.map((r) => r.k);
+  const t0 = performance.now();
+  await Promise.all([0, 1].map(async (c) => {
+    for (let q = c; q < queries; q += 2) {
+      const slice = sample.slice((q % 20) * keysPerQuery, (q % 20 + 1) * keysPerQuery);
+      if (column === 'fingerprint') await pool.query('select id, token, fingerprint from mappings where consistent and fingerprint = any($1::bytea[])', [slice]);
+      else await pool.query('select token, type, dek_id, ciphertext from mappings where namespace = $1 and token = any($2::text[])', ['default', slice]);
+    }
+  }));
+  return (queries * keysPerQuery) / ((performance.now() - t0) / 1000);
+}
+
+function cryptoPerCore(): Record<string, number> {
+  const rate = (fn: () => void) => {
+    let k = 0;
+    const end = performance.now() + (QUICK ? 150 : 700);
+    while (performance.now() < end) {
+      for (let j = 0; j < 100; j++) fn();
+      k += 100;
+    }
+    return k / ((QUICK ? 150 : 700) / 1000);
+  };
+  const hk = randomBytes(32);
+  const key = randomBytes(32);
+  const iv = randomBytes(12);
+  const pt = Buffer.from('alice@example.com');
+  const sealed = (() => { const c = createCipheriv('aes-256-gcm', key, iv); const b = Buffer.concat([c.update(pt), c.final()]); return { b, tag: c.getAuthTag() }; })();
+  return {
+    hmacPerSec: rate(() => createHmac('sha256', hk).update('default\0email\0alice@example.com').digest()),
+    aesGcmEncryptPerSec: rate(() => { const c = createCipheriv('aes-256-gcm', key, randomBytes(12)); c.update(pt); c.final(); c.getAuthTag(); }),
+    aesGcmDecryptPerSec: rate(() => { const d = createDecipheriv('aes-256-gcm', key, iv); d.setAuthTag(sealed.tag); d.update(sealed.b); d.final(); }),
+    hs256VerifyPerSec: rate(() => jwt.verify(token)),
+  };
+}
+
+// ---------- main ----------
+interface Row { scenario: string; unit: string; vault: number; ceiling?: number; ceilingName?: string; ratio?: number; target?: string; p50?: number; p99?: number; errors: number; peakRssMb: number }
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const results: Row[] = [];
+let vaultPid = 0;
+let peakRss = 0;
+let scenarioPeak = 0;
+const sampler = setInterval(() => {
+  const r = rssMb(vaultPid);
+  peakRss = Math.max(peakRss, r);
+  scenarioPeak = Math.max(scenarioPeak, r);
+}, 200);
+
+async function checkpoint() {
+  await admin.query('checkpoint').catch(() => undefined);
+}
+
+try {
+  const busy = loadavg()[0]!;
+  if (busy > 0.7) log(`WARNING: the machine looks busy before the run (1-min load ${busy.toFixed(2)}); figures will be low`);
+  log(`database ${dbName}: migrating and pre-filling ${PREFILL.toLocaleString()} rows`);
+  const h = await openDatabase({ databaseUrl: dbUrl, poolSize: 1 });
+  await migrate(h);
+  await h.close();
+  const t0 = performance.now();
+  for (let done = 0; done < PREFILL; done += 200_000) {
+    const k = Math.min(200_000, PREFILL - done);
+    await pool.query(`insert into mappings (namespace, type, token, fingerprint, consistent, dek_id, ciphertext)
+      select 'default', 'email', 'pf' || g || '@prefill.example', sha256(('pf' || g)::bytea), true, gen_random_uuid(), sha256(('c' || g)::bytea) || sha256(('d' || g)::bytea)
+      from generate_series($1::bigint, $2::bigint) g`, [done + 1, done + k]);
+  }
+  await pool.query('vacuum analyze mappings');
+  log(`pre-filled in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+
+  const vault = await startProcess('src/server.ts');
+  vaultPid = vault.child.pid!;
+  const echo = await startProcess('bench/echo-server.ts');
+  log('vault and echo ceiling are up');
+
+  // Values for the reveal and "already present" scenarios.
+  const known: string[] = [];
+  const knownTokens: string[] = [];
+  for (let b = 0; b < n(20); b++) {
+    const items = emailItems(1000, 'k');
+    const res = await fetch(`${vault.url}/v1/tokenize`, { method: 'POST', headers, body: body(items) });
+    const json = (await res.json()) as { results: { token: string }[] };
+    items.forEach((it, i) => { known.push(it.value); knownTokens.push(json.results[i]!.token); });
+  }
+
+  const crypto = cryptoPerCore();
+  const add = (row: Omit<Row, 'peakRssMb'>) => {
+    results.push({ ...row, peakRssMb: Math.round(scenarioPeak) });
+    const r = results[results.length - 1]!;
+    log(`${r.scenario}: ${Math.round(r.vault).toLocaleString()} ${r.unit}${r.ceiling ? ` / ceiling ${Math.round(r.ceiling).toLocaleString()} = ${(r.ratio! * 100).toFixed(0)}%` : ''}${r.p99 !== undefined ? `, p50 ${r.p50} ms, p99 ${r.p99} ms` : ''}, errors ${r.errors}`);
+  };
+
+  async function scenario(name: string, unit: string, runOnce: () => Promise<{ vault: number; ceiling?: number; p50?: number; p99?: number; errors: number }>, meta: { ceilingName?: string; target?: string }) {
+    scenarioPeak = 0;
+    const runs = [];
+    for (let r = 0; r < RUNS; r++) {
+      await checkpoint();
+      runs.push(await runOnce());
+    }
+    const vaultM = median(runs.map((x) => x.vault));
+    const ceiling = runs[0]!.ceiling !== undefined ? median(runs.map((x) => x.ceiling!)) : undefined;
+    add({
+      scenario: name, unit, vault: vaultM, ...(ceiling !== undefined ? { ceiling, ratio: vaultM / ceiling, ceilingName: meta.ceilingName } : {}),
+      ...(meta.target ? { target: meta.target } : {}),
+      ...(runs[0]!.p99 !== undefined ? { p50: median(runs.map((x) => x.p50!)), p99: median(runs.map((x) => x.p99!)) } : {}),
+      errors: runs.reduce((s, x) => s + x.errors, 0),
+    });
+  }
+
+  for (const conns of [2, 4]) {
+    await scenario(`tokenize new, batches of 1,000, ${conns} conn`, 'values/s', async () => {
+      const ceiling = await rawInsert(conns, n(15));
+      const bodies = Array.from({ length: n(120) }, () => body(emailItems(1000)));
+      const r = await load(vault.url, '/v1/tokenize', bodies, { connections: conns, amount: bodies.length });
+      return { vault: r.rps * 1000, ceiling, p50: r.p50, p99: r.p99, errors: r.errors };
+    }, { ceilingName: `raw insert, vault SQL, ${conns} conn`, target: '≥ 80% and ≥ 25,000/s' });
+  }
+
+  const presentBodies = Array.from({ length: 20 }, (_, b) => body(known.slice((b * 1000) % known.length, ((b * 1000) % known.length) + 1000).map((value) => ({ type: 'email', value }))));
+  await scenario('tokenize already present, batches of 1,000', 'values/s', async () => {
+    const ceiling = await rawLookup('fingerprint', 1000, n(60));
+    const r = await load(vault.url, '/v1/tokenize', presentBodies, { connections: 4, duration: QUICK ? 1 : 5 });
+    return { vault: r.rps * 1000, ceiling, p50: r.p50, p99: r.p99, errors: r.errors };
+  }, { ceilingName: 'raw lookup by fingerprint, 1,000 keys', target: '≥ 100,000/s' });
+
+  await scenario('tokenize mixed (90% present), batches of 1,000', 'values/s', async () => {
+    const ceiling = await rawInsert(2, n(15));
+    const bodies = Array.from({ length: n(100) }, (_, b) => body([...known.slice((b * 900) % (known.length - 900), ((b * 900) % (known.length - 900)) + 900).map((value) => ({ type: 'email', value })), ...emailItems(100)]));
+    const r = await load(vault.url, '/v1/tokenize', bodies, { connections: 2, amount: bodies.length });
+    return { vault: r.rps * 1000, ceiling, p50: r.p50, p99: r.p99, errors: r.errors };
+  }, { ceilingName: 'raw insert, vault SQL, 2 conn (all-new)' });
+
+  await scenario('tokenize one new value per request, 32 conn', 'req/s', async () => {
+    const amount = n(20_000);
+    const single = Array.from({ length: amount }, () => body(emailItems(1)));
+    const e = await load(echo.url, '/bench/echo', single.slice(0, Math.min(amount, 5000)), { connections: 32, duration: QUICK ? 1 : 5 });
+    const r = await load(vault.url, '/v1/tokenize', single, { connections: 32, amount });
+    return { vault: r.rps, ceiling: e.rps, p50: r.p50, p99: r.p99, errors: r.errors };
+  }, { ceilingName: 'Fastify echo, same plugin stack, 32 conn', target: '≥ 60%, p99 ≤ 20 ms' });
+
+  const detokSingle = knownTokens.slice(0, 5000).map((t) => JSON.stringify({ tokens: [t], purpose: 'BENCH-1' }));
+  await scenario('detokenize one token per request, 32 conn', 'req/s', async () => {
+    const e = await load(echo.url, '/bench/echo', detokSingle, { connections: 32, duration: QUICK ? 1 : 5 });
+    const r = await load(vault.url, '/v1/detokenize', detokSingle, { connections: 32, duration: QUICK ? 1 : 5 });
+    return { vault: r.rps, ceiling: e.rps, p50: r.p50, p99: r.p99, errors: r.errors };
+  }, { ceilingName: 'Fastify echo, same plugin stack, 32 conn', target: '≥ 50%' });
+
+  await scenario('detokenize one token per request at 1,000 req/s', 'req/s', async () => {
+    const r = await load(vault.url, '/v1/detokenize', detokSingle, { connections: 16, duration: QUICK ? 1 : 5, overallRate: 1000 });
+    return { vault: r.rps, p50: r.p50, p99: r.p99, errors: r.errors };
+  }, { target: 'p99 ≤ 10 ms' });
+
+  const detok100 = Array.from({ length: 50 }, (_, b) => JSON.stringify({ tokens: knownTokens.slice((b * 100) % knownTokens.length, ((b * 100) % knownTokens.length) + 100), purpose: 'BENCH-100' }));
+  await scenario('detokenize batches of 100, 4 conn', 'values/s', async () => {
+    const ceiling = await rawLookup('token', 100, n(300));
+    const r = await load(vault.url, '/v1/detokenize', detok100, { connections: 4, duration: QUICK ? 1 : 5 });
+    return { vault: r.rps * 100, ceiling, p50: r.p50, p99: r.p99, errors: r.errors };
+  }, { ceilingName: 'raw lookup by token, 100 keys' });
+
+  await scenario('erasure of a subject with 100 tokens', 'erasures/s', async () => {
+    const subjects = Array.from({ length: n(40) }, () => uniq('subj'));
+    for (let s = 0; s < subjects.length; s += 10) {
+      const items = subjects.slice(s, s + 10).flatMap((subject) => emailItems(100, 'e').map((it) => ({ ...it, subject })));
+      await fetch(`${vault.url}/v1/tokenize`, { method: 'POST', headers, body: body(items) });
+    }
+    const lat: number[] = [];
+    let errors = 0;
+    const t0 = performance.now();
+    for (const subject of subjects) {
+      const s = performance.now();
+      const res = await fetch(`${vault.url}/v1/erasures`, { method: 'POST', headers, body: JSON.stringify({ subject }) });
+      const json = (await res.json()) as { tokensErased?: number };
+      if (res.status !== 201 || json.tokensErased !== 100) errors++;
+      lat.push(performance.now() - s);
+    }
+    lat.sort((a, b) => a - b);
+    const pct = (p: number) => Math.round(lat[Math.min(lat.length - 1, Math.floor(lat.length * p))]! * 10) / 10;
+    return { vault: subjects.length / ((performance.now() - t0) / 1000), p50: pct(0.5), p99: pct(0.99), errors };
+  }, { target: 'p99 ≤ 20 ms' });
+
+  await scenario('race: 16 clients, overlapping new values', 'values/s', async () => {
+    const pool300 = emailItems(300, 'race').map((x) => x.value);
+    const seen = new Map<string, string>();
+    let errors = 0;
+    const t0 = performance.now();
+    let total = 0;
+    await Promise.all(Array.from({ length: 16 }, async (_, w) => {
+      for (let r = 0; r < 5; r++) {
+        const vals = Array.from({ length: 100 }, (_, i) => pool300[(w * 37 + r * 11 + i * 7) % 300]!);
+        const res = await fetch(`${vault.url}/v1/tokenize`, { method: 'POST', headers, body: body(vals.map((value) => ({ type: 'email', value }))) });
+        if (res.status !== 200) { errors++; continue; }
+        const json = (await res.json()) as { results: { token: string }[] };
+        vals.forEach((v, i) => {
+          const t = json.results[i]!.token;
+          if (seen.has(v) && seen.get(v) !== t) errors++;
+          seen.set(v, t);
+        });
+        total += vals.length;
+      }
+    }));
+    return { vault: total / ((performance.now() - t0) / 1000), errors };
+  }, { target: '0 disagreements' });
+
+  const report = {
+    when: new Date().toISOString(),
+    quick: QUICK,
+    runs: RUNS,
+    prefill: PREFILL,
+    machine: { cores: (await import('node:os')).cpus().length, node: process.version, postgres: pgVersion, postgresSettings: pgSettings, loadBefore: busy },
+    crypto,
+    peakRssMb: Math.round(peakRss),
+    scenarios: results,
+  };
+  mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+  const out = new URL(`./results/bench-${report.when.replace(/[:.]/g, '-')}.json`, import.meta.url);
+  writeFileSync(out, JSON.stringify(report, null, 2));
+
+  const fmt = (x: number | undefined) => (x === undefined ? '' : Math.round(x).toLocaleString('en-US'));
+  console.log(`\ntokenvault bench — ${QUICK ? 'QUICK smoke run' : `median of ${RUNS} runs`}, ${PREFILL.toLocaleString('en-US')} pre-filled rows, PostgreSQL ${pgVersion}, Node ${process.version}`);
+  console.log('| scenario | vault | ceiling | ratio | target | p50 ms | p99 ms | errors | peak RSS MB |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  for (const r of results) {
+    console.log(`| ${r.scenario} | ${fmt(r.vault)} ${r.unit} | ${r.ceiling ? `${fmt(r.ceiling)} (${r.ceilingName})` : ''} | ${r.ratio ? `${(r.ratio * 100).toFixed(0)}%` : ''} | ${r.target ?? ''} | ${r.p50 ?? ''} | ${r.p99 ?? ''} | ${r.errors} | ${r.peakRssMb} |`);
+  }
+  console.log(`\ncrypto per core: HMAC ${fmt(crypto.hmacPerSec)}/s, AES-GCM encrypt ${fmt(crypto.aesGcmEncryptPerSec)}/s, decrypt ${fmt(crypto.aesGcmDecryptPerSec)}/s, HS256 verify ${fmt(crypto.hs256VerifyPerSec)}/s`);
+  console.log(`vault peak RSS ${Math.round(peakRss)} MB; JSON: ${out.pathname}`);
+  const failed = results.some((r) => r.scenario.startsWith('race') && r.errors > 0);
+  clearInterval(sampler);
+  await cleanup();
+  process.exit(failed ? 1 : 0);
+} catch (err) {
+  clearInterval(sampler);
+  console.error(err);
+  await cleanup();
+  process.exit(1);
+}
