@@ -1,7 +1,8 @@
 import { sql } from 'drizzle-orm';
 import { rows, type Executor } from '../db/client.js';
-import { errors } from '../errors.js';
 import type { Principal } from './principal.js';
+
+export type BudgetResult = { ok: true } | { ok: false; retryAfter: number };
 
 /**
  * Reveal budgets: N revealed values per principal per fixed window, counted in PostgreSQL so every
@@ -14,22 +15,23 @@ export function createRevealBudget(opts: { defaultBudget: number; windowSeconds:
   let lastCleanup = 0;
 
   return {
-    async consume(tx: Executor, principal: Principal, n: number): Promise<void> {
+    async consume(tx: Executor, principal: Principal, n: number): Promise<BudgetResult> {
       const t = now();
       const start = Math.floor(t / windowMs) * windowMs;
       const retryAfter = Math.max(1, Math.ceil((start + windowMs - t) / 1000));
       const limit = principal.revealBudget ?? opts.defaultBudget;
-      if (n > limit) throw errors.budgetExceeded(retryAfter);
+      if (n > limit) return { ok: false, retryAfter };
       const r = await rows<{ count: number }>(tx, sql`
         insert into reveal_counters (principal, window_start, count) values (${principal.id}, ${new Date(start).toISOString()}, ${n})
         on conflict (principal, window_start) do update set count = reveal_counters.count + excluded.count
         where reveal_counters.count + excluded.count <= ${limit}
         returning count`);
-      if (!r.length) throw errors.budgetExceeded(retryAfter);
+      if (!r.length) return { ok: false, retryAfter };
       if (t - lastCleanup > windowMs) {
         lastCleanup = t;
         await tx.execute(sql`delete from reveal_counters where window_start < ${new Date(start - windowMs).toISOString()}`);
       }
+      return { ok: true };
     },
   };
 }

@@ -1,13 +1,12 @@
 import { sql } from 'drizzle-orm';
-import { appendAudit, type AuditEvent } from '../audit/audit-log.js';
+import type { AuditEvent } from '../audit/audit-log.js';
 import { decrypt } from '../crypto/aead.js';
 import { DecryptionFailedError } from '../crypto/errors.js';
 import { valueAad } from '../crypto/keyring.js';
 import { rows, type Db } from '../db/client.js';
 import { toBuffer } from '../db/schema.js';
 import { isTokenType } from '../formats/registry.js';
-import { AppError } from '../errors.js';
-import type { RevealBudget } from './budget.js';
+import type { AuditWriter } from './audit-writer.js';
 import type { DataKeys } from './data-keys.js';
 import type { Namespace } from './policy.js';
 import { maxRevealLevel, type Principal, type RevealLevel } from './principal.js';
@@ -28,7 +27,7 @@ interface MappingRow {
   ciphertext: Buffer | Uint8Array;
 }
 
-export function createDetokenizer(deps: { db: Db; dataKeys: DataKeys; budget: RevealBudget }) {
+export function createDetokenizer(deps: { db: Db; dataKeys: DataKeys; audit: AuditWriter }) {
   const { db, dataKeys } = deps;
 
   return {
@@ -69,7 +68,7 @@ export function createDetokenizer(deps: { db: Db; dataKeys: DataKeys; budget: Re
       }
 
       // The budget and the audit rows commit together, before any value leaves: if either fails,
-      // nothing is revealed.
+      // nothing is revealed. Concurrent requests share that commit.
       const events: AuditEvent[] = unique.map((token) => {
         const p = plan.get(token)!;
         return {
@@ -82,17 +81,12 @@ export function createDetokenizer(deps: { db: Db; dataKeys: DataKeys; budget: Re
           details: { token, ...(p.type ? { type: p.type } : {}), ...(p.level ? { reveal: p.level } : {}) },
         };
       });
-      try {
-        await db.transaction(async (tx) => {
-          if (revealing.length) await deps.budget.consume(tx, principal, revealing.length);
-          await appendAudit(tx, events);
-        });
-      } catch (err) {
-        if (err instanceof AppError && err.code === 'REVEAL_BUDGET_EXCEEDED') {
-          await db.transaction((tx) => appendAudit(tx, [{ requestId: args.requestId, actor: principal.id, action: 'detokenize', outcome: 'budget_exceeded', namespace: ns.name, purpose: args.purpose, details: { tokens: unique.length } }]));
-        }
-        throw err;
-      }
+      await deps.audit.commit({
+        events,
+        ...(revealing.length
+          ? { reveal: { principal, count: revealing.length, refusedEvent: { requestId: args.requestId, actor: principal.id, action: 'detokenize', outcome: 'budget_exceeded', namespace: ns.name, purpose: args.purpose, details: { tokens: unique.length } } } }
+          : {}),
+      });
 
       return args.tokens.map((token) => {
         const p = plan.get(token)!;

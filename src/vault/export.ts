@@ -1,10 +1,9 @@
 import { sql } from 'drizzle-orm';
-import { appendAudit } from '../audit/audit-log.js';
 import { decrypt } from '../crypto/aead.js';
 import { valueAad, type Keyring } from '../crypto/keyring.js';
 import { rows, type Db } from '../db/client.js';
 import { toBuffer } from '../db/schema.js';
-import type { RevealBudget } from './budget.js';
+import type { AuditWriter } from './audit-writer.js';
 import type { DataKeys } from './data-keys.js';
 import { mayUseNamespace, maxRevealLevel, type Principal } from './principal.js';
 
@@ -17,7 +16,7 @@ export interface ExportedToken {
 }
 
 /** Art. 15 / portability: what the vault holds for a subject, values only where plainly allowed. */
-export function createExporter(deps: { db: Db; keyring: Keyring; dataKeys: DataKeys; budget: RevealBudget }) {
+export function createExporter(deps: { db: Db; keyring: Keyring; dataKeys: DataKeys; audit: AuditWriter }) {
   return {
     async exportSubject(args: { principal: Principal; subject: string; purpose: string; requestId: string }): Promise<ExportedToken[]> {
       const hmac = deps.keyring.subjectHmac(args.subject);
@@ -34,16 +33,11 @@ export function createExporter(deps: { db: Db; keyring: Keyring; dataKeys: DataK
         }
         return e;
       });
-      await deps.db.transaction(async (tx) => {
-        if (plain.length) await deps.budget.consume(tx, args.principal, plain.length);
-        await appendAudit(tx, [{
-          requestId: args.requestId,
-          actor: args.principal.id,
-          action: 'subject.export',
-          outcome: 'success',
-          purpose: args.purpose,
-          details: { subjectHmac: hmac.toString('hex'), tokens: out.length, valuesRevealed: plain.length },
-        }]);
+      const event = { requestId: args.requestId, actor: args.principal.id, action: 'subject.export', purpose: args.purpose };
+      const details = { subjectHmac: hmac.toString('hex'), tokens: out.length, valuesRevealed: plain.length };
+      await deps.audit.commit({
+        events: [{ ...event, outcome: 'success', details }],
+        reveal: { principal: args.principal, count: plain.length, refusedEvent: { ...event, outcome: 'budget_exceeded', details } },
       });
       return out;
     },

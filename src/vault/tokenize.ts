@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { sql } from 'drizzle-orm';
-import { appendAudit } from '../audit/audit-log.js';
+import { appendAudit, type AuditEvent } from '../audit/audit-log.js';
+import { createBatcher } from './batcher.js';
 import { encrypt } from '../crypto/aead.js';
 import { valueAad, type Keyring } from '../crypto/keyring.js';
 import { rows, type Db, type Executor, pgErrorCode } from '../db/client.js';
@@ -17,6 +18,14 @@ export interface TokenizeItem {
   type: TokenType;
   value: string;
   subject?: string | undefined;
+}
+
+export interface TokenizeArgs {
+  principal: Principal;
+  ns: Namespace;
+  items: TokenizeItem[];
+  onInvalid: 'reject' | 'skip';
+  requestId: string;
 }
 
 export type TokenizeResult =
@@ -37,6 +46,8 @@ interface Entry {
 
 const MAX_TOKEN_ATTEMPTS = 8;
 const MAX_TX_ATTEMPTS = 3;
+/** Keys entries of random-token namespaces apart, across requests merged into one flush. */
+let randomKeySeq = 0;
 
 export function createTokenizer(deps: { db: Db; keyring: Keyring; dataKeys: DataKeys; rng: RandomSource; cache: TokenCache }) {
   const { db, keyring, dataKeys, rng, cache } = deps;
@@ -58,7 +69,7 @@ export function createTokenizer(deps: { db: Db; keyring: Keyring; dataKeys: Data
       }
       const fp = keyring.fingerprint(ns.name, item.type, normalized);
       // In a random-token namespace every item is its own entry: no two calls share a token.
-      const key = ns.consistent ? fp.toString('hex') : `${fp.toString('hex')}#${index}`;
+      const key = ns.consistent ? fp.toString('hex') : `${fp.toString('hex')}#${++randomKeySeq}`;
       let e = entries.get(key);
       if (!e) {
         e = { fp, fpHex: key, type: item.type, normalized, subjects: [], created: false };
@@ -150,44 +161,95 @@ export function createTokenizer(deps: { db: Db; keyring: Keyring; dataKeys: Data
       on conflict do nothing`);
   }
 
-  return {
-    async tokenize(args: { principal: Principal; ns: Namespace; items: TokenizeItem[]; onInvalid: 'reject' | 'skip'; requestId: string }): Promise<TokenizeResult[]> {
-      const { ns } = args;
-      const { results, entries, itemEntry, problems } = prepare(ns, args.items, args.onInvalid);
-
-      for (let attempt = 1; ; attempt++) {
-        for (const e of entries) {
-          e.token = undefined;
-          e.mappingId = undefined;
-          e.created = false;
-        }
-        // Values without a subject that this process has seen need no database read.
-        const needDb: Entry[] = [];
-        for (const e of entries) {
-          const cached = ns.consistent && e.subjects.length === 0 ? cache.get(e.fpHex) : undefined;
-          if (cached) e.token = cached;
-          else needDb.push(e);
-        }
-        if (ns.consistent) await findExisting(db, needDb);
-        const pending = needDb.filter((e) => e.mappingId === undefined);
-        const nsDek = pending.some((e) => e.subjects.length === 0) ? await dataKeys.namespaceDek(ns.name) : undefined;
-        try {
-          await db.transaction(async (tx) => {
-            const allSubjects = entries.flatMap((e) => (e.mappingId !== undefined || pending.includes(e) ? e.subjects : []));
-            const subjectDeks = allSubjects.length ? await dataKeys.lockSubjectDeks(tx, allSubjects) : new Map();
-            if (pending.length) await insertNew(tx, ns, pending, subjectDeks, nsDek!);
-            await link(tx, entries.filter((e) => e.subjects.length));
-            await appendAudit(tx, [auditEvent(args, entries, problems.length)]);
-          });
-          break;
-        } catch (err) {
-          // A mapping read outside the transaction was erased before the link was written: start over.
-          if (pgErrorCode(err) === '23503' && attempt < MAX_TX_ATTEMPTS) continue;
-          throw err;
-        }
+  /** Writes every pending entry of one namespace, for one or many requests, in one transaction. */
+  async function writeEntries(ns: Namespace, entries: Entry[], events: (tx: Executor) => AuditEvent[]): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      for (const e of entries) {
+        e.token = undefined;
+        e.mappingId = undefined;
+        e.created = false;
       }
+      // Values without a subject that this process has seen need no database read.
+      const needDb: Entry[] = [];
+      for (const e of entries) {
+        const cached = ns.consistent && e.subjects.length === 0 ? cache.get(e.fpHex) : undefined;
+        if (cached) e.token = cached;
+        else needDb.push(e);
+      }
+      if (ns.consistent) await findExisting(db, needDb);
+      const pending = needDb.filter((e) => e.mappingId === undefined);
+      const nsDek = pending.some((e) => e.subjects.length === 0) ? await dataKeys.namespaceDek(ns.name) : undefined;
+      try {
+        await db.transaction(async (tx) => {
+          const allSubjects = entries.flatMap((e) => e.subjects);
+          const subjectDeks = allSubjects.length ? await dataKeys.lockSubjectDeks(tx, allSubjects) : new Map();
+          if (pending.length) await insertNew(tx, ns, pending, subjectDeks, nsDek!);
+          await link(tx, entries.filter((e) => e.subjects.length));
+          await appendAudit(tx, events(tx));
+        });
+        break;
+      } catch (err) {
+        // A mapping read outside the transaction was erased before the link was written: start over.
+        if (pgErrorCode(err) === '23503' && attempt < MAX_TX_ATTEMPTS) continue;
+        throw err;
+      }
+    }
+    for (const e of entries) if (ns.consistent && e.subjects.length === 0) cache.set(e.fpHex, e.token!);
+  }
 
-      for (const e of entries) if (ns.consistent && e.subjects.length === 0) cache.set(e.fpHex, e.token!);
+  interface Job {
+    args: TokenizeArgs;
+    entries: Entry[];
+    invalid: number;
+  }
+
+  /**
+   * Concurrent requests for one namespace are merged: equal values share one entry (the first
+   * request to ask is the one that "created" it), and all of them commit together, each with its
+   * own audit row. A failure fails every request of that flush, never half of one.
+   */
+  async function flush(ns: Namespace, jobs: Job[]): Promise<void[]> {
+    const merged = new Map<string, Entry>();
+    const owner = new Map<Entry, Entry>();
+    for (const job of jobs) {
+      for (const e of job.entries) {
+        const c = merged.get(e.fpHex);
+        if (!c) merged.set(e.fpHex, e);
+        else if (c !== e) c.subjects.push(...e.subjects);
+        owner.set(e, merged.get(e.fpHex)!);
+      }
+    }
+    // An entry merged into another request's is answered from it, as existing for this request.
+    const settle = () => {
+      for (const [e, c] of owner) {
+        if (c === e) continue;
+        e.token = c.token;
+        e.mappingId = c.mappingId;
+        e.created = false;
+      }
+    };
+    await writeEntries(ns, [...merged.values()], () => {
+      settle();
+      return jobs.map((job) => auditEvent(job.args, job.entries, job.invalid));
+    });
+    settle();
+    return jobs.map(() => undefined);
+  }
+
+  const batchers = new Map<string, ReturnType<typeof createBatcher<Job, void>>>();
+  function batcherFor(ns: Namespace) {
+    let b = batchers.get(ns.name);
+    if (!b) {
+      b = createBatcher<Job, void>({ maxJobs: 256, concurrency: 2, run: (jobs) => flush(ns, jobs) });
+      batchers.set(ns.name, b);
+    }
+    return b;
+  }
+
+  return {
+    async tokenize(args: TokenizeArgs): Promise<TokenizeResult[]> {
+      const { results, entries, itemEntry, problems } = prepare(args.ns, args.items, args.onInvalid);
+      await batcherFor(args.ns).submit({ args, entries, invalid: problems.length });
       args.items.forEach((item, i) => {
         const e = itemEntry[i];
         if (e) results[i] = { token: e.token!, type: item.type, created: e.created };
@@ -196,7 +258,7 @@ export function createTokenizer(deps: { db: Db; keyring: Keyring; dataKeys: Data
     },
   };
 
-  function auditEvent(args: { principal: Principal; ns: Namespace; requestId: string }, entries: Entry[], invalid: number) {
+  function auditEvent(args: TokenizeArgs, entries: Entry[], invalid: number): AuditEvent {
     const counts: Record<string, { created: number; existing: number }> = {};
     for (const e of entries) {
       const c = (counts[e.type] ??= { created: 0, existing: 0 });

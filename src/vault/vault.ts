@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
-import { appendAudit, type AuditEvent } from '../audit/audit-log.js';
+import type { AuditEvent } from '../audit/audit-log.js';
+import { createAuditWriter } from './audit-writer.js';
 import type { Keyring } from '../crypto/keyring.js';
 import type { Db } from '../db/client.js';
 import { errors } from '../errors.js';
@@ -27,7 +28,8 @@ export function createVault(deps: { db: Db; keyring: Keyring; policy: Policy; rn
     dataKeys.forget();
   };
   const eraser = createEraser({ db: deps.db, keyring: deps.keyring, signer: deps.signer, onErased: forgetCaches });
-  const exporter = createExporter({ db: deps.db, keyring: deps.keyring, dataKeys, budget: deps.budget });
+  const auditWriter = createAuditWriter({ db: deps.db, budget: deps.budget });
+  const exporter = createExporter({ db: deps.db, keyring: deps.keyring, dataKeys, audit: auditWriter });
   let lastSeq: number | undefined;
   let timer: NodeJS.Timeout | undefined;
 
@@ -44,7 +46,7 @@ export function createVault(deps: { db: Db; keyring: Keyring; policy: Policy; rn
     }
   }
   const tokenizer = createTokenizer({ db: deps.db, keyring: deps.keyring, dataKeys, rng: deps.rng, cache });
-  const detokenizer = createDetokenizer({ db: deps.db, dataKeys, budget: deps.budget });
+  const detokenizer = createDetokenizer({ db: deps.db, dataKeys, audit: auditWriter });
 
   return {
     policy: deps.policy,
@@ -78,9 +80,7 @@ export function createVault(deps: { db: Db; keyring: Keyring; policy: Policy; rn
     },
 
     /** An audit record on its own (auth failures, admin actions without another state change). */
-    async audit(events: AuditEvent[]): Promise<void> {
-      await deps.db.transaction((tx) => appendAudit(tx, events));
-    },
+    audit: (events: AuditEvent[]): Promise<void> => auditWriter.commit({ events }),
 
     async ping(): Promise<void> {
       await deps.db.execute(sql`select 1`);

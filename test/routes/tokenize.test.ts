@@ -110,6 +110,32 @@ describe('consistency', () => {
     await app2.close();
   });
 
+  it('concurrent requests are coalesced: one token per value, each new value created by exactly one request, audit counts add up', async () => {
+    const before = await count('mappings');
+    const auditBefore = await rows<{ id: number }>(v.handle.db, sql`select coalesce(max(id), 0)::int as id from audit_events`);
+    const values = Array.from({ length: 30 }, (_, i) => `merge${i}@example.com`);
+    const responses = await Promise.all(Array.from({ length: 40 }, (_, r) =>
+      tokenize({ items: Array.from({ length: 5 }, (_, i) => ({ type: 'email', value: values[(r * 3 + i) % values.length] })) })));
+    const tokenOf = new Map<string, string>();
+    const createdBy = new Map<string, number>();
+    responses.forEach((res, r) => {
+      expect(res.statusCode, res.body).toBe(200);
+      res.json().results.forEach((x: { token: string; created: boolean }, i: number) => {
+        const value = values[(r * 3 + i) % values.length]!;
+        expect(tokenOf.get(value) ?? x.token).toBe(x.token);
+        tokenOf.set(value, x.token);
+        if (x.created) createdBy.set(value, (createdBy.get(value) ?? 0) + 1);
+      });
+    });
+    expect(tokenOf.size).toBe(30);
+    expect([...createdBy.values()].every((n) => n === 1)).toBe(true);
+    expect(createdBy.size).toBe(30);
+    expect(await count('mappings')).toBe(before + 30);
+    const events = await rows<{ details: { counts: Record<string, { created: number }> } }>(v.handle.db, sql`select details from audit_events where action = 'tokenize' and id > ${auditBefore[0]!.id}`);
+    expect(events).toHaveLength(40);
+    expect(events.reduce((s2, e) => s2 + (e.details.counts.email?.created ?? 0), 0)).toBe(30);
+  });
+
   it('a subject is stored only as an HMAC and a value may belong to several subjects', async () => {
     const res = await tokenize({ items: [{ type: 'email', value: 'dave@example.com', subject: 'user-dave' }, { type: 'email', value: 'dave@example.com', subject: 'user-dave-2' }] });
     expect(res.statusCode, res.body).toBe(200);
