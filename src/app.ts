@@ -59,6 +59,8 @@ export async function buildApp(deps: AppDeps, logger: FastifyServerOptions['logg
     void reply.header('x-request-id', request.id);
   });
   registerErrorHandlers(app);
+  // JSON only (the token endpoint adds form bodies): anything else is 415, not a string body.
+  app.removeContentTypeParser('text/plain');
   // Per principal (after authentication), per instance. Health, metrics and docs are exempt.
   await app.register(rateLimit, {
     global: true,

@@ -26,7 +26,15 @@ export const TokenTypeSchema = Type.Union(TOKEN_TYPES.map((t) => Type.Literal(t)
 
 export const NamespaceName = Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$', description: 'namespace (policy domain); default "default"' });
 
+/**
+ * No NUL (PostgreSQL text cannot hold it), no other C0/C1 controls, no bidi overrides or isolates
+ * (they make audit rows and logs read differently from what they hold), no lone surrogates.
+ */
+export const PLAIN_TEXT = '^[^\\u0000-\\u001f\\u007f-\\u009f\\u202a-\\u202e\\u2066-\\u2069\\ud800-\\udfff]*$';
+/** Strings that reach SQL as text: anything but NUL. */
+export const NO_NUL = '^[^\\u0000]*$';
+
 /** Free text recorded in the audit row, e.g. a ticket reference. */
-export const Purpose = Type.String({ minLength: 3, maxLength: 200, description: 'why the values are needed (audited), e.g. a ticket reference' });
+export const Purpose = Type.String({ minLength: 3, maxLength: 200, pattern: PLAIN_TEXT, description: 'why the values are needed (audited), e.g. a ticket reference; printable text only' });
 
 export const bearerSecurity = [{ bearerAuth: [] }];

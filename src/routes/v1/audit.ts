@@ -2,16 +2,16 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
 import { auditHead, queryAudit, verifyAudit } from '../../audit/audit-log.js';
 import type { Db } from '../../db/client.js';
-import { bearerSecurity, errorResponses } from '../../schemas/common.js';
+import { bearerSecurity, errorResponses, NO_NUL } from '../../schemas/common.js';
 
 export const MAX_AUDIT_PAGE = 1_000;
 
 const Query = Type.Object({
-  actor: Type.Optional(Type.String({ maxLength: 256 })),
-  action: Type.Optional(Type.String({ maxLength: 64 })),
-  outcome: Type.Optional(Type.String({ maxLength: 64 })),
-  namespace: Type.Optional(Type.String({ maxLength: 64 })),
-  token: Type.Optional(Type.String({ maxLength: 512, description: 'rows that name this token' })),
+  actor: Type.Optional(Type.String({ maxLength: 256, pattern: NO_NUL })),
+  action: Type.Optional(Type.String({ maxLength: 64, pattern: NO_NUL })),
+  outcome: Type.Optional(Type.String({ maxLength: 64, pattern: NO_NUL })),
+  namespace: Type.Optional(Type.String({ maxLength: 64, pattern: NO_NUL })),
+  token: Type.Optional(Type.String({ maxLength: 512, pattern: NO_NUL, description: 'rows that name this token' })),
   from: Type.Optional(Type.String({ format: 'date-time' })),
   to: Type.Optional(Type.String({ format: 'date-time', description: 'exclusive' })),
   cursor: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$', description: 'nextCursor of the previous page' })),

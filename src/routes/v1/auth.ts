@@ -69,6 +69,8 @@ export async function authRoutes(app: FastifyInstance, opts: { clients: Clients;
 
   app.post<{ Body: TokenBody }>('/v1/auth/token', {
     config: { rateLimit: false },
+    // A malformed body is answered the OAuth way (invalid_request), not with the vault's error shape.
+    attachValidation: true,
     preHandler: limitTokenRequests,
     schema: {
       operationId: 'issueToken',
@@ -81,6 +83,7 @@ export async function authRoutes(app: FastifyInstance, opts: { clients: Clients;
     void reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
     const basic = basicCredentials(request.headers.authorization);
     try {
+      if (request.validationError) throw new OAuthFailure(400, 'invalid_request', 'the body must be an object of grant_type, client_id, client_secret and scope strings');
       const body = request.body ?? {};
       if (body.grant_type !== 'client_credentials') {
         throw new OAuthFailure(400, body.grant_type ? 'unsupported_grant_type' : 'invalid_request', 'grant_type must be client_credentials');

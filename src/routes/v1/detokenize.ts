@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
 import { principalOf } from '../../plugins/auth.js';
-import { bearerSecurity, errorResponses, NamespaceName, Purpose } from '../../schemas/common.js';
+import { bearerSecurity, errorResponses, NamespaceName, NO_NUL, Purpose } from '../../schemas/common.js';
 import { hasAnyDetokenizeScope } from '../../vault/principal.js';
 import type { Vault } from '../../vault/vault.js';
 
@@ -9,7 +9,7 @@ export const MAX_DETOKENIZE_TOKENS = 1_000;
 
 const Body = Type.Object({
   namespace: Type.Optional(NamespaceName),
-  tokens: Type.Array(Type.String({ minLength: 1, maxLength: 512 }), { minItems: 1, maxItems: MAX_DETOKENIZE_TOKENS }),
+  tokens: Type.Array(Type.String({ minLength: 1, maxLength: 512, pattern: NO_NUL }), { minItems: 1, maxItems: MAX_DETOKENIZE_TOKENS }),
   purpose: Purpose,
   reveal: Type.Optional(Type.Union([Type.Literal('plain'), Type.Literal('masked')], { description: 'default: the most the caller is allowed per type' })),
 }, { additionalProperties: false });

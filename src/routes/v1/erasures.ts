@@ -2,15 +2,15 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
 import { principalOf } from '../../plugins/auth.js';
 import { errors } from '../../errors.js';
-import { bearerSecurity, errorResponses, NamespaceName, TokenTypeSchema } from '../../schemas/common.js';
+import { bearerSecurity, errorResponses, NamespaceName, NO_NUL, TokenTypeSchema } from '../../schemas/common.js';
 import { hasScope } from '../../vault/principal.js';
 import type { Vault } from '../../vault/vault.js';
 
 const Reference = Type.String({ pattern: '^[A-Za-z0-9._:/#-]{1,128}$', description: 'your DSR ticket id (letters, digits, ._:/#-): recorded in the receipt and audit, so never put personal data here' });
 const Body = Type.Union([
-  Type.Object({ subject: Type.String({ minLength: 1, maxLength: 256 }), reference: Type.Optional(Reference) }, { additionalProperties: false }),
+  Type.Object({ subject: Type.String({ minLength: 1, maxLength: 256, pattern: NO_NUL }), reference: Type.Optional(Reference) }, { additionalProperties: false }),
   Type.Object({ namespace: Type.Optional(NamespaceName), type: TokenTypeSchema, value: Type.String({ maxLength: 65_536 }), reference: Type.Optional(Reference) }, { additionalProperties: false }),
-  Type.Object({ namespace: Type.Optional(NamespaceName), tokens: Type.Array(Type.String({ minLength: 1, maxLength: 512 }), { minItems: 1, maxItems: 1_000 }), reference: Type.Optional(Reference) }, { additionalProperties: false }),
+  Type.Object({ namespace: Type.Optional(NamespaceName), tokens: Type.Array(Type.String({ minLength: 1, maxLength: 512, pattern: NO_NUL }), { minItems: 1, maxItems: 1_000 }), reference: Type.Optional(Reference) }, { additionalProperties: false }),
 ], { description: 'exactly one of: { subject } | { namespace?, type, value } | { namespace?, tokens }' });
 type BodyT = { subject?: string; namespace?: string; type?: Static<typeof TokenTypeSchema>; value?: string; tokens?: string[]; reference?: string };
 

@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
 import { principalOf } from '../../plugins/auth.js';
-import { bearerSecurity, errorResponses, Purpose } from '../../schemas/common.js';
+import { bearerSecurity, errorResponses, NO_NUL, Purpose } from '../../schemas/common.js';
 import type { Vault } from '../../vault/vault.js';
 
-const Body = Type.Object({ subject: Type.String({ minLength: 1, maxLength: 256 }), purpose: Purpose }, { additionalProperties: false });
+const Body = Type.Object({ subject: Type.String({ minLength: 1, maxLength: 256, pattern: NO_NUL }), purpose: Purpose }, { additionalProperties: false });
 
 export async function subjectRoutes(app: FastifyInstance, opts: { vault: Vault }) {
   app.post<{ Body: Static<typeof Body> }>('/v1/subjects/export', {

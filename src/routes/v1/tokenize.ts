@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
 import { principalOf } from '../../plugins/auth.js';
-import { bearerSecurity, errorResponses, NamespaceName, TokenTypeSchema } from '../../schemas/common.js';
+import { bearerSecurity, errorResponses, NamespaceName, NO_NUL, TokenTypeSchema } from '../../schemas/common.js';
 import type { Vault } from '../../vault/vault.js';
 
 export const MAX_TOKENIZE_ITEMS = 10_000;
@@ -12,7 +12,7 @@ const Body = Type.Object({
     Type.Object({
       type: TokenTypeSchema,
       value: Type.String({ maxLength: 65_536, description: 'the value to tokenize (never logged)' }),
-      subject: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'data subject id; stored only as a keyed HMAC' })),
+      subject: Type.Optional(Type.String({ minLength: 1, maxLength: 256, pattern: NO_NUL, description: 'data subject id; stored only as a keyed HMAC' })),
     }, { additionalProperties: false }),
     { minItems: 1, maxItems: MAX_TOKENIZE_ITEMS },
   ),
