@@ -19,6 +19,7 @@ import { swaggerPlugin } from './plugins/swagger.js';
 import { healthRoutes } from './routes/health.js';
 import { detokenizeRoutes } from './routes/v1/detokenize.js';
 import { tokenizeRoutes } from './routes/v1/tokenize.js';
+import { AppError } from './errors.js';
 import type { Vault } from './vault/vault.js';
 
 export interface AppDeps {
@@ -44,6 +45,8 @@ export function fastifyOptions(logger: FastifyServerOptions['logger'] | FastifyS
       const h = req.headers['x-request-id'];
       return typeof h === 'string' && REQUEST_ID.test(h) ? h : randomUUID();
     },
+    // Refusals during shutdown use the vault's own error shape (onRequest hook above).
+    return503OnClosing: false,
     requestTimeout: 30_000,
     connectionTimeout: 30_000,
     keepAliveTimeout: 72_000,
@@ -55,8 +58,18 @@ export function fastifyOptions(logger: FastifyServerOptions['logger'] | FastifyS
 /** The app as a plugin-assembled instance: no env, no listen, no exit. Tests build this same app. */
 export async function buildApp(deps: AppDeps, logger: FastifyServerOptions['logger'] | FastifyServerOptions['loggerInstance'] = false): Promise<FastifyInstance> {
   const app = Fastify(fastifyOptions(logger)).withTypeProvider<TypeBoxTypeProvider>();
+  // Shutting down: answer what is in flight, refuse what comes after (503 SHUTTING_DOWN), and
+  // close each connection after its response, so the server need not wait out keep-alive.
+  let closing = false;
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
+    if (closing) throw new AppError(503, 'SHUTTING_DOWN', 'the vault is shutting down; retry on another instance');
+  });
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) void reply.header('connection', 'close');
   });
   registerErrorHandlers(app);
   // JSON only (the token endpoint adds form bodies): anything else is 415, not a string body.

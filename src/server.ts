@@ -39,7 +39,9 @@ async function main(): Promise<void> {
       if (err) log.error({ err: { type: err.name } }, 'shutting down after an error');
       else log.info({ signal }, 'shutting down');
       await app.close();
+      log.info('HTTP server closed: in-flight requests answered');
       await db.close();
+      log.info('database closed');
     });
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {

@@ -25,6 +25,8 @@ export interface Keyring {
   fingerprint(namespace: string, type: string, normalized: string): Buffer;
   /** Keyed HMAC of a subject id: the only form in which a subject is ever stored. */
   subjectHmac(subject: string): Buffer;
+  /** Keyed HMAC of caller input that is not a known token (it might be anything, PII included). */
+  unknownTokenHmac(input: string): Buffer;
 }
 
 function dekAad(dekId: string, kekVersion: number): Buffer {
@@ -44,6 +46,7 @@ export function createKeyring(opts: { masterKeys: ReadonlyMap<number, Buffer>; f
   const derive = (info: string) => createSecretKey(Buffer.from(hkdfSync('sha256', opts.fingerprintKey, Buffer.alloc(0), info, 32)));
   const valueKey = derive('tokenvault fingerprint v1');
   const subjectKey = derive('tokenvault subject v1');
+  const unknownTokenKey = derive('tokenvault unknown token v1');
 
   const kek = (v: number): KeyObject => {
     const k = keks.get(v);
@@ -78,6 +81,7 @@ export function createKeyring(opts: { masterKeys: ReadonlyMap<number, Buffer>; f
     },
     fingerprint: (ns, type, normalized) => createHmac('sha256', valueKey).update(`${ns}${SEP}${type}${SEP}${normalized}`).digest(),
     subjectHmac: (subject) => createHmac('sha256', subjectKey).update(subject).digest(),
+    unknownTokenHmac: (input) => createHmac('sha256', unknownTokenKey).update(input).digest(),
   };
 }
 

@@ -1,5 +1,6 @@
 import '@fastify/rate-limit';
 import type { FastifyInstance } from 'fastify';
+import { sql } from 'drizzle-orm';
 import { Type } from 'typebox';
 import type { DbHandle } from '../db/client.js';
 import { migrationsCurrent } from '../db/migrate.js';
@@ -18,12 +19,12 @@ export async function healthRoutes(app: FastifyInstance, opts: { db: DbHandle })
     schema: { operationId: 'readyz', tags: ['operations'], description: 'Readiness: the database answers and every migration is applied.', response: { 200: Status, 503: Status } },
   }, async (_req, reply) => {
     let database = 'ok';
-    let migrations = 'ok';
+    let migrations = 'unknown';
     try {
-      if (!(await migrationsCurrent(opts.db))) migrations = 'pending';
+      await opts.db.db.execute(sql`select 1`);
+      migrations = (await migrationsCurrent(opts.db)) ? 'ok' : 'pending';
     } catch {
       database = 'unreachable';
-      migrations = 'unknown';
     }
     const ok = database === 'ok' && migrations === 'ok';
     return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', checks: { database, migrations } });

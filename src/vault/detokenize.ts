@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { AuditEvent } from '../audit/audit-log.js';
 import { decrypt } from '../crypto/aead.js';
 import { DecryptionFailedError } from '../crypto/errors.js';
-import { valueAad } from '../crypto/keyring.js';
+import { valueAad, type Keyring } from '../crypto/keyring.js';
 import { rows, type Db } from '../db/client.js';
 import { toBuffer } from '../db/schema.js';
 import { isTokenType } from '../formats/registry.js';
@@ -27,7 +27,7 @@ interface MappingRow {
   ciphertext: Buffer | Uint8Array;
 }
 
-export function createDetokenizer(deps: { db: Db; dataKeys: DataKeys; audit: AuditWriter }) {
+export function createDetokenizer(deps: { db: Db; dataKeys: DataKeys; audit: AuditWriter; keyring: Keyring }) {
   const { db, dataKeys } = deps;
 
   return {
@@ -78,7 +78,11 @@ export function createDetokenizer(deps: { db: Db; dataKeys: DataKeys; audit: Aud
           outcome: p.status,
           namespace: ns.name,
           purpose: args.purpose,
-          details: { token, ...(p.type ? { type: p.type } : {}), ...(p.level ? { reveal: p.level } : {}) },
+          // A token the vault never issued is caller input that could be anything (an email pasted by
+          // mistake): only its keyed HMAC is recorded.
+          details: p.status === 'not_found'
+            ? { tokenHmac: deps.keyring.unknownTokenHmac(token).toString('hex') }
+            : { token, ...(p.type ? { type: p.type } : {}), ...(p.level ? { reveal: p.level } : {}) },
         };
       });
       await deps.audit.commit({

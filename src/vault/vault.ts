@@ -46,7 +46,7 @@ export function createVault(deps: { db: Db; keyring: Keyring; policy: Policy; rn
     }
   }
   const tokenizer = createTokenizer({ db: deps.db, keyring: deps.keyring, dataKeys, rng: deps.rng, cache });
-  const detokenizer = createDetokenizer({ db: deps.db, dataKeys, audit: auditWriter });
+  const detokenizer = createDetokenizer({ db: deps.db, dataKeys, audit: auditWriter, keyring: deps.keyring });
 
   return {
     policy: deps.policy,
