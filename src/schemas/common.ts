@@ -1,5 +1,5 @@
 import { Type, type TSchema } from 'typebox';
-import { TOKEN_TYPES } from '../formats/registry.js';
+import { TOKEN_TYPES, type TokenType } from '../formats/registry.js';
 
 export const ErrorBody = Type.Object(
   {
@@ -22,7 +22,8 @@ export function errorResponses(...statuses: number[]): Record<number, TSchema> {
   return out;
 }
 
-export const TokenTypeSchema = Type.Union(TOKEN_TYPES.map((t) => Type.Literal(t)), { description: 'token type (SPEC §4)' });
+/** An enum, not a union of literals: ajv checks it in one step for each of 10,000 items. */
+export const TokenTypeSchema = Type.Unsafe<TokenType>({ type: 'string', enum: [...TOKEN_TYPES], description: 'token type (SPEC §4)' });
 
 export const NamespaceName = Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$', description: 'namespace (policy domain); default "default"' });
 

@@ -1,5 +1,5 @@
 import { appendAudit, type AuditEvent } from '../audit/audit-log.js';
-import type { Db } from '../db/client.js';
+import type { Db, Executor } from '../db/client.js';
 import { errors } from '../errors.js';
 import { createBatcher } from './batcher.js';
 import type { BudgetResult, RevealBudget } from './budget.js';
@@ -17,19 +17,35 @@ export interface AuditJob {
  * events, and its caller receives 429; the other jobs are unaffected.
  */
 export function createAuditWriter(deps: { db: Db; budget: RevealBudget }) {
+  /**
+   * One budget increment per principal for the whole flush; only when that one is refused are the
+   * principal's jobs counted one by one, so as many as fit still pass.
+   */
+  async function consumeBudgets(tx: Executor, jobs: AuditJob[]): Promise<BudgetResult[]> {
+    const outcomes: BudgetResult[] = jobs.map(() => ({ ok: true }));
+    const byPrincipal = new Map<string, number[]>();
+    jobs.forEach((job, i) => {
+      if (job.reveal && job.reveal.count > 0) byPrincipal.set(job.reveal.principal.id, [...(byPrincipal.get(job.reveal.principal.id) ?? []), i]);
+    });
+    for (const indexes of byPrincipal.values()) {
+      const reveals = indexes.map((i) => jobs[i]!.reveal!);
+      const all = await deps.budget.consume(tx, reveals[0]!.principal, reveals.reduce((s, r) => s + r.count, 0));
+      if (all.ok || indexes.length === 1) {
+        for (const i of indexes) outcomes[i] = all;
+        continue;
+      }
+      for (const i of indexes) outcomes[i] = await deps.budget.consume(tx, jobs[i]!.reveal!.principal, jobs[i]!.reveal!.count);
+    }
+    return outcomes;
+  }
+
   const batcher = createBatcher<AuditJob, BudgetResult>({
     maxJobs: 500,
     concurrency: 2,
     run: (jobs) =>
       deps.db.transaction(async (tx) => {
-        const outcomes: BudgetResult[] = [];
-        const events: AuditEvent[] = [];
-        for (const job of jobs) {
-          const r = job.reveal && job.reveal.count > 0 ? await deps.budget.consume(tx, job.reveal.principal, job.reveal.count) : ({ ok: true } as const);
-          outcomes.push(r);
-          events.push(...(r.ok ? job.events : [job.reveal!.refusedEvent]));
-        }
-        await appendAudit(tx, events);
+        const outcomes = await consumeBudgets(tx, jobs);
+        await appendAudit(tx, jobs.flatMap((job, i) => (outcomes[i]!.ok ? job.events : [job.reveal!.refusedEvent])));
         return outcomes;
       }),
   });

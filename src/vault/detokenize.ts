@@ -7,6 +7,7 @@ import { rows, type Db } from '../db/client.js';
 import { toBuffer } from '../db/schema.js';
 import { isTokenType } from '../formats/registry.js';
 import type { AuditWriter } from './audit-writer.js';
+import { createBatcher } from './batcher.js';
 import type { DataKeys } from './data-keys.js';
 import type { Namespace } from './policy.js';
 import { maxRevealLevel, type Principal, type RevealLevel } from './principal.js';
@@ -27,24 +28,47 @@ interface MappingRow {
   ciphertext: Buffer | Uint8Array;
 }
 
+interface Lookup {
+  byToken: Map<string, MappingRow>;
+  erased: Set<string>;
+}
+
 export function createDetokenizer(deps: { db: Db; dataKeys: DataKeys; audit: AuditWriter; keyring: Keyring }) {
   const { db, dataKeys } = deps;
+
+  /** Concurrent requests for one namespace share one lookup query (and one tombstone query). */
+  const lookups = new Map<string, ReturnType<typeof createBatcher<string[], Lookup>>>();
+  function lookupFor(ns: string) {
+    let b = lookups.get(ns);
+    if (!b) {
+      b = createBatcher<string[], Lookup>({
+        maxJobs: 64,
+        concurrency: 2,
+        async run(jobs) {
+          const all = [...new Set(jobs.flat())];
+          const found = await rows<MappingRow>(db, sql`
+            select token, type, dek_id, ciphertext from mappings
+            where namespace = ${ns} and token = any(${sql.param(all)}::text[])`);
+          const byToken = new Map(found.map((r) => [r.token, r]));
+          const missing = all.filter((t) => !byToken.has(t));
+          const erased = new Set(
+            missing.length
+              ? (await rows<{ token: string }>(db, sql`select token from tombstones where namespace = ${ns} and token = any(${sql.param(missing)}::text[])`)).map((r) => r.token)
+              : [],
+          );
+          return jobs.map(() => ({ byToken, erased }));
+        },
+      });
+      lookups.set(ns, b);
+    }
+    return b;
+  }
 
   return {
     async detokenize(args: { principal: Principal; ns: Namespace; tokens: string[]; purpose: string; reveal?: RevealLevel; requestId: string }): Promise<DetokenizeResult[]> {
       const { ns, principal } = args;
       const unique = [...new Set(args.tokens)];
-      const found = await rows<MappingRow>(db, sql`
-        select token, type, dek_id, ciphertext from mappings
-        where namespace = ${ns.name} and token = any(${sql.param(unique)}::text[])`);
-      const byToken = new Map(found.map((r) => [r.token, r]));
-      const missing = unique.filter((t) => !byToken.has(t));
-      const erased = new Set(
-        missing.length
-          ? (await rows<{ token: string }>(db, sql`select token from tombstones where namespace = ${ns.name} and token = any(${sql.param(missing)}::text[])`)).map((r) => r.token)
-          : [],
-      );
-
+      const { byToken, erased } = await lookupFor(ns.name).submit(unique);
       const plan = new Map<string, { status: DetokenizeStatus; type?: string; level?: RevealLevel }>();
       for (const token of unique) {
         const r = byToken.get(token);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import { appendAudit } from '../audit/audit-log.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { canonicalJson, type Signer } from '../crypto/signing.js';
@@ -47,19 +47,23 @@ export function createEraser(deps: { db: Db; keyring: Keyring; signer: Signer; o
   const { db, keyring, signer } = deps;
   const keyId = signer.publicJwk().kid;
 
-  async function deleteMappings(tx: Executor, target: ErasureTarget): Promise<ErasedToken[]> {
+  /** Deletes the target's mappings and writes their tombstones in one statement. */
+  async function deleteMappings(tx: Executor, target: ErasureTarget, erasureId: string, at: Date): Promise<ErasedToken[]> {
+    const tombstone = (deleted: SQL) => rows<ErasedToken>(tx, sql`
+      with d as (${deleted} returning namespace, type, token),
+           t as (insert into tombstones (namespace, token, type, erasure_id, erased_at)
+                 select namespace, token, type, ${erasureId}, ${at.toISOString()} from d on conflict do nothing)
+      select namespace, type, token from d`);
     switch (target.method) {
       case 'subject': {
         const hmac = keyring.subjectHmac(target.subject);
-        // Lock the subject's key first: a tokenize writing under it holds it FOR SHARE, so this
-        // waits for that write to commit, then sees (and deletes) its mappings; a tokenize that
-        // comes later waits for this erasure and then creates a fresh key.
+        // Lock the subject's key first, in its own statement: a tokenize writing under it holds it
+        // FOR SHARE, so this waits for that write to commit, and the next statement's snapshot sees
+        // (and deletes) its mappings; a tokenize that comes later waits, then creates a fresh key.
         await tx.execute(sql`select id from data_keys where subject_hmac = ${hmac} for update`);
-        const erased = await rows<ErasedToken>(tx, sql`
-          delete from mappings where id in (select mapping_id from subject_links where subject_hmac = ${hmac})
-          returning namespace, type, token`);
-        await tx.execute(sql`delete from subject_links where subject_hmac = ${hmac}`);
-        // Crypto-shredding: without this key, no copy of the ciphertexts (a backup) can be read.
+        // The subject's links go with its mappings (ON DELETE CASCADE). Deleting the key is the
+        // crypto-shredding: without it, no copy of the ciphertexts (a backup) can be read.
+        const erased = await tombstone(sql`delete from mappings where id in (select mapping_id from subject_links where subject_hmac = ${hmac})`);
         await tx.execute(sql`delete from data_keys where subject_hmac = ${hmac}`);
         return erased;
       }
@@ -72,12 +76,10 @@ export function createEraser(deps: { db: Db; keyring: Keyring; signer: Signer; o
           throw err;
         }
         const fp = keyring.fingerprint(target.ns.name, target.type, normalized);
-        return rows<ErasedToken>(tx, sql`delete from mappings where fingerprint = ${fp} and namespace = ${target.ns.name} returning namespace, type, token`);
+        return tombstone(sql`delete from mappings where fingerprint = ${fp} and namespace = ${target.ns.name}`);
       }
       case 'tokens':
-        return rows<ErasedToken>(tx, sql`
-          delete from mappings where namespace = ${target.ns.name} and token = any(${sql.param(target.tokens)}::text[])
-          returning namespace, type, token`);
+        return tombstone(sql`delete from mappings where namespace = ${target.ns.name} and token = any(${sql.param(target.tokens)}::text[])`);
     }
   }
 
@@ -86,15 +88,8 @@ export function createEraser(deps: { db: Db; keyring: Keyring; signer: Signer; o
       const erasureId = randomUUID();
       const requestedAt = new Date();
       const receipt = await db.transaction(async (tx) => {
-        const erased = (await deleteMappings(tx, args.target)).sort((a, b) => (a.namespace + a.token < b.namespace + b.token ? -1 : 1));
         const completedAt = new Date();
-        if (erased.length) {
-          await tx.execute(sql`
-            insert into tombstones (namespace, token, type, erasure_id, erased_at)
-            select ns, token, type, ${erasureId}, ${completedAt.toISOString()}
-            from unnest(${sql.param(erased.map((e) => e.namespace))}::text[], ${sql.param(erased.map((e) => e.token))}::text[], ${sql.param(erased.map((e) => e.type))}::text[]) as u(ns, token, type)
-            on conflict do nothing`);
-        }
+        const erased = (await deleteMappings(tx, args.target, erasureId, completedAt)).sort((a, b) => (a.namespace + a.token < b.namespace + b.token ? -1 : 1));
         const unsigned: Omit<Receipt, 'signature'> = {
           version: 1,
           erasureId,

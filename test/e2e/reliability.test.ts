@@ -72,10 +72,10 @@ describe.runIf(usingPostgres)('reliability with real processes', () => {
     await db.drop();
   });
 
-  it('three instances, 200 concurrent clients, overlapping values: one token per value, no 5xx', async () => {
+  const clients = SOAK ? 1000 : 200;
+  it(`three instances, ${clients} concurrent clients, overlapping values: one token per value, no 5xx`, async () => {
     const instances = await Promise.all([start(), start(), start()]);
     const values = Array.from({ length: 500 }, (_, i) => `${CANARY}.user${i}@example.com`);
-    const clients = SOAK ? 1000 : 200;
     const responses = await Promise.all(Array.from({ length: clients }, async (_, c) => {
       const picked = Array.from({ length: 20 }, (_, i) => values[(c * 17 + i * 31) % values.length]!);
       const r = await post(instances[c % 3]!, '/v1/tokenize', { items: picked.map((value) => ({ type: 'email', value, subject: `${CANARY}-s${c % 7}` })) });

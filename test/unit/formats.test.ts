@@ -101,7 +101,8 @@ describe.each(Object.keys(arb) as TokenType[])('%s tokens', (type) => {
         const stars = [...masked].filter((c) => c === '*').length;
         if (type === 'alnum') expect(masked).toBe([...v][0] + '*'.repeat([...v].length - 1));
         else expect(stars).toBeGreaterThan(0);
-        if (type !== 'text' && [...v].length > 1) expect(masked).not.toBe(v);
+        // A value may already look masked ("!*"); otherwise the mask must differ from it.
+        if (type !== 'text' && [...v].length > 1 && !v.includes('*')) expect(masked).not.toBe(v);
       }),
       { numRuns: 500 },
     );
