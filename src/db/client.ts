@@ -45,8 +45,8 @@ export async function openDatabase(opts: OpenOptions): Promise<DbHandle> {
       // Fail fast instead of queueing forever when the server is gone.
       connectionTimeoutMillis: 5_000,
       idleTimeoutMillis: 30_000,
-      statement_timeout: 30_000,
-      query_timeout: 35_000,
+      statement_timeout: 15_000,
+      query_timeout: 20_000,
       application_name: 'tokenvault',
     });
     // An idle client losing its connection must not crash the process; the pool replaces it.

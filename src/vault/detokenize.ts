@@ -43,7 +43,8 @@ export function createDetokenizer(deps: { db: Db; dataKeys: DataKeys; audit: Aud
     if (!b) {
       b = createBatcher<string[], Lookup>({
         maxJobs: 64,
-        concurrency: 2,
+        // Read-only: more lookups in flight cost no lock.
+        concurrency: 4,
         async run(jobs) {
           const all = [...new Set(jobs.flat())];
           const found = await rows<MappingRow>(db, sql`
