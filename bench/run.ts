@@ -39,7 +39,7 @@ const dbUrl = (() => { const u = new URL(ADMIN_URL); u.pathname = `/${dbName}`; 
 const admin = new pg.Client({ connectionString: ADMIN_URL });
 await admin.connect();
 const pgVersion = (await admin.query('show server_version')).rows[0].server_version as string;
-const pgSettings = Object.fromEntries((await admin.query(`select name, setting, unit from pg_settings where name in ('shared_buffers','max_wal_size','wal_compression','synchronous_commit','checkpoint_timeout','max_connections')`)).rows.map((r) => [r.name, `${r.setting}${r.unit ?? ''}`]));
+const pgSettings = Object.fromEntries((await admin.query(`select name, current_setting(name) as value from pg_settings where name in ('shared_buffers','max_wal_size','wal_compression','synchronous_commit','checkpoint_timeout','max_connections')`)).rows.map((r) => [r.name, r.value]));
 await admin.query(`create database ${dbName}`);
 const pool = new pg.Pool({ connectionString: dbUrl, max: 4 });
 const children: ChildProcess[] = [];

@@ -3,10 +3,12 @@
 import { existsSync } from 'node:fs';
 
 const compiled = new URL('../dist/cli.js', import.meta.url);
+let cli;
 if (existsSync(compiled)) {
-  await import(compiled.href);
+  cli = await import(compiled.href);
 } else {
   const { register } = await import('tsx/esm/api');
   register();
-  await import(new URL('../src/cli.ts', import.meta.url).href);
+  cli = await import(new URL('../src/cli.ts', import.meta.url).href);
 }
+await cli.main(process.argv.slice(2));

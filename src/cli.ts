@@ -4,13 +4,12 @@ import { createSigner, verifySignature } from './crypto/signing.js';
 import { receiptSigningInput, type Receipt } from './vault/erase.js';
 import { parseArgs } from 'node:util';
 import { auditHead, queryAudit, verifyAudit } from './audit/audit-log.js';
-import { ConfigError, loadConfig, type Config } from './config.js';
+import { loadConfig, type Config } from './config.js';
 import { openDatabase, type DbHandle } from './db/client.js';
 import { migrate } from './db/migrate.js';
 import { resolveKeys } from './dev-keys.js';
 import { createServices, type Services } from './services.js';
 import { loadPolicy } from './vault/policy.js';
-import { AppError } from './errors.js';
 import { SCOPE_PATTERN } from './vault/principal.js';
 
 const HELP = `tokenvault — tokenization vault for personal data
@@ -239,12 +238,12 @@ async function clientsCommand(config: Config, args: string[], out: (s: string) =
   });
 }
 
-if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('tokenvault.js') || process.argv[1]?.endsWith('tokenvault')) {
-  runCli(process.argv.slice(2), process.env, (s) => console.log(s))
-    .then((code) => process.exit(code))
-    .catch((err: unknown) => {
-      if (err instanceof ConfigError || err instanceof UsageError || err instanceof AppError) console.error(`tokenvault: ${err.message}`);
-      else console.error(`tokenvault: ${(err as Error).message ?? String(err)}`);
-      process.exit(err instanceof UsageError ? 2 : 1);
-    });
+/** The `tokenvault` command (bin/tokenvault.js): exits with the command's status. */
+export async function main(argv: string[]): Promise<never> {
+  try {
+    process.exit(await runCli(argv, process.env, (s) => console.log(s)));
+  } catch (err) {
+    console.error(`tokenvault: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(err instanceof UsageError ? 2 : 1);
+  }
 }

@@ -162,7 +162,7 @@ export function createTokenizer(deps: { db: Db; keyring: Keyring; dataKeys: Data
   }
 
   /** Writes every pending entry of one namespace, for one or many requests, in one transaction. */
-  async function writeEntries(ns: Namespace, entries: Entry[], events: (tx: Executor) => AuditEvent[]): Promise<void> {
+  async function writeEntries(ns: Namespace, entries: Entry[], events: () => AuditEvent[]): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       for (const e of entries) {
         e.token = undefined;
@@ -185,7 +185,7 @@ export function createTokenizer(deps: { db: Db; keyring: Keyring; dataKeys: Data
           const subjectDeks = allSubjects.length ? await dataKeys.lockSubjectDeks(tx, allSubjects) : new Map();
           if (pending.length) await insertNew(tx, ns, pending, subjectDeks, nsDek!);
           await link(tx, entries.filter((e) => e.subjects.length));
-          await appendAudit(tx, events(tx));
+          await appendAudit(tx, events());
         });
         break;
       } catch (err) {

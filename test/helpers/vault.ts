@@ -5,7 +5,7 @@ import type { KeyMaterial } from '../../src/config.js';
 import type { DbHandle } from '../../src/db/client.js';
 import { createServices, type ServiceOptions, type Services } from '../../src/services.js';
 import { buildPolicy } from '../../src/vault/policy.js';
-import { createTestDatabase, type TestDatabase } from './db.js';
+import type { TestDatabase } from './db.js';
 
 export function testKeys(): KeyMaterial {
   return { masterKeys: new Map([[1, randomBytes(32)]]), fingerprintKey: randomBytes(32), jwtSecret: randomBytes(32), signingKey: randomBytes(32) };
@@ -36,10 +36,6 @@ export async function startVault(db: TestDatabase, opts: { keys?: KeyMaterial; p
     token: (scope, ns = ['*'], sub = 'test-user') => services.jwt.sign({ sub, scope, ns }),
     close: () => app.close(),
   };
-}
-
-export async function withTestDatabase(): Promise<TestDatabase> {
-  return createTestDatabase();
 }
 
 export function bearer(token: string) {
