@@ -3,7 +3,7 @@
  * erasure is seen (locally at once, on other instances by the erasure watcher within a second),
  * so a cache hit can never return an erased token for longer than that.
  */
-export function createTokenCache(maxEntries = 200_000) {
+export function createTokenCache(maxEntries = 100_000) {
   let map = new Map<string, string>();
   return {
     get: (fp: string) => map.get(fp),
