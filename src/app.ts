@@ -1,25 +1,24 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Clients } from './auth/clients.js';
 import type { VaultJwt } from './auth/vault-jwt.js';
 import type { AccessConfig } from './config.js';
-import { auditRoutes } from './routes/v1/audit.js';
-import { authRoutes } from './routes/v1/auth.js';
-import { clientRoutes } from './routes/v1/clients.js';
-import { erasureRoutes } from './routes/v1/erasures.js';
-import { subjectRoutes } from './routes/v1/subjects.js';
-import type { Authenticator } from './plugins/auth.js';
-import { authPlugin } from './plugins/auth.js';
 import type { DbHandle } from './db/client.js';
+import { AppError } from './errors.js';
 import { registerErrorHandlers } from './http-errors.js';
+import { authPlugin, type Authenticator } from './plugins/auth.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import { swaggerPlugin } from './plugins/swagger.js';
 import { healthRoutes } from './routes/health.js';
+import { auditRoutes } from './routes/v1/audit.js';
+import { authRoutes } from './routes/v1/auth.js';
+import { clientRoutes } from './routes/v1/clients.js';
 import { detokenizeRoutes } from './routes/v1/detokenize.js';
+import { erasureRoutes } from './routes/v1/erasures.js';
+import { subjectRoutes } from './routes/v1/subjects.js';
 import { tokenizeRoutes } from './routes/v1/tokenize.js';
-import { AppError } from './errors.js';
 import type { Vault } from './vault/vault.js';
 
 export interface AppDeps {

@@ -1,25 +1,25 @@
 import { sql } from 'drizzle-orm';
 import type { AuditEvent } from '../audit/audit-log.js';
-import { createAuditWriter } from './audit-writer.js';
 import type { Keyring } from '../crypto/keyring.js';
+import type { Signer } from '../crypto/signing.js';
 import type { Db } from '../db/client.js';
 import { errors } from '../errors.js';
 import type { RandomSource } from '../formats/random.js';
-import { createDataKeys } from './data-keys.js';
+import { createAuditWriter } from './audit-writer.js';
 import type { RevealBudget } from './budget.js';
+import { createDataKeys } from './data-keys.js';
 import { createDetokenizer } from './detokenize.js';
+import { createEraser } from './erase.js';
+import { createExporter } from './export.js';
 import type { Namespace, Policy } from './policy.js';
 import { mayUseNamespace, type Principal } from './principal.js';
 import { createTokenCache } from './token-cache.js';
 import { createTokenizer } from './tokenize.js';
-import { createEraser } from './erase.js';
-import { createExporter } from './export.js';
-import type { Signer } from '../crypto/signing.js';
 
-/** The domain services, wired once per app. Routes call only this. */
 /** How often each instance checks for erasures made elsewhere (the cache bound is well under 1 s). */
 export const ERASURE_POLL_MS = 500;
 
+/** The domain services, wired once per app. Routes call only this. */
 export function createVault(deps: { db: Db; keyring: Keyring; policy: Policy; rng: RandomSource; budget: RevealBudget; signer: Signer }) {
   const dataKeys = createDataKeys({ db: deps.db, keyring: deps.keyring });
   const cache = createTokenCache();
