@@ -1,5 +1,5 @@
 /**
- * Writes test/data/hostile-inputs.json: the hostile-input corpus the reliability tests replay.
+ * Writes test/fixtures/hostile-inputs.json: the hostile-input corpus the reliability tests replay.
  * Regenerate with `npx tsx scripts/make-hostile-corpus.ts` after changing it; the JSON is the
  * reviewed artifact (every case names the exact status and error code it must get).
  */
@@ -126,4 +126,4 @@ for (const [name, body] of [
 ] as [string, unknown][]) add({ name: `client create ${name}`, method: 'POST', url: '/v1/clients', auth: 'admin', contentType: 'application/json', body: json(body), status: 400, code: 'VALIDATION_FAILED' });
 
 console.log(`${cases.length} cases`);
-writeFileSync(new URL('../test/data/hostile-inputs.json', import.meta.url), `${JSON.stringify(cases, null, 1)}\n`);
+writeFileSync(new URL('../test/fixtures/hostile-inputs.json', import.meta.url), `${JSON.stringify(cases, null, 1)}\n`);

@@ -1,56 +1,47 @@
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { appendAudit, verifyAudit } from '../../src/audit/audit-log.js';
 import { pgErrorCode, rows } from '../../src/db/client.js';
-import { createTestDatabase, usingPostgres, type TestDatabase } from '../helpers/db.js';
-import { bearer, startVault, type TestVault } from '../helpers/vault.js';
+import { usingPostgres } from '../helpers/db.js';
+import { bearer, useTestVault } from '../helpers/vault.js';
 
-let db: TestDatabase;
-let v: TestVault;
+const ctx = useTestVault();
 
 async function fresh(): Promise<void> {
   // Each tamper case starts from a clean chain of 6 rows.
-  await v.handle.db.execute(sql`alter table audit_events disable trigger user`);
-  await v.handle.db.execute(sql`delete from audit_events`);
-  await v.handle.db.execute(sql`alter table audit_events enable trigger user`);
-  await v.handle.db.transaction((tx) => appendAudit(tx, [1, 2, 3, 4, 5, 6].map((i) => ({ actor: `a${i}`, action: 'test', outcome: 'success', details: { i } }))));
+  await ctx.v.handle.db.execute(sql`alter table audit_events disable trigger user`);
+  await ctx.v.handle.db.execute(sql`delete from audit_events`);
+  await ctx.v.handle.db.execute(sql`alter table audit_events enable trigger user`);
+  await ctx.v.handle.db.transaction((tx) => appendAudit(tx, [1, 2, 3, 4, 5, 6].map((i) => ({ actor: `a${i}`, action: 'test', outcome: 'success', details: { i } }))));
 }
 
 async function asSuperuser(statement: ReturnType<typeof sql>): Promise<void> {
-  await v.handle.db.execute(sql`alter table audit_events disable trigger user`);
+  await ctx.v.handle.db.execute(sql`alter table audit_events disable trigger user`);
   try {
-    await v.handle.db.execute(statement);
+    await ctx.v.handle.db.execute(statement);
   } finally {
-    await v.handle.db.execute(sql`alter table audit_events enable trigger user`);
+    await ctx.v.handle.db.execute(sql`alter table audit_events enable trigger user`);
   }
 }
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  v = await startVault(db);
-});
-afterAll(async () => {
-  await v.close();
-  await db.drop();
-});
 
 describe('the audit table is append-only', () => {
   it.each(['update audit_events set actor = \'x\'', 'delete from audit_events', 'truncate audit_events'])('%s is rejected by the database', async (stmt) => {
     await fresh();
     let err: unknown;
     try {
-      await v.handle.db.execute(sql.raw(stmt));
+      await ctx.v.handle.db.execute(sql.raw(stmt));
     } catch (e) {
       err = e;
     }
     expect(pgErrorCode(err)).toBe('42501');
-    expect((await verifyAudit(v.handle.db)).rowsChecked).toBe(6);
+    expect((await verifyAudit(ctx.v.handle.db)).rowsChecked).toBe(6);
   });
 
   it.runIf(usingPostgres)('a role with only INSERT and SELECT (docs/least-privilege.sql) cannot even try', async () => {
-    await v.handle.db.execute(sql`do $$ begin create role tv_audit_reader nologin; exception when duplicate_object then null; end $$`);
-    await v.handle.db.execute(sql`grant select, insert on audit_events to tv_audit_reader`);
-    await v.handle.db.transaction(async (tx) => {
+    await ctx.v.handle.db.execute(sql`do $$ begin create role tv_audit_reader nologin; exception when duplicate_object then null; end $$`);
+    await ctx.v.handle.db.execute(sql`grant select, insert on audit_events to tv_audit_reader`);
+    await ctx.v.handle.db.transaction(async (tx) => {
       await tx.execute(sql`set local role tv_audit_reader`);
       await expect(tx.execute(sql`select count(*) from audit_events`)).resolves.toBeTruthy();
       await tx.execute(sql`savepoint s`);
@@ -64,28 +55,28 @@ describe('the audit table is append-only', () => {
 describe('verify pinpoints tampering made with the triggers off', () => {
   it('an intact chain verifies with its row count and head', async () => {
     await fresh();
-    const r = await verifyAudit(v.handle.db);
+    const r = await verifyAudit(ctx.v.handle.db);
     expect(r).toMatchObject({ ok: true, rowsChecked: 6, head: { id: 6 } });
   });
 
   it('a modified row', async () => {
     await fresh();
     await asSuperuser(sql`update audit_events set details = '{"i": 99}' where id = 3`);
-    expect(await verifyAudit(v.handle.db)).toEqual({ ok: false, rowsChecked: 2, brokenAt: 3, reason: 'row content does not match its hash' });
+    expect(await verifyAudit(ctx.v.handle.db)).toEqual({ ok: false, rowsChecked: 2, brokenAt: 3, reason: 'row content does not match its hash' });
   });
 
   it('a deleted row', async () => {
     await fresh();
     await asSuperuser(sql`delete from audit_events where id = 4`);
-    expect(await verifyAudit(v.handle.db)).toMatchObject({ ok: false, brokenAt: 4, reason: 'row 4 is missing' });
+    expect(await verifyAudit(ctx.v.handle.db)).toMatchObject({ ok: false, brokenAt: 4, reason: 'row 4 is missing' });
   });
 
   it('a deleted tail is caught by an anchor kept outside the database', async () => {
     await fresh();
-    const head = (await verifyAudit(v.handle.db)) as { head: { id: number; hash: string } };
+    const head = (await verifyAudit(ctx.v.handle.db)) as { head: { id: number; hash: string } };
     await asSuperuser(sql`delete from audit_events where id >= 5`);
-    expect((await verifyAudit(v.handle.db)).ok).toBe(true);
-    expect(await verifyAudit(v.handle.db, head.head)).toMatchObject({ ok: false, brokenAt: 6, reason: 'the anchored row is no longer in the chain' });
+    expect((await verifyAudit(ctx.v.handle.db)).ok).toBe(true);
+    expect(await verifyAudit(ctx.v.handle.db, head.head)).toMatchObject({ ok: false, brokenAt: 6, reason: 'the anchored row is no longer in the chain' });
   });
 
   it('a forged row inserted in the middle', async () => {
@@ -94,7 +85,7 @@ describe('verify pinpoints tampering made with the triggers off', () => {
     await asSuperuser(sql`update audit_events set id = id - 999 where id >= 1000`);
     await asSuperuser(sql`insert into audit_events (id, ts, actor, action, outcome, details, prev_hash, hash)
       select 4, now(), 'forger', 'test', 'success', '{}', hash, hash from audit_events where id = 3`);
-    const r = await verifyAudit(v.handle.db);
+    const r = await verifyAudit(ctx.v.handle.db);
     expect(r).toMatchObject({ ok: false, brokenAt: 4 });
   });
 
@@ -103,53 +94,53 @@ describe('verify pinpoints tampering made with the triggers off', () => {
     await asSuperuser(sql`update audit_events set id = -2 where id = 2`);
     await asSuperuser(sql`update audit_events set id = 2 where id = 5`);
     await asSuperuser(sql`update audit_events set id = 5 where id = -2`);
-    expect(await verifyAudit(v.handle.db)).toMatchObject({ ok: false, brokenAt: 2, reason: 'prev_hash does not match the previous row' });
+    expect(await verifyAudit(ctx.v.handle.db)).toMatchObject({ ok: false, brokenAt: 2, reason: 'prev_hash does not match the previous row' });
   });
 });
 
 describe('audit over HTTP', () => {
   it('query filters, paginates with a cursor, and verify reports ok', async () => {
     await fresh();
-    const reader = v.token('audit:read');
-    const page1 = await v.app.inject({ url: '/v1/audit?action=test&limit=4', headers: bearer(reader) });
+    const reader = ctx.v.token('audit:read');
+    const page1 = await ctx.v.app.inject({ url: '/v1/audit?action=test&limit=4', headers: bearer(reader) });
     expect(page1.statusCode, page1.body).toBe(200);
     expect(page1.json().events.map((e: { actor: string }) => e.actor)).toEqual(['a1', 'a2', 'a3', 'a4']);
-    const page2 = await v.app.inject({ url: `/v1/audit?action=test&limit=4&cursor=${page1.json().nextCursor}`, headers: bearer(reader) });
+    const page2 = await ctx.v.app.inject({ url: `/v1/audit?action=test&limit=4&cursor=${page1.json().nextCursor}`, headers: bearer(reader) });
     expect(page2.json().events.map((e: { actor: string }) => e.actor)).toEqual(['a5', 'a6']);
     expect(page2.json().nextCursor).toBeNull();
-    const one = await v.app.inject({ url: '/v1/audit?actor=a3', headers: bearer(reader) });
+    const one = await ctx.v.app.inject({ url: '/v1/audit?actor=a3', headers: bearer(reader) });
     expect(one.json().events).toHaveLength(1);
-    const verify = await v.app.inject({ url: '/v1/audit/verify', headers: bearer(reader) });
+    const verify = await ctx.v.app.inject({ url: '/v1/audit/verify', headers: bearer(reader) });
     expect(verify.json()).toMatchObject({ ok: true });
-    const head = (await v.app.inject({ url: '/v1/audit/head', headers: bearer(reader) })).json().head;
-    const anchored = await v.app.inject({ url: `/v1/audit/verify?anchorId=${head.id}&anchorHash=${head.hash}`, headers: bearer(reader) });
+    const head = (await ctx.v.app.inject({ url: '/v1/audit/head', headers: bearer(reader) })).json().head;
+    const anchored = await ctx.v.app.inject({ url: `/v1/audit/verify?anchorId=${head.id}&anchorHash=${head.hash}`, headers: bearer(reader) });
     expect(anchored.json()).toMatchObject({ ok: true });
     for (const bad of ['limit=1001', 'cursor=abc', 'from=yesterday', 'extra=1']) {
-      const res = await v.app.inject({ url: `/v1/audit?${bad}`, headers: bearer(reader) });
+      const res = await ctx.v.app.inject({ url: `/v1/audit?${bad}`, headers: bearer(reader) });
       expect(res.statusCode, bad).toBe(400);
     }
-    expect((await v.app.inject({ url: '/v1/audit', headers: bearer(v.token('tokenize')) })).statusCode).toBe(403);
+    expect((await ctx.v.app.inject({ url: '/v1/audit', headers: bearer(ctx.v.token('tokenize')) })).statusCode).toBe(403);
   });
 
   it('a token filter finds the detokenize rows of one token', async () => {
-    const [t] = (await v.app.inject({ method: 'POST', url: '/v1/tokenize', headers: bearer(v.token('tokenize')), payload: { items: [{ type: 'email', value: 'filter@example.com' }] } })).json().results;
-    await v.app.inject({ method: 'POST', url: '/v1/detokenize', headers: bearer(v.token('detokenize:masked:*')), payload: { tokens: [t.token], purpose: 'FILTER-1' } });
-    const res = await v.app.inject({ url: `/v1/audit?token=${encodeURIComponent(t.token)}`, headers: bearer(v.token('audit:read')) });
+    const [t] = (await ctx.v.app.inject({ method: 'POST', url: '/v1/tokenize', headers: bearer(ctx.v.token('tokenize')), payload: { items: [{ type: 'email', value: 'filter@example.com' }] } })).json().results;
+    await ctx.v.app.inject({ method: 'POST', url: '/v1/detokenize', headers: bearer(ctx.v.token('detokenize:masked:*')), payload: { tokens: [t.token], purpose: 'FILTER-1' } });
+    const res = await ctx.v.app.inject({ url: `/v1/audit?token=${encodeURIComponent(t.token)}`, headers: bearer(ctx.v.token('audit:read')) });
     expect(res.json().events.map((e: { action: string; outcome: string; purpose: string }) => [e.action, e.outcome, e.purpose])).toEqual([['detokenize', 'ok', 'FILTER-1']]);
   });
 });
 
 describe('coverage of state-changing routes', () => {
   it('tokenize writes one row with counts per type, created vs existing, and never values', async () => {
-    const before = await rows<{ id: number }>(v.handle.db, sql`select coalesce(max(id), 0)::int as id from audit_events`);
-    await v.app.inject({ method: 'POST', url: '/v1/tokenize', headers: bearer(v.token('tokenize')), payload: { items: [{ type: 'email', value: 'cov-canary@example.com' }, { type: 'email', value: 'cov-canary@example.com' }, { type: 'phone', value: '+14155550123' }] } });
-    await v.app.inject({ method: 'POST', url: '/v1/tokenize', headers: bearer(v.token('tokenize')), payload: { items: [{ type: 'email', value: 'cov-canary@example.com' }] } });
-    const added = await rows<{ action: string; namespace: string; details: unknown }>(v.handle.db, sql`select action, namespace, details from audit_events where id > ${before[0]!.id} order by id`);
+    const before = await rows<{ id: number }>(ctx.v.handle.db, sql`select coalesce(max(id), 0)::int as id from audit_events`);
+    await ctx.v.app.inject({ method: 'POST', url: '/v1/tokenize', headers: bearer(ctx.v.token('tokenize')), payload: { items: [{ type: 'email', value: 'cov-canary@example.com' }, { type: 'email', value: 'cov-canary@example.com' }, { type: 'phone', value: '+14155550123' }] } });
+    await ctx.v.app.inject({ method: 'POST', url: '/v1/tokenize', headers: bearer(ctx.v.token('tokenize')), payload: { items: [{ type: 'email', value: 'cov-canary@example.com' }] } });
+    const added = await rows<{ action: string; namespace: string; details: unknown }>(ctx.v.handle.db, sql`select action, namespace, details from audit_events where id > ${before[0]!.id} order by id`);
     expect(added).toEqual([
       { action: 'tokenize', namespace: 'default', details: { counts: { email: { created: 1, existing: 0 }, phone: { created: 1, existing: 0 } } } },
       { action: 'tokenize', namespace: 'default', details: { counts: { email: { created: 0, existing: 1 } } } },
     ]);
-    const dump = JSON.stringify(await rows(v.handle.db, sql`select * from audit_events`));
+    const dump = JSON.stringify(await rows(ctx.v.handle.db, sql`select * from audit_events`));
     expect(dump).not.toContain('cov-canary');
     expect(dump).not.toContain('4155550123');
   });

@@ -1,14 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createKeyring } from '../../src/crypto/keyring.js';
 import { createPooledRandom } from '../../src/formats/random.js';
 import { assertKekVersionsConfigured, KeyConfigError } from '../../src/vault/key-check.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
-import { bearer, startVault, testKeys, type TestVault } from '../helpers/vault.js';
+import { bearer, startVault, testKeys, type TestVault, useTestVault } from '../helpers/vault.js';
 
-let db: TestDatabase;
-let v: TestVault;
+const ctx = useTestVault();
 
 async function tokenize(app: TestVault, values: string[]) {
   const res = await app.app.inject({ method: 'POST', url: '/v1/tokenize', headers: bearer(app.token('tokenize')), payload: { items: values.map((value) => ({ type: 'text', value })) } });
@@ -18,32 +16,24 @@ async function reveal(app: TestVault, tokens: string[]) {
   return app.app.inject({ method: 'POST', url: '/v1/detokenize', headers: bearer(app.token('detokenize:plain:*')), payload: { tokens, purpose: 'tamper-test' } });
 }
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  v = await startVault(db);
-});
-afterAll(async () => {
-  await v.close();
-  await db.drop();
-});
 
 describe('stored data cannot be tampered with silently', () => {
   it('a flipped ciphertext byte → 500 DECRYPTION_FAILED with no value in the body', async () => {
-    const [t] = await tokenize(v, ['tamper-secret-one']);
-    await v.handle.db.execute(sql`update mappings set ciphertext = set_byte(ciphertext, 20, get_byte(ciphertext, 20) # 1) where token = ${t}`);
-    const res = await reveal(v, [t!]);
+    const [t] = await tokenize(ctx.v, ['tamper-secret-one']);
+    await ctx.v.handle.db.execute(sql`update mappings set ciphertext = set_byte(ciphertext, 20, get_byte(ciphertext, 20) # 1) where token = ${t}`);
+    const res = await reveal(ctx.v, [t!]);
     expect(res.statusCode).toBe(500);
     expect(res.json().error).toEqual({ code: 'DECRYPTION_FAILED', message: 'a stored value could not be decrypted' });
     expect(res.body).not.toContain('tamper-secret');
   });
 
   it('ciphertexts swapped between two rows → DECRYPTION_FAILED (the AAD binds the token)', async () => {
-    const [a, b] = await tokenize(v, ['swap-secret-a', 'swap-secret-b']);
-    await v.handle.db.execute(sql`
+    const [a, b] = await tokenize(ctx.v, ['swap-secret-a', 'swap-secret-b']);
+    await ctx.v.handle.db.execute(sql`
       update mappings m set ciphertext = o.ciphertext
       from mappings o where (m.token, o.token) in ((${a}, ${b}), (${b}, ${a}))`);
     for (const t of [a!, b!]) {
-      const res = await reveal(v, [t]);
+      const res = await reveal(ctx.v, [t]);
       expect(res.statusCode).toBe(500);
       expect(res.json().error.code).toBe('DECRYPTION_FAILED');
       expect(res.body).not.toContain('swap-secret');
@@ -51,9 +41,9 @@ describe('stored data cannot be tampered with silently', () => {
   });
 
   it('a wrong master key → DECRYPTION_FAILED, never garbage', async () => {
-    const [t] = await tokenize(v, ['kek-secret']);
-    const keys = { ...v.keys, masterKeys: new Map([[1, randomBytes(32)]]) };
-    const wrong = await startVault(db, { keys });
+    const [t] = await tokenize(ctx.v, ['kek-secret']);
+    const keys = { ...ctx.v.keys, masterKeys: new Map([[1, randomBytes(32)]]) };
+    const wrong = await startVault(ctx.db, { keys });
     const res = await reveal(wrong, [t!]);
     expect(res.statusCode).toBe(500);
     expect(res.json().error.code).toBe('DECRYPTION_FAILED');
@@ -62,8 +52,8 @@ describe('stored data cannot be tampered with silently', () => {
 
   it('start is refused when a master key version that wraps data keys is missing', async () => {
     const keyring = createKeyring({ masterKeys: new Map([[2, randomBytes(32)]]), fingerprintKey: testKeys().fingerprintKey, rng: createPooledRandom() });
-    await expect(assertKekVersionsConfigured(v.handle.db, keyring)).rejects.toThrow(KeyConfigError);
-    await expect(assertKekVersionsConfigured(v.handle.db, keyring)).rejects.toThrow(/master key version 1 still wraps [1-9][0-9]* data key/);
-    await expect(assertKekVersionsConfigured(v.handle.db, v.services.keyring)).resolves.toBeUndefined();
+    await expect(assertKekVersionsConfigured(ctx.v.handle.db, keyring)).rejects.toThrow(KeyConfigError);
+    await expect(assertKekVersionsConfigured(ctx.v.handle.db, keyring)).rejects.toThrow(/master key version 1 still wraps [1-9][0-9]* data key/);
+    await expect(assertKekVersionsConfigured(ctx.v.handle.db, ctx.v.services.keyring)).resolves.toBeUndefined();
   });
 });

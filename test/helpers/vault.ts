@@ -5,7 +5,8 @@ import type { KeyMaterial } from '../../src/config.js';
 import type { DbHandle } from '../../src/db/client.js';
 import { createServices, type ServiceOptions, type Services } from '../../src/services.js';
 import { buildPolicy } from '../../src/vault/policy.js';
-import type { TestDatabase } from './db.js';
+import { afterAll, beforeAll } from 'vitest';
+import { createTestDatabase, type TestDatabase } from './db.js';
 
 export function testKeys(): KeyMaterial {
   return { masterKeys: new Map([[1, randomBytes(32)]]), fingerprintKey: randomBytes(32), jwtSecret: randomBytes(32), signingKey: randomBytes(32) };
@@ -40,4 +41,18 @@ export async function startVault(db: TestDatabase, opts: { keys?: KeyMaterial; p
 
 export function bearer(token: string) {
   return { authorization: `Bearer ${token}` };
+}
+
+/** A database and a vault for one test file, opened before its tests and closed after them. */
+export function useTestVault(opts: Parameters<typeof startVault>[1] = {}): { db: TestDatabase; v: TestVault } {
+  const ctx = {} as { db: TestDatabase; v: TestVault };
+  beforeAll(async () => {
+    ctx.db = await createTestDatabase();
+    ctx.v = await startVault(ctx.db, opts);
+  });
+  afterAll(async () => {
+    await ctx.v?.close();
+    await ctx.db?.drop();
+  });
+  return ctx;
 }

@@ -7,7 +7,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { bearer, startVault, type TestVault } from '../helpers/vault.js';
 
 interface Case { name: string; method: 'POST' | 'GET'; url: string; auth: string | null; contentType?: string; body?: string; oversize?: number; status: number; code: string }
-const CASES = JSON.parse(readFileSync(new URL('../data/hostile-inputs.json', import.meta.url), 'utf8')) as Case[];
+const CASES = JSON.parse(readFileSync(new URL('../fixtures/hostile-inputs.json', import.meta.url), 'utf8')) as Case[];
 const SOAK = Boolean(process.env.SOAK);
 
 let db: TestDatabase;

@@ -1,35 +1,25 @@
 import { readFileSync } from 'node:fs';
 import { Validator } from '@seriousme/openapi-schema-validator';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { generateOpenApi, serializeOpenApi } from '../../src/openapi.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
-import { bearer, startVault, type TestVault } from '../helpers/vault.js';
+import { bearer, useTestVault } from '../helpers/vault.js';
 
-let db: TestDatabase;
-let v: TestVault;
+const ctx = useTestVault();
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  v = await startVault(db);
-});
-afterAll(async () => {
-  await v.close();
-  await db.drop();
-});
 
 describe('health, docs and metrics', () => {
   it('healthz and readyz answer 200 on a migrated database', async () => {
-    expect((await v.app.inject('/healthz')).json()).toEqual({ status: 'ok' });
-    const ready = await v.app.inject('/readyz');
+    expect((await ctx.v.app.inject('/healthz')).json()).toEqual({ status: 'ok' });
+    const ready = await ctx.v.app.inject('/readyz');
     expect(ready.statusCode, ready.body).toBe(200);
     expect(ready.json()).toEqual({ status: 'ok', checks: { database: 'ok', migrations: 'ok' } });
   });
 
   it('serves the Swagger UI and an OpenAPI 3.1 document that a validator accepts', async () => {
-    const ui = await v.app.inject('/docs/');
+    const ui = await ctx.v.app.inject('/docs/');
     expect(ui.statusCode).toBe(200);
     expect(ui.headers['content-type']).toContain('text/html');
-    const doc = (await v.app.inject('/openapi.json')).json();
+    const doc = (await ctx.v.app.inject('/openapi.json')).json();
     expect(doc.openapi).toBe('3.1.0');
     const result = await new Validator().validate(doc);
     expect(result.errors ?? []).toEqual([]);
@@ -43,8 +33,8 @@ describe('health, docs and metrics', () => {
   });
 
   it('metrics count requests by route template and status', async () => {
-    await v.app.inject('/healthz');
-    const m = await v.app.inject('/metrics');
+    await ctx.v.app.inject('/healthz');
+    const m = await ctx.v.app.inject('/metrics');
     expect(m.statusCode).toBe(200);
     expect(m.body).toMatch(/tokenvault_http_requests_total\{method="GET",route="\/healthz",status_code="200"\} [1-9]/);
     expect(m.body).toContain('process_resident_memory_bytes');
@@ -52,12 +42,12 @@ describe('health, docs and metrics', () => {
 });
 
 describe('the one error shape', () => {
-  const token = () => v.token('tokenize');
+  const token = () => ctx.v.token('tokenize');
   const post = (payload: string, headers: Record<string, string> = {}) =>
-    v.app.inject({ method: 'POST', url: '/v1/tokenize', headers: { ...bearer(token()), 'content-type': 'application/json', ...headers }, payload });
+    ctx.v.app.inject({ method: 'POST', url: '/v1/tokenize', headers: { ...bearer(token()), 'content-type': 'application/json', ...headers }, payload });
 
   it('unknown route → 404 JSON with a request id that matches the header', async () => {
-    const res = await v.app.inject('/nope');
+    const res = await ctx.v.app.inject('/nope');
     expect(res.statusCode).toBe(404);
     expect(res.json()).toEqual({ error: { code: 'NOT_FOUND', message: 'no such route' }, requestId: res.headers['x-request-id'] });
   });
@@ -86,9 +76,9 @@ describe('the one error shape', () => {
   });
 
   it('keeps a plain caller request id and replaces one that is not plain', async () => {
-    const ok = await v.app.inject({ url: '/healthz', headers: { 'x-request-id': 'req-123' } });
+    const ok = await ctx.v.app.inject({ url: '/healthz', headers: { 'x-request-id': 'req-123' } });
     expect(ok.headers['x-request-id']).toBe('req-123');
-    const bad = await v.app.inject({ url: '/healthz', headers: { 'x-request-id': 'alice@example.com <script>' } });
+    const bad = await ctx.v.app.inject({ url: '/healthz', headers: { 'x-request-id': 'alice@example.com <script>' } });
     expect(bad.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 });
