@@ -191,6 +191,16 @@ describe('options', () => {
     expect(t).toMatch(/^[a-z0-9]{5}@example\.com$/);
   });
 
+  it('phone tokens keep non-geographic calling codes too (+800)', () => {
+    const f = bindFormat('phone');
+    const v = f.normalize('+800 1234 5678');
+    for (let i = 0; i < 200; i++) {
+      const t = f.generate(v, rng);
+      expect(parsePhoneNumberFromString(t)?.countryCallingCode).toBe('800');
+      expect(t.length).toBe(v.length);
+    }
+  });
+
   it('phone keepLast keeps the last digits', () => {
     const f = bindFormat('phone', { keepLast: 4 });
     fc.assert(fc.property(arb.phone, (input) => {
