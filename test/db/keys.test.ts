@@ -23,6 +23,28 @@ async function reveal(v: TestVault, tokens: string[]) {
 }
 const dekVersions = async (v: TestVault) => Object.fromEntries((await rows<{ v: number; n: number }>(v.handle.db, sql`select kek_version as v, count(*)::int as n from data_keys group by 1`)).map((r) => [r.v, r.n]));
 
+/**
+ * A database of its own (so other tests' keys do not interfere) holding `values` tokenized under
+ * master key v1, and a second vault started with v1 and a new v2 — a rotation about to re-wrap.
+ */
+async function rotationScenario(values: string[]) {
+  const own = await createTestDatabase();
+  const base = testKeys();
+  const before = await startVault(own, { keys: base });
+  const tokens = await tokenize(before, values.map((value, i) => ({ type: 'text', value, subject: `${value}-subject-${i}` })));
+  const after = await startVault(own, { keys: { ...base, masterKeys: new Map([[1, base.masterKeys.get(1)!], [2, randomBytes(32)]]) } });
+  return {
+    before,
+    after,
+    tokens,
+    async close() {
+      await before.close();
+      await after.close();
+      await own.drop();
+    },
+  };
+}
+
 beforeAll(async () => {
   db = await createTestDatabase();
   keysV1 = testKeys();
@@ -80,40 +102,26 @@ describe('key lifecycle', () => {
   });
 
   it('a rewrap stopped midway resumes, and nothing is wrapped twice or lost', async () => {
-    // A database of its own, so the previous test's keys do not interfere.
-    const db2 = await createTestDatabase();
-    const base = testKeys();
-    const a = await startVault(db2, { keys: base });
-    const tokens = await tokenize(a, Array.from({ length: 12 }, (_, i) => ({ type: 'text', value: `resume-${i}`, subject: `resume-subject-${i}` })));
-    const rotated: KeyMaterial = { ...base, masterKeys: new Map([[1, base.masterKeys.get(1)!], [2, randomBytes(32)]]) };
-    const b = await startVault(db2, { keys: rotated });
+    const values = Array.from({ length: 12 }, (_, i) => `resume-${i}`);
+    const { after: b, tokens, close } = await rotationScenario(values);
     const total = Object.values(await dekVersions(b)).reduce((s, n) => s + n, 0);
     const first = await b.services.keyManager.rewrap({ batchSize: 4, maxBatches: 1 }); // stopped after one batch
     expect(first).toEqual({ rewrapped: 4, remaining: total - 4 });
     const rest = await b.services.keyManager.rewrap({ batchSize: 4 });
     expect(rest).toEqual({ rewrapped: total - 4, remaining: 0 });
     expect(Object.values(await dekVersions(b)).reduce((s, n) => s + n, 0)).toBe(total);
-    expect(await reveal(b, tokens)).toEqual(tokens.map((_, i) => `resume-${i}`));
-    await a.close();
-    await b.close();
-    await db2.drop();
+    expect(await reveal(b, tokens)).toEqual(values);
+    await close();
   });
 
   it('a batch that fails midway rolls back whole', async () => {
-    const db3 = await createTestDatabase();
-    const base = testKeys();
-    const a = await startVault(db3, { keys: base });
-    await tokenize(a, [1, 2, 3].map((i) => ({ type: 'text', value: `fail-${i}`, subject: `fail-subject-${i}` })));
+    const { after: b, close } = await rotationScenario(['fail-1', 'fail-2', 'fail-3']);
     // Corrupt one wrapped key: unwrapping it fails inside the batch.
-    await a.handle.db.execute(sql`update data_keys set wrapped_key = set_byte(wrapped_key, 20, get_byte(wrapped_key, 20) # 1) where id = (select max(id::text)::uuid from data_keys)`);
-    const rotated: KeyMaterial = { ...base, masterKeys: new Map([[1, base.masterKeys.get(1)!], [2, randomBytes(32)]]) };
-    const b = await startVault(db3, { keys: rotated });
+    await b.handle.db.execute(sql`update data_keys set wrapped_key = set_byte(wrapped_key, 20, get_byte(wrapped_key, 20) # 1) where id = (select max(id::text)::uuid from data_keys)`);
     await expect(b.services.keyManager.rewrap({ batchSize: 10 })).rejects.toThrow();
     // Three subject keys, none re-wrapped: the batch rolled back as a whole.
     expect(await dekVersions(b)).toEqual({ 1: 3 });
-    await a.close();
-    await b.close();
-    await db3.drop();
+    await close();
   });
 
   it('rotating a namespace DEK sends new values to the new key; old values stay readable', async () => {

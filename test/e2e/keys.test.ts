@@ -11,6 +11,18 @@ const k2 = randomBytes(32).toString('base64');
 const shared = { TOKENVAULT_FINGERPRINT_KEY: randomBytes(32).toString('base64'), TOKENVAULT_JWT_SECRET: randomBytes(32).toString('base64'), TOKENVAULT_SIGNING_KEY: randomBytes(32).toString('base64') };
 let db: TestDatabase;
 
+/** POST to a vault process with a vault-signed token of this scope; the parsed results. */
+async function call<R>(url: string, path: string, scope: string, body: unknown): Promise<R[]> {
+  const jwt = createVaultJwt({ secret: Buffer.from(shared.TOKENVAULT_JWT_SECRET, 'base64'), issuer: 'tokenvault', audience: 'tokenvault' });
+  const res = await fetch(`${url}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${jwt.sign({ sub: 't', scope, ns: ['*'] })}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { results: R[] }).results;
+}
+
 async function versions(): Promise<Record<string, number>> {
   const c = new pg.Client({ connectionString: db.url });
   await c.connect();
@@ -25,13 +37,8 @@ describe.runIf(usingPostgres)('key lifecycle through the CLI and the server', ()
     db = await createTestDatabase({ backend: 'postgres' });
     const p = spawnVault({ DATABASE_URL: db.url!, TOKENVAULT_MASTER_KEYS: `1:${k1}`, ...shared }, await freePort());
     await waitReady(p);
-    const jwt = createVaultJwt({ secret: Buffer.from(shared.TOKENVAULT_JWT_SECRET, 'base64'), issuer: 'tokenvault', audience: 'tokenvault' });
-    const res = await fetch(`${p.url}/v1/tokenize`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${jwt.sign({ sub: 't', scope: 'tokenize', ns: ['*'] })}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ items: Array.from({ length: 300 }, (_, i) => ({ type: 'text', value: `kill-rewrap-${i}`, subject: `kill-subject-${i}` })) }),
-    });
-    tokens = ((await res.json()) as { results: { token: string }[] }).results.map((r) => r.token);
+    const items = Array.from({ length: 300 }, (_, i) => ({ type: 'text', value: `kill-rewrap-${i}`, subject: `kill-subject-${i}` }));
+    tokens = (await call<{ token: string }>(p.url, '/v1/tokenize', 'tokenize', { items })).map((r) => r.token);
     expect(await p.stop()).toBe(0);
   });
   afterAll(async () => {
@@ -62,13 +69,7 @@ describe.runIf(usingPostgres)('key lifecycle through the CLI and the server', ()
     // Every value is still readable with version 2 alone.
     const only2 = spawnVault({ DATABASE_URL: db.url!, TOKENVAULT_MASTER_KEYS: `2:${k2}`, ...shared }, await freePort());
     await waitReady(only2);
-    const jwt = createVaultJwt({ secret: Buffer.from(shared.TOKENVAULT_JWT_SECRET, 'base64'), issuer: 'tokenvault', audience: 'tokenvault' });
-    const res = await fetch(`${only2.url}/v1/detokenize`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${jwt.sign({ sub: 't', scope: 'detokenize:plain:*', ns: ['*'] })}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ tokens, purpose: 'KEY-CHECK' }),
-    });
-    const values = ((await res.json()) as { results: { value: string }[] }).results.map((r) => r.value);
+    const values = (await call<{ value: string }>(only2.url, '/v1/detokenize', 'detokenize:plain:*', { tokens, purpose: 'KEY-CHECK' })).map((r) => r.value);
     expect(values).toEqual(tokens.map((_, i) => `kill-rewrap-${i}`));
     expect(await only2.stop()).toBe(0);
   }, 120_000);
