@@ -4,6 +4,7 @@ import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import validator from 'validator';
 import { describe, expect, it } from 'vitest';
 import { luhnValid } from '../../src/formats/digit-utils.js';
+import { isPlainEmail, VALIDATOR_OPTIONS } from '../../src/formats/email.js';
 import { createPooledRandom } from '../../src/formats/random.js';
 import { bindFormat, FormatError, getFormat, type TokenType } from '../../src/formats/registry.js';
 
@@ -184,6 +185,21 @@ describe('options', () => {
       }),
       RUNS,
     );
+  });
+
+  it('email fast path: takes ordinary addresses, and accepts nothing validator.js would refuse', () => {
+    fc.assert(fc.property(arb.email, (input) => isPlainEmail(input.toLowerCase())), RUNS);
+    const tricky = fc.string({ unit: fc.constantFrom(...'ab0-_.@+!"(): \u00e9\uff21'.split('')), maxLength: 30 });
+    const near = fc.tuple(tricky, fc.constantFrom('', '@example.com', '.com', '@a.b', '@x-.io', '@1.23')).map(([a, b]) => a + b);
+    fc.assert(
+      fc.property(fc.oneof(tricky, near), (s) => {
+        if (isPlainEmail(s)) expect(validator.isEmail(s, VALIDATOR_OPTIONS)).toBe(true);
+      }),
+      { numRuns: 20_000 },
+    );
+    for (const bad of ['a..b@example.com', '.a@example.com', 'a@-x.com', 'a@x.c', 'a@x.123', 'a@x_y.com', `a@${'x'.repeat(64)}.com`, 'a@b@c.com']) {
+      expect(isPlainEmail(bad)).toBe(false);
+    }
   });
 
   it('email keeps the domain by default', () => {
