@@ -14,6 +14,8 @@ GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO tokenvault_app;
 -- The audit trail: append and read, nothing else (the triggers refuse UPDATE/DELETE/TRUNCATE
 -- for everyone; without these grants the role could not even try).
 GRANT SELECT, INSERT ON audit_events TO tokenvault_app;
+-- The chain head row moves forward on every append (DELETE/TRUNCATE are refused by triggers).
+GRANT SELECT, UPDATE ON audit_head TO tokenvault_app;
 
 -- readyz reads the migration journal.
 GRANT USAGE ON SCHEMA drizzle TO tokenvault_app;

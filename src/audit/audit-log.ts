@@ -15,58 +15,86 @@ export interface AuditEvent {
   erasureId?: string | null;
 }
 
-/** Advisory lock that orders chain appends; held from append to commit. */
-const AUDIT_CHAIN_LOCK = 7210002;
+interface Head {
+  id: number;
+  hash: Buffer;
+}
+
+/**
+ * The head this process appended last: a hint that saves reading the head row. The append
+ * statement moves the head only if it still holds exactly this id and hash, so a stale hint (an
+ * append from another instance, a rolled-back transaction) costs one retry, never a wrong chain.
+ */
+let lastHead: Head | undefined;
+
+/** Locks the head row and reads it in one statement (FOR UPDATE waits for a holder's commit). */
+async function lockHead(tx: Executor): Promise<Head> {
+  const [h] = await rows<{ id: number; hash: Buffer | Uint8Array }>(tx, sql`select id, hash from audit_head for update`);
+  if (!h) throw new Error('audit_head row is missing: run the migrations');
+  return { id: Number(h.id), hash: toBuffer(h.hash) };
+}
 
 /**
  * Appends events to the chain inside the caller's transaction, so they commit with the change
- * they record, or not at all. Call it last in the transaction: the chain lock is held to commit.
+ * they record, or not at all. Call it last in the transaction: the head row stays locked to commit.
+ * Usually one statement: it moves the head (if still where this process left it) and inserts.
  */
 export async function appendAudit(tx: Executor, events: AuditEvent[]): Promise<void> {
   if (events.length === 0) return;
-  // Separate statement: in READ COMMITTED the next statement's snapshot sees the previous holder's commit.
-  await tx.execute(sql`select pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK})`);
-  const [last] = await rows<{ id: number; hash: Buffer | Uint8Array }>(tx, sql`select id, hash from audit_events order by id desc limit 1`);
-  let prev: Buffer = last ? toBuffer(last.hash) : GENESIS_HASH;
-  let id = last ? Number(last.id) : 0;
   const ts = new Date();
-  const cols = { id: [] as number[], ts: [] as string[], req: [] as (string | null)[], actor: [] as string[], action: [] as string[], outcome: [] as string[], ns: [] as (string | null)[], purpose: [] as (string | null)[], details: [] as string[], erasure: [] as (string | null)[], prev: [] as Buffer[], hash: [] as Buffer[] };
-  for (const e of events) {
-    const row: AuditRow = {
-      id: ++id,
-      ts,
-      requestId: e.requestId ?? null,
-      actor: e.actor,
-      action: e.action,
-      outcome: e.outcome,
-      namespace: e.namespace ?? null,
-      purpose: e.purpose ?? null,
-      details: e.details ?? {},
-      erasureId: e.erasureId ?? null,
-    };
-    const hash = chainHash(prev, row);
-    cols.id.push(row.id);
-    cols.ts.push(ts.toISOString());
-    cols.req.push(row.requestId);
-    cols.actor.push(row.actor);
-    cols.action.push(row.action);
-    cols.outcome.push(row.outcome);
-    cols.ns.push(row.namespace);
-    cols.purpose.push(row.purpose);
-    cols.details.push(JSON.stringify(row.details));
-    cols.erasure.push(row.erasureId);
-    cols.prev.push(prev);
-    cols.hash.push(hash);
-    prev = hash;
+  let head = lastHead ?? (await lockHead(tx));
+  for (;;) {
+    const cols = { id: [] as number[], ts: [] as string[], req: [] as (string | null)[], actor: [] as string[], action: [] as string[], outcome: [] as string[], ns: [] as (string | null)[], purpose: [] as (string | null)[], details: [] as string[], erasure: [] as (string | null)[], prev: [] as Buffer[], hash: [] as Buffer[] };
+    let prev = head.hash;
+    let id = head.id;
+    for (const e of events) {
+      const row: AuditRow = {
+        id: ++id,
+        ts,
+        requestId: e.requestId ?? null,
+        actor: e.actor,
+        action: e.action,
+        outcome: e.outcome,
+        namespace: e.namespace ?? null,
+        purpose: e.purpose ?? null,
+        details: e.details ?? {},
+        erasureId: e.erasureId ?? null,
+      };
+      const hash = chainHash(prev, row);
+      cols.id.push(row.id);
+      cols.ts.push(ts.toISOString());
+      cols.req.push(row.requestId);
+      cols.actor.push(row.actor);
+      cols.action.push(row.action);
+      cols.outcome.push(row.outcome);
+      cols.ns.push(row.namespace);
+      cols.purpose.push(row.purpose);
+      cols.details.push(JSON.stringify(row.details));
+      cols.erasure.push(row.erasureId);
+      cols.prev.push(prev);
+      cols.hash.push(hash);
+      prev = hash;
+    }
+    const inserted = await rows<{ id: number }>(tx, sql`
+      with moved as (
+        update audit_head set id = ${id}, hash = ${prev} where id = ${head.id} and hash = ${head.hash} returning 1
+      )
+      insert into audit_events (id, ts, request_id, actor, action, outcome, namespace, purpose, details, erasure_id, prev_hash, hash)
+      select id, ts, req, actor, action, outcome, ns, purpose, details::jsonb, erasure, prev, hash
+      from unnest(${sql.param(cols.id)}::bigint[], ${sql.param(cols.ts)}::timestamptz[], ${sql.param(cols.req)}::text[],
+                  ${sql.param(cols.actor)}::text[], ${sql.param(cols.action)}::text[], ${sql.param(cols.outcome)}::text[],
+                  ${sql.param(cols.ns)}::text[], ${sql.param(cols.purpose)}::text[], ${sql.param(cols.details)}::text[],
+                  ${sql.param(cols.erasure)}::uuid[], ${sql.param(cols.prev)}::bytea[], ${sql.param(cols.hash)}::bytea[])
+        as u(id, ts, req, actor, action, outcome, ns, purpose, details, erasure, prev, hash)
+      where exists (select 1 from moved)
+      returning id`);
+    if (inserted.length === events.length) {
+      lastHead = { id, hash: prev };
+      return;
+    }
+    // The head moved since this process last saw it: lock it where it is now, and chain from there.
+    head = await lockHead(tx);
   }
-  await tx.execute(sql`
-    insert into audit_events (id, ts, request_id, actor, action, outcome, namespace, purpose, details, erasure_id, prev_hash, hash)
-    select id, ts, req, actor, action, outcome, ns, purpose, details::jsonb, erasure, prev, hash
-    from unnest(${sql.param(cols.id)}::bigint[], ${sql.param(cols.ts)}::timestamptz[], ${sql.param(cols.req)}::text[],
-                ${sql.param(cols.actor)}::text[], ${sql.param(cols.action)}::text[], ${sql.param(cols.outcome)}::text[],
-                ${sql.param(cols.ns)}::text[], ${sql.param(cols.purpose)}::text[], ${sql.param(cols.details)}::text[],
-                ${sql.param(cols.erasure)}::uuid[], ${sql.param(cols.prev)}::bytea[], ${sql.param(cols.hash)}::bytea[])
-      as u(id, ts, req, actor, action, outcome, ns, purpose, details, erasure, prev, hash)`);
 }
 
 export interface StoredAuditRow extends AuditRow {
@@ -114,10 +142,14 @@ const PAGE = 5000;
 
 /**
  * Walks the chain from the first row: ids must be contiguous from 1, each prev_hash must be the
- * previous row's hash, and each hash must match the row's content. With an anchor (an id and hash
- * recorded outside the database earlier), the chain must still contain that row with that hash.
+ * previous row's hash, and each hash must match the row's content. The chain must reach the head
+ * row (read first, so appends during the walk do not matter) with the head's hash: rows cut from
+ * the end are caught unless the head was moved back too. With an anchor (an id and hash recorded
+ * outside the database earlier), the chain must still contain that row with that hash.
  */
 export async function verifyAudit(ex: Executor, anchor?: { id: number; hash: string }): Promise<VerifyResult> {
+  const [head] = await rows<{ id: number; hash: Buffer | Uint8Array }>(ex, sql`select id, hash from audit_head`);
+  const headId = head ? Number(head.id) : 0;
   let prev: Buffer = GENESIS_HASH;
   let expectedId = 1;
   let checked = 0;
@@ -128,6 +160,7 @@ export async function verifyAudit(ex: Executor, anchor?: { id: number; hash: str
       if (r.id !== expectedId) return { ok: false, rowsChecked: checked, brokenAt: expectedId, reason: `row ${expectedId} is missing` };
       if (!r.prevHash.equals(prev)) return { ok: false, rowsChecked: checked, brokenAt: r.id, reason: 'prev_hash does not match the previous row' };
       if (!chainHash(prev, r).equals(r.hash)) return { ok: false, rowsChecked: checked, brokenAt: r.id, reason: 'row content does not match its hash' };
+      if (head && r.id === headId && !r.hash.equals(toBuffer(head.hash))) return { ok: false, rowsChecked: checked, brokenAt: r.id, reason: 'row does not match the recorded chain head' };
       if (anchor && r.id === anchor.id) {
         if (r.hash.toString('hex') !== anchor.hash) return { ok: false, rowsChecked: checked, brokenAt: r.id, reason: 'row does not match the anchor' };
         anchorSeen = true;
@@ -138,6 +171,7 @@ export async function verifyAudit(ex: Executor, anchor?: { id: number; hash: str
     }
     if (page.length < PAGE) break;
   }
+  if (expectedId <= headId) return { ok: false, rowsChecked: checked, brokenAt: expectedId, reason: `rows ${expectedId} to ${headId} are missing from the end of the chain` };
   // Rows before the first one we saw may have been removed wholesale: ids start at 1.
   if (anchor && !anchorSeen) return { ok: false, rowsChecked: checked, brokenAt: anchor.id, reason: 'the anchored row is no longer in the chain' };
   return { ok: true, rowsChecked: checked, head: checked ? { id: expectedId - 1, hash: prev.toString('hex') } : null };

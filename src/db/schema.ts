@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, customType, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid, boolean } from 'drizzle-orm/pg-core';
+import { bigint, check, customType, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid, boolean } from 'drizzle-orm/pg-core';
 
 /** bytea that always reads as a Buffer (PGlite hands back Uint8Array, node-postgres Buffer). */
 export const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
@@ -125,6 +125,17 @@ export const auditEventsTable = pgTable(
   },
   (t) => [index('audit_events_ts_idx').on(t.ts)],
 );
+
+/**
+ * The chain head: one row holding the last audit id and hash. Appending locks and moves it in the
+ * same statement that inserts the rows, so the row lock is the chain lock (held to commit). The
+ * chain itself is audit_events; verification checks this row against it.
+ */
+export const auditHeadTable = pgTable('audit_head', {
+  singleton: boolean('singleton').primaryKey().default(true),
+  id: bigint('id', { mode: 'number' }).notNull(),
+  hash: bytea('hash').notNull(),
+}, (t) => [check('audit_head_singleton', sql`${t.singleton}`)]);
 
 /** Service clients (ingest services): secrets only as argon2id hashes. */
 export const clientsTable = pgTable(

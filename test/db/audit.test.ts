@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { appendAudit, verifyAudit } from '../../src/audit/audit-log.js';
+import { chainHash } from '../../src/audit/chain.js';
 import { pgErrorCode, rows } from '../../src/db/client.js';
 import { usingPostgres } from '../helpers/db.js';
 import { bearer, useTestVault } from '../helpers/vault.js';
@@ -12,6 +13,7 @@ async function fresh(): Promise<void> {
   await ctx.v.handle.db.execute(sql`alter table audit_events disable trigger user`);
   await ctx.v.handle.db.execute(sql`delete from audit_events`);
   await ctx.v.handle.db.execute(sql`alter table audit_events enable trigger user`);
+  await ctx.v.handle.db.execute(sql`update audit_head set id = 0, hash = decode(repeat('00', 32), 'hex')`);
   await ctx.v.handle.db.transaction((tx) => appendAudit(tx, [1, 2, 3, 4, 5, 6].map((i) => ({ actor: `a${i}`, action: 'test', outcome: 'success', details: { i } }))));
 }
 
@@ -71,12 +73,51 @@ describe('verify pinpoints tampering made with the triggers off', () => {
     expect(await verifyAudit(ctx.v.handle.db)).toMatchObject({ ok: false, brokenAt: 4, reason: 'row 4 is missing' });
   });
 
-  it('a deleted tail is caught by an anchor kept outside the database', async () => {
+  it('a deleted tail is caught by the head row', async () => {
+    await fresh();
+    await asSuperuser(sql`delete from audit_events where id >= 5`);
+    expect(await verifyAudit(ctx.v.handle.db)).toEqual({ ok: false, rowsChecked: 4, brokenAt: 5, reason: 'rows 5 to 6 are missing from the end of the chain' });
+  });
+
+  it('a deleted tail with the head moved back too is caught by an anchor kept outside the database', async () => {
     await fresh();
     const head = (await verifyAudit(ctx.v.handle.db)) as { head: { id: number; hash: string } };
     await asSuperuser(sql`delete from audit_events where id >= 5`);
+    await ctx.v.handle.db.execute(sql`update audit_head set id = 4, hash = (select hash from audit_events where id = 4)`);
     expect((await verifyAudit(ctx.v.handle.db)).ok).toBe(true);
     expect(await verifyAudit(ctx.v.handle.db, head.head)).toMatchObject({ ok: false, brokenAt: 6, reason: 'the anchored row is no longer in the chain' });
+  });
+
+  it('a rewritten last row is caught by the head row', async () => {
+    await fresh();
+    await asSuperuser(sql`delete from audit_events where id = 6`);
+    // A forger re-creates row 6 with a valid hash over other content: the head still holds the original.
+    const [r5] = await rows<{ hash: Buffer }>(ctx.v.handle.db, sql`select hash from audit_events where id = 5`);
+    const forged = { id: 6, ts: new Date(), requestId: null, actor: 'forger', action: 'test', outcome: 'success', namespace: null, purpose: null, details: {}, erasureId: null };
+    const hash = chainHash(Buffer.from(r5!.hash), forged);
+    await ctx.v.handle.db.execute(sql`insert into audit_events (id, ts, actor, action, outcome, details, prev_hash, hash)
+      values (6, ${forged.ts.toISOString()}, 'forger', 'test', 'success', '{}', ${Buffer.from(r5!.hash)}, ${hash})`);
+    expect(await verifyAudit(ctx.v.handle.db)).toMatchObject({ ok: false, brokenAt: 6, reason: 'row does not match the recorded chain head' });
+  });
+
+  it('the head row cannot be removed', async () => {
+    for (const stmt of ['delete from audit_head', 'truncate audit_head']) {
+      expect(pgErrorCode(await ctx.v.handle.db.execute(sql.raw(stmt)).catch((e: unknown) => e)), stmt).toBe('42501');
+    }
+  });
+
+  it('appends chain from the head another writer moved', async () => {
+    await fresh();
+    // Another instance appends directly (this process's hint of the head is now stale).
+    await ctx.v.handle.db.transaction((tx) => appendAudit(tx, [{ actor: 'x', action: 'test', outcome: 'success' }]));
+    const [h] = await rows<{ id: number; hash: Buffer }>(ctx.v.handle.db, sql`select id, hash from audit_head`);
+    const other = { id: Number(h!.id) + 1, ts: new Date(), requestId: null, actor: 'other', action: 'test', outcome: 'success', namespace: null, purpose: null, details: {}, erasureId: null };
+    const hash = chainHash(Buffer.from(h!.hash), other);
+    await ctx.v.handle.db.execute(sql`with m as (update audit_head set id = ${other.id}, hash = ${hash})
+      insert into audit_events (id, ts, actor, action, outcome, details, prev_hash, hash)
+      values (${other.id}, ${other.ts.toISOString()}, 'other', 'test', 'success', '{}', ${Buffer.from(h!.hash)}, ${hash})`);
+    await ctx.v.handle.db.transaction((tx) => appendAudit(tx, [{ actor: 'y', action: 'test', outcome: 'success' }]));
+    expect(await verifyAudit(ctx.v.handle.db)).toMatchObject({ ok: true, rowsChecked: 9 });
   });
 
   it('a forged row inserted in the middle', async () => {
