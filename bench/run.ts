@@ -83,6 +83,8 @@ function log(msg: string) {
 
 /** The vault runs compiled, as in production (tsx would add ~80 MB of RSS); the echo stays on tsx. */
 const BUILD_DIR = '.bench-build';
+/** …and with the production node flags: those of the Dockerfile's CMD. */
+const PRODUCTION_NODE_FLAGS = (JSON.parse(/^CMD (\[.*\])$/m.exec(readFileSync(new URL('../Dockerfile', import.meta.url), 'utf8'))![1]!) as string[]).filter((a) => a.startsWith('--'));
 
 async function startProcess(script: string, nodeArgs: string[] = []): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
@@ -247,9 +249,10 @@ try {
   execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json', '--outDir', BUILD_DIR], { cwd: ROOT, stdio: 'inherit' });
   // --profile: a V8 CPU profile of the vault, written when it exits (open it in Chrome DevTools).
   const profileDir = new URL('./results/profiles/', import.meta.url).pathname;
-  const vault = await startProcess(`${BUILD_DIR}/server.js`, args.profile ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []);
+  const vault = await startProcess(`${BUILD_DIR}/server.js`, [...PRODUCTION_NODE_FLAGS, ...(args.profile ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])]);
+  log(`vault started with ${PRODUCTION_NODE_FLAGS.join(' ')}`);
   vaultPid = vault.child.pid!;
-  const echo = await startProcess('bench/echo-server.ts');
+  const echo = await startProcess('bench/echo-server.ts', PRODUCTION_NODE_FLAGS);
   log('vault and echo ceiling are up');
 
   // Values for the reveal and "already present" scenarios.
