@@ -15,6 +15,8 @@ import pg from 'pg';
 import { createVaultJwt } from '../src/auth/vault-jwt.js';
 import { openDatabase } from '../src/db/client.js';
 import { migrate } from '../src/db/migrate.js';
+import { FIND_BY_TOKEN_SQL } from '../src/vault/detokenize.js';
+import { FIND_BY_FINGERPRINT_SQL, INSERT_MAPPINGS_SQL } from '../src/vault/tokenize.js';
 import { freePort, ROOT } from '../test/helpers/process.js';
 
 const { values: args } = parseArgs({
@@ -159,13 +161,9 @@ async function rawInsert(connections: number, batches: number): Promise<number> 
     try {
       for (let b = c; b < work.length; b += connections) {
         const w = work[b]!;
-        // The vault's own insert statement (src/vault/tokenize.ts), in its own transaction.
+        // The vault's own insert statement, prepared as the vault prepares it, in its own transaction.
         await client.query('begin');
-        await client.query(`insert into mappings (namespace, type, token, fingerprint, consistent, dek_id, ciphertext)
-          select $1, u.type, u.token, u.fp, true, u.dek, u.ct
-          from unnest($2::text[], $3::text[], $4::bytea[], $5::uuid[], $6::bytea[]) as u(type, token, fp, dek, ct)
-          where not exists (select 1 from tombstones t where t.namespace = $1 and t.token = u.token)
-          on conflict do nothing returning id, token`, ['default', w.type, w.token, w.fp, w.dek, w.ct]);
+        await client.query({ name: 'tv_insert_mappings', text: INSERT_MAPPINGS_SQL, values: ['default', true, w.type, w.token, w.fp, w.dek, w.ct] });
         await client.query('commit');
       }
     } finally {
@@ -181,8 +179,9 @@ async function rawLookup(column: 'fingerprint' | 'token', keysPerQuery: number, 
   await Promise.all([0, 1].map(async (c) => {
     for (let q = c; q < queries; q += 2) {
       const slice = sample.slice((q % 20) * keysPerQuery, (q % 20 + 1) * keysPerQuery);
-      if (column === 'fingerprint') await pool.query('select id, token, fingerprint from mappings where consistent and fingerprint = any($1::bytea[])', [slice]);
-      else await pool.query('select token, type, dek_id, ciphertext from mappings where namespace = $1 and token = any($2::text[])', ['default', slice]);
+      // The vault's own lookups, prepared as the vault prepares them.
+      if (column === 'fingerprint') await pool.query({ name: 'tv_find_by_fingerprint', text: FIND_BY_FINGERPRINT_SQL, values: [slice] });
+      else await pool.query({ name: 'tv_find_by_token', text: FIND_BY_TOKEN_SQL, values: ['default', slice] });
     }
   }));
   return (queries * keysPerQuery) / ((performance.now() - t0) / 1000);

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { rows, type Executor } from '../db/client.js';
+import { hotQuery, rows, type Executor } from '../db/client.js';
 import { toBuffer } from '../db/schema.js';
 import { chainHash, GENESIS_HASH, type AuditRow } from './chain.js';
 
@@ -27,9 +27,22 @@ interface Head {
  */
 let lastHead: Head | undefined;
 
+/** Moves the head ($1 id, $2 hash) if it is still at $3, $4, and only then inserts the rows. */
+const APPEND_SQL = `
+  with moved as (
+    update audit_head set id = $1, hash = $2 where id = $3 and hash = $4 returning 1
+  )
+  insert into audit_events (id, ts, request_id, actor, action, outcome, namespace, purpose, details, erasure_id, prev_hash, hash)
+  select id, ts, req, actor, action, outcome, ns, purpose, details::jsonb, erasure, prev, hash
+  from unnest($5::bigint[], $6::timestamptz[], $7::text[], $8::text[], $9::text[], $10::text[],
+              $11::text[], $12::text[], $13::text[], $14::uuid[], $15::bytea[], $16::bytea[])
+    as u(id, ts, req, actor, action, outcome, ns, purpose, details, erasure, prev, hash)
+  where exists (select 1 from moved)
+  returning id`;
+
 /** Locks the head row and reads it in one statement (FOR UPDATE waits for a holder's commit). */
 async function lockHead(tx: Executor): Promise<Head> {
-  const [h] = await rows<{ id: number; hash: Buffer | Uint8Array }>(tx, sql`select id, hash from audit_head for update`);
+  const [h] = await hotQuery<{ id: number; hash: Buffer | Uint8Array }>(tx, 'tv_audit_lock_head', 'select id, hash from audit_head for update', []);
   if (!h) throw new Error('audit_head row is missing: run the migrations');
   return { id: Number(h.id), hash: toBuffer(h.hash) };
 }
@@ -75,19 +88,10 @@ export async function appendAudit(tx: Executor, events: AuditEvent[]): Promise<v
       cols.hash.push(hash);
       prev = hash;
     }
-    const inserted = await rows<{ id: number }>(tx, sql`
-      with moved as (
-        update audit_head set id = ${id}, hash = ${prev} where id = ${head.id} and hash = ${head.hash} returning 1
-      )
-      insert into audit_events (id, ts, request_id, actor, action, outcome, namespace, purpose, details, erasure_id, prev_hash, hash)
-      select id, ts, req, actor, action, outcome, ns, purpose, details::jsonb, erasure, prev, hash
-      from unnest(${sql.param(cols.id)}::bigint[], ${sql.param(cols.ts)}::timestamptz[], ${sql.param(cols.req)}::text[],
-                  ${sql.param(cols.actor)}::text[], ${sql.param(cols.action)}::text[], ${sql.param(cols.outcome)}::text[],
-                  ${sql.param(cols.ns)}::text[], ${sql.param(cols.purpose)}::text[], ${sql.param(cols.details)}::text[],
-                  ${sql.param(cols.erasure)}::uuid[], ${sql.param(cols.prev)}::bytea[], ${sql.param(cols.hash)}::bytea[])
-        as u(id, ts, req, actor, action, outcome, ns, purpose, details, erasure, prev, hash)
-      where exists (select 1 from moved)
-      returning id`);
+    const inserted = await hotQuery<{ id: number }>(tx, 'tv_audit_append', APPEND_SQL, [
+      id, prev, head.id, head.hash,
+      cols.id, cols.ts, cols.req, cols.actor, cols.action, cols.outcome, cols.ns, cols.purpose, cols.details, cols.erasure, cols.prev, cols.hash,
+    ]);
     if (inserted.length === events.length) {
       lastHead = { id, hash: prev };
       return;

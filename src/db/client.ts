@@ -28,6 +28,23 @@ export async function rows<T>(ex: Executor, query: SQL): Promise<T[]> {
   return r.rows;
 }
 
+interface DriverClient {
+  query(text: string | pg.QueryConfig, values?: unknown[]): Promise<{ rows: unknown[] }>;
+}
+
+/**
+ * A hot-path statement sent straight to the driver: on node-postgres as a named prepared statement
+ * (parsed and planned once per connection), on PGlite as a plain query. drizzle's SQL builder and
+ * the planner on every call were ~5–10% of the CPU of single-value requests. `name` must be unique
+ * per statement text. Rows come back as the driver returns them (bytea as Buffer or Uint8Array).
+ */
+export async function hotQuery<T>(ex: Executor, name: string, text: string, values: unknown[]): Promise<T[]> {
+  // drizzle keeps the driver object (pool, pooled client or PGlite transaction) on its session.
+  const client = (ex as unknown as { session: { client: DriverClient } }).session.client;
+  const r = client instanceof pg.Pool || client instanceof pg.Client ? await client.query({ name, text, values }) : await client.query(text, values);
+  return r.rows as T[];
+}
+
 export interface OpenOptions {
   databaseUrl?: string | undefined;
   dataDir?: string | undefined;

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { rows, type Executor } from '../db/client.js';
+import { hotQuery, type Executor } from '../db/client.js';
 import type { Principal } from './principal.js';
 
 export type BudgetResult = { ok: true } | { ok: false; retryAfter: number };
@@ -21,11 +21,11 @@ export function createRevealBudget(opts: { defaultBudget: number; windowSeconds:
       const retryAfter = Math.max(1, Math.ceil((start + windowMs - t) / 1000));
       const limit = principal.revealBudget ?? opts.defaultBudget;
       if (n > limit) return { ok: false, retryAfter };
-      const r = await rows<{ count: number }>(tx, sql`
-        insert into reveal_counters (principal, window_start, count) values (${principal.id}, ${new Date(start).toISOString()}, ${n})
+      const r = await hotQuery<{ count: number }>(tx, 'tv_budget_consume', `
+        insert into reveal_counters (principal, window_start, count) values ($1, $2, $3)
         on conflict (principal, window_start) do update set count = reveal_counters.count + excluded.count
-        where reveal_counters.count + excluded.count <= ${limit}
-        returning count`);
+        where reveal_counters.count + excluded.count <= $4
+        returning count`, [principal.id, new Date(start).toISOString(), n, limit]);
       if (!r.length) return { ok: false, retryAfter };
       if (t - lastCleanup > windowMs) {
         lastCleanup = t;

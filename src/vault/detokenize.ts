@@ -1,9 +1,8 @@
-import { sql } from 'drizzle-orm';
 import type { AuditEvent } from '../audit/audit-log.js';
 import { decrypt } from '../crypto/aead.js';
 import { DecryptionFailedError } from '../crypto/errors.js';
 import { valueAad, type Keyring } from '../crypto/keyring.js';
-import { rows, type Db } from '../db/client.js';
+import { hotQuery, type Db } from '../db/client.js';
 import { toBuffer } from '../db/schema.js';
 import { isTokenType } from '../formats/registry.js';
 import type { AuditWriter } from './audit-writer.js';
@@ -28,6 +27,9 @@ interface MappingRow {
   ciphertext: Buffer | Uint8Array;
 }
 
+/** Mappings of a namespace ($1) by token ($2 text[]). The bench's lookup ceiling runs it too. */
+export const FIND_BY_TOKEN_SQL = 'select token, type, dek_id, ciphertext from mappings where namespace = $1 and token = any($2::text[])';
+
 interface Lookup {
   byToken: Map<string, MappingRow>;
   erased: Set<string>;
@@ -47,14 +49,12 @@ export function createDetokenizer(deps: { db: Db; dataKeys: DataKeys; audit: Aud
         concurrency: 4,
         async run(jobs) {
           const all = [...new Set(jobs.flat())];
-          const found = await rows<MappingRow>(db, sql`
-            select token, type, dek_id, ciphertext from mappings
-            where namespace = ${ns} and token = any(${sql.param(all)}::text[])`);
+          const found = await hotQuery<MappingRow>(db, 'tv_find_by_token', FIND_BY_TOKEN_SQL, [ns, all]);
           const byToken = new Map(found.map((r) => [r.token, r]));
           const missing = all.filter((t) => !byToken.has(t));
           const erased = new Set(
             missing.length
-              ? (await rows<{ token: string }>(db, sql`select token from tombstones where namespace = ${ns} and token = any(${sql.param(missing)}::text[])`)).map((r) => r.token)
+              ? (await hotQuery<{ token: string }>(db, 'tv_find_tombstones', 'select token from tombstones where namespace = $1 and token = any($2::text[])', [ns, missing])).map((r) => r.token)
               : [],
           );
           return jobs.map(() => ({ byToken, erased }));

@@ -4,7 +4,7 @@ import { appendAudit, type AuditEvent } from '../audit/audit-log.js';
 import { createBatcher } from './batcher.js';
 import { encrypt } from '../crypto/aead.js';
 import { valueAad, type Keyring } from '../crypto/keyring.js';
-import { rows, type Db, type Executor, pgErrorCode } from '../db/client.js';
+import { hotQuery, type Db, type Executor, pgErrorCode } from '../db/client.js';
 import { toBuffer } from '../db/schema.js';
 import { errors } from '../errors.js';
 import type { RandomSource } from '../formats/random.js';
@@ -43,6 +43,21 @@ interface Entry {
   mappingId?: number;
   created: boolean;
 }
+
+/** Existing mappings of consistent namespaces by fingerprint ($1 bytea[]). The bench's lookup ceiling runs it too. */
+export const FIND_BY_FINGERPRINT_SQL = 'select id, token, fingerprint from mappings where consistent and fingerprint = any($1::bytea[])';
+
+/**
+ * New mappings, one row per element of the arrays ($1 namespace, $2 consistent, $3–$7 type, token,
+ * fingerprint, DEK id, ciphertext). Tokens once erased are never reissued: candidates found in
+ * tombstones are skipped (and redrawn). The bench's raw-insert ceiling runs this same statement.
+ */
+export const INSERT_MAPPINGS_SQL = `insert into mappings (namespace, type, token, fingerprint, consistent, dek_id, ciphertext)
+  select $1, u.type, u.token, u.fp, $2, u.dek, u.ct
+  from unnest($3::text[], $4::text[], $5::bytea[], $6::uuid[], $7::bytea[]) as u(type, token, fp, dek, ct)
+  where not exists (select 1 from tombstones t where t.namespace = $1 and t.token = u.token)
+  on conflict do nothing
+  returning id, token`;
 
 const MAX_TOKEN_ATTEMPTS = 8;
 const MAX_TX_ATTEMPTS = 3;
@@ -86,9 +101,7 @@ export function createTokenizer(deps: { db: Db; keyring: Keyring; dataKeys: Data
 
   async function findExisting(ex: Executor, entries: Entry[]): Promise<void> {
     if (entries.length === 0) return;
-    const found = await rows<{ id: number; token: string; fingerprint: Buffer | Uint8Array }>(ex, sql`
-      select id, token, fingerprint from mappings
-      where consistent and fingerprint = any(${sql.param(entries.map((e) => e.fp))}::bytea[])`);
+    const found = await hotQuery<{ id: number; token: string; fingerprint: Buffer | Uint8Array }>(ex, 'tv_find_by_fingerprint', FIND_BY_FINGERPRINT_SQL, [entries.map((e) => e.fp)]);
     const byFp = new Map(found.map((r) => [toBuffer(r.fingerprint).toString('hex'), r]));
     for (const e of entries) {
       const r = byFp.get(e.fpHex);
@@ -124,15 +137,7 @@ export function createTokenizer(deps: { db: Db; keyring: Keyring; dataKeys: Data
         cols.ct.push(encrypt(dek.key, Buffer.from(e.normalized, 'utf8'), valueAad(ns.name, e.type, token), rng));
         byToken.set(token, e);
       }
-      // Tokens once erased are never reissued: candidates found in tombstones are skipped and redrawn.
-      const inserted = await rows<{ id: number; token: string }>(tx, sql`
-        insert into mappings (namespace, type, token, fingerprint, consistent, dek_id, ciphertext)
-        select ${ns.name}, u.type, u.token, u.fp, ${ns.consistent}, u.dek, u.ct
-        from unnest(${sql.param(cols.type)}::text[], ${sql.param(cols.token)}::text[], ${sql.param(cols.fp)}::bytea[],
-                    ${sql.param(cols.dek)}::uuid[], ${sql.param(cols.ct)}::bytea[]) as u(type, token, fp, dek, ct)
-        where not exists (select 1 from tombstones t where t.namespace = ${ns.name} and t.token = u.token)
-        on conflict do nothing
-        returning id, token`);
+      const inserted = await hotQuery<{ id: number; token: string }>(tx, 'tv_insert_mappings', INSERT_MAPPINGS_SQL, [ns.name, ns.consistent, cols.type, cols.token, cols.fp, cols.dek, cols.ct]);
       for (const r of inserted) {
         const e = byToken.get(r.token)!;
         e.token = r.token;
