@@ -16,7 +16,7 @@ import { createVaultJwt } from '../src/auth/vault-jwt.js';
 import { openDatabase } from '../src/db/client.js';
 import { migrate } from '../src/db/migrate.js';
 import { FIND_BY_TOKEN_SQL } from '../src/vault/detokenize.js';
-import { FIND_BY_FINGERPRINT_SQL, INSERT_MAPPINGS_SQL } from '../src/vault/tokenize.js';
+import { GET_OR_CREATE_SQL } from '../src/vault/tokenize.js';
 import { freePort, ROOT } from '../test/helpers/process.js';
 
 const { values: args } = parseArgs({
@@ -163,7 +163,7 @@ async function rawInsert(connections: number, batches: number): Promise<number> 
         const w = work[b]!;
         // The vault's own insert statement, prepared as the vault prepares it, in its own transaction.
         await client.query('begin');
-        await client.query({ name: 'tv_insert_mappings', text: INSERT_MAPPINGS_SQL, values: ['default', true, w.type, w.token, w.fp, w.dek, w.ct] });
+        await client.query({ name: 'tv_get_or_create', text: GET_OR_CREATE_SQL, values: ['default', true, w.type, w.token, w.fp, w.dek, w.ct] });
         await client.query('commit');
       }
     } finally {
@@ -179,8 +179,8 @@ async function rawLookup(column: 'fingerprint' | 'token', keysPerQuery: number, 
   await Promise.all([0, 1].map(async (c) => {
     for (let q = c; q < queries; q += 2) {
       const slice = sample.slice((q % 20) * keysPerQuery, (q % 20 + 1) * keysPerQuery);
-      // The vault's own lookups, prepared as the vault prepares them.
-      if (column === 'fingerprint') await pool.query({ name: 'tv_find_by_fingerprint', text: FIND_BY_FINGERPRINT_SQL, values: [slice] });
+      // The lookups as the vault makes them, prepared (by fingerprint: the read half of GET_OR_CREATE_SQL).
+      if (column === 'fingerprint') await pool.query({ name: 'bench_find_by_fingerprint', text: 'select id, token, fingerprint from mappings where consistent and fingerprint = any($1::bytea[])', values: [slice] });
       else await pool.query({ name: 'tv_find_by_token', text: FIND_BY_TOKEN_SQL, values: ['default', slice] });
     }
   }));

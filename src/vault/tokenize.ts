@@ -44,20 +44,25 @@ interface Entry {
   created: boolean;
 }
 
-/** Existing mappings of consistent namespaces by fingerprint ($1 bytea[]). The bench's lookup ceiling runs it too. */
-export const FIND_BY_FINGERPRINT_SQL = 'select id, token, fingerprint from mappings where consistent and fingerprint = any($1::bytea[])';
-
 /**
- * New mappings, one row per element of the arrays ($1 namespace, $2 consistent, $3–$7 type, token,
- * fingerprint, DEK id, ciphertext). Tokens once erased are never reissued: candidates found in
+ * Get-or-create in one statement. Inserts one mapping per element of the arrays ($1 namespace,
+ * $2 consistent, $3–$7 type, token, fingerprint, DEK id, ciphertext) and, in a consistent
+ * namespace, returns beside the new rows (created) the rows that already held those fingerprints
+ * when the statement began. A row a concurrent writer committed during the statement is in
+ * neither: the caller asks again. Tokens once erased are never reissued: candidates found in
  * tombstones are skipped (and redrawn). The bench's raw-insert ceiling runs this same statement.
  */
-export const INSERT_MAPPINGS_SQL = `insert into mappings (namespace, type, token, fingerprint, consistent, dek_id, ciphertext)
-  select $1, u.type, u.token, u.fp, $2, u.dek, u.ct
-  from unnest($3::text[], $4::text[], $5::bytea[], $6::uuid[], $7::bytea[]) as u(type, token, fp, dek, ct)
-  where not exists (select 1 from tombstones t where t.namespace = $1 and t.token = u.token)
-  on conflict do nothing
-  returning id, token`;
+export const GET_OR_CREATE_SQL = `with ins as (
+    insert into mappings (namespace, type, token, fingerprint, consistent, dek_id, ciphertext)
+    select $1, u.type, u.token, u.fp, $2, u.dek, u.ct
+    from unnest($3::text[], $4::text[], $5::bytea[], $6::uuid[], $7::bytea[]) as u(type, token, fp, dek, ct)
+    where not exists (select 1 from tombstones t where t.namespace = $1 and t.token = u.token)
+    on conflict do nothing
+    returning id, token
+  )
+  select id, token, null::bytea as fingerprint from ins
+  union all
+  select id, token, fingerprint from mappings where $2 and consistent and fingerprint = any($5::bytea[])`;
 
 const MAX_TOKEN_ATTEMPTS = 8;
 const MAX_TX_ATTEMPTS = 3;
@@ -99,21 +104,11 @@ export function createTokenizer(deps: { db: Db; keyring: Keyring; dataKeys: Data
     return { results, entries: [...entries.values()], itemEntry, problems };
   }
 
-  async function findExisting(ex: Executor, entries: Entry[]): Promise<void> {
-    if (entries.length === 0) return;
-    const found = await hotQuery<{ id: number; token: string; fingerprint: Buffer | Uint8Array }>(ex, 'tv_find_by_fingerprint', FIND_BY_FINGERPRINT_SQL, [entries.map((e) => e.fp)]);
-    const byFp = new Map(found.map((r) => [toBuffer(r.fingerprint).toString('hex'), r]));
-    for (const e of entries) {
-      const r = byFp.get(e.fpHex);
-      if (r) {
-        e.token = r.token;
-        e.mappingId = Number(r.id);
-      }
-    }
-  }
-
-  /** Inserts new mappings; rows another writer won, or whose token collided, are resolved in a loop. */
-  async function insertNew(tx: Executor, ns: Namespace, pending: Entry[], subjectDeks: Map<string, { id: string; key: KeyObject }>, nsDek: { id: string; key: KeyObject }) {
+  /**
+   * Finds or creates the mappings of the entries. An entry gets its existing row or a new one; one
+   * whose row a concurrent writer committed meanwhile, or whose token collided, goes round again.
+   */
+  async function getOrCreate(tx: Executor, ns: Namespace, pending: Entry[], subjectDeks: Map<string, { id: string; key: KeyObject }>, nsDek: { id: string; key: KeyObject }) {
     // Sorted by fingerprint: concurrent batches sharing new values take index locks in one order.
     let todo = [...pending].sort((a, b) => Buffer.compare(a.fp, b.fp));
     for (let attempt = 0; todo.length > 0; attempt++) {
@@ -137,18 +132,26 @@ export function createTokenizer(deps: { db: Db; keyring: Keyring; dataKeys: Data
         cols.ct.push(encrypt(dek.key, Buffer.from(e.normalized, 'utf8'), valueAad(ns.name, e.type, token), rng));
         byToken.set(token, e);
       }
-      const inserted = await hotQuery<{ id: number; token: string }>(tx, 'tv_insert_mappings', INSERT_MAPPINGS_SQL, [ns.name, ns.consistent, cols.type, cols.token, cols.fp, cols.dek, cols.ct]);
-      for (const r of inserted) {
+      const found = await hotQuery<{ id: number; token: string; fingerprint: Buffer | Uint8Array | null }>(tx, 'tv_get_or_create', GET_OR_CREATE_SQL, [ns.name, ns.consistent, cols.type, cols.token, cols.fp, cols.dek, cols.ct]);
+      const existing = new Map<string, { id: number; token: string }>();
+      for (const r of found) {
+        if (r.fingerprint) {
+          existing.set(toBuffer(r.fingerprint).toString('hex'), r);
+          continue;
+        }
         const e = byToken.get(r.token)!;
         e.token = r.token;
         e.mappingId = Number(r.id);
         e.created = true;
       }
-      let rest = todo.filter((e) => e.mappingId === undefined);
-      // A concurrent writer may have committed the same value: take its token.
-      if (ns.consistent) await findExisting(tx, rest);
-      rest = rest.filter((e) => e.mappingId === undefined);
-      todo = rest;
+      for (const e of todo) {
+        const r = e.mappingId === undefined ? existing.get(e.fpHex) : undefined;
+        if (r) {
+          e.token = r.token;
+          e.mappingId = Number(r.id);
+        }
+      }
+      todo = todo.filter((e) => e.mappingId === undefined);
     }
   }
 
@@ -175,26 +178,24 @@ export function createTokenizer(deps: { db: Db; keyring: Keyring; dataKeys: Data
         e.created = false;
       }
       // Values without a subject that this process has seen need no database read.
-      const needDb: Entry[] = [];
+      const pending: Entry[] = [];
       for (const e of entries) {
         const cached = ns.consistent && e.subjects.length === 0 ? cache.get(e.fpHex) : undefined;
         if (cached) e.token = cached;
-        else needDb.push(e);
+        else pending.push(e);
       }
-      if (ns.consistent) await findExisting(db, needDb);
-      const pending = needDb.filter((e) => e.mappingId === undefined);
       const nsDek = pending.some((e) => e.subjects.length === 0) ? await dataKeys.namespaceDek(ns.name) : undefined;
       try {
         await db.transaction(async (tx) => {
           const allSubjects = entries.flatMap((e) => e.subjects);
           const subjectDeks = allSubjects.length ? await dataKeys.lockSubjectDeks(tx, allSubjects) : new Map();
-          if (pending.length) await insertNew(tx, ns, pending, subjectDeks, nsDek!);
+          if (pending.length) await getOrCreate(tx, ns, pending, subjectDeks, nsDek!);
           await link(tx, entries.filter((e) => e.subjects.length));
           await appendAudit(tx, events());
         });
         break;
       } catch (err) {
-        // A mapping read outside the transaction was erased before the link was written: start over.
+        // A mapping found by this transaction was erased before the link was written: start over.
         if (pgErrorCode(err) === '23503' && attempt < MAX_TX_ATTEMPTS) continue;
         throw err;
       }
