@@ -187,6 +187,27 @@ async function rawLookup(column: 'fingerprint' | 'token', keysPerQuery: number, 
   return (queries * keysPerQuery) / ((performance.now() - t0) / 1000);
 }
 
+/**
+ * The latency floor of anything that must be durable before it answers: one small row inserted
+ * and committed (a WAL flush), issued at a fixed rate like the vault's reveals, p50 and p99 in ms.
+ */
+async function rawCommitLatency(rate: number, seconds: number): Promise<{ p50: number; p99: number }> {
+  await pool.query('create table if not exists bench_commits (id bigserial primary key, ts timestamptz not null, note text not null)');
+  const lat: number[] = [];
+  const pending: Promise<void>[] = [];
+  const t0 = performance.now();
+  for (let i = 0; i < rate * seconds; i++) {
+    const due = t0 + (i * 1000) / rate;
+    while (performance.now() < due) await new Promise((r) => setImmediate(r));
+    const s = performance.now();
+    pending.push(pool.query('insert into bench_commits (ts, note) values (now(), $1)', [`c${i}`]).then(() => { lat.push(performance.now() - s); }));
+  }
+  await Promise.all(pending);
+  lat.sort((a, b) => a - b);
+  const pct = (p: number) => Math.round(lat[Math.min(lat.length - 1, Math.floor(lat.length * p))]! * 10) / 10;
+  return { p50: pct(0.5), p99: pct(0.99) };
+}
+
 function cryptoPerCore(): Record<string, number> {
   const rate = (fn: () => void) => {
     let k = 0;
@@ -211,7 +232,8 @@ function cryptoPerCore(): Record<string, number> {
 }
 
 // ---------- main ----------
-interface Row { scenario: string; unit: string; vault: number; ceiling?: number; ceilingName?: string; ratio?: number; target?: string; p50?: number; p99?: number; errors: number; peakRssMb: number }
+/** floorP99Ms: for a latency target, the p99 of the ceiling that bounds it from below. */
+interface Row { scenario: string; unit: string; vault: number; ceiling?: number; ceilingName?: string; ratio?: number; floorP99Ms?: number; target?: string; p50?: number; p99?: number; errors: number; peakRssMb: number }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const results: Row[] = [];
 let vaultPid = 0;
@@ -271,7 +293,7 @@ try {
     log(`${r.scenario}: ${Math.round(r.vault).toLocaleString()} ${r.unit}${r.ceiling ? ` / ceiling ${Math.round(r.ceiling).toLocaleString()} = ${(r.ratio! * 100).toFixed(0)}%` : ''}${r.p99 !== undefined ? `, p50 ${r.p50} ms, p99 ${r.p99} ms` : ''}, errors ${r.errors}`);
   };
 
-  async function scenario(name: string, unit: string, runOnce: () => Promise<{ vault: number; ceiling?: number; p50?: number; p99?: number; errors: number }>, meta: { ceilingName?: string; target?: string }) {
+  async function scenario(name: string, unit: string, runOnce: () => Promise<{ vault: number; ceiling?: number; floorP99Ms?: number; p50?: number; p99?: number; errors: number }>, meta: { ceilingName?: string; target?: string }) {
     if (args.only && !new RegExp(args.only).test(name)) return;
     scenarioPeak = 0;
     const runs = [];
@@ -283,6 +305,7 @@ try {
     const ceiling = runs[0]!.ceiling !== undefined ? median(runs.map((x) => x.ceiling!)) : undefined;
     add({
       scenario: name, unit, vault: vaultM, ...(ceiling !== undefined ? { ceiling, ratio: vaultM / ceiling, ceilingName: meta.ceilingName } : {}),
+      ...(runs[0]!.floorP99Ms !== undefined ? { floorP99Ms: median(runs.map((x) => x.floorP99Ms!)), ceilingName: meta.ceilingName } : {}),
       ...(meta.target ? { target: meta.target } : {}),
       ...(runs[0]!.p99 !== undefined ? { p50: median(runs.map((x) => x.p50!)), p99: median(runs.map((x) => x.p99!)) } : {}),
       errors: runs.reduce((s, x) => s + x.errors, 0),
@@ -328,9 +351,12 @@ try {
   }, { ceilingName: 'Fastify echo, same plugin stack, 32 conn', target: '≥ 50%' });
 
   await scenario('detokenize one token per request at 1,000 req/s', 'req/s', async () => {
+    // Each reveal waits for its audit rows to be durable: the commit latency at the same rate is its floor.
+    const commit = await rawCommitLatency(1000, QUICK ? 1 : 5);
+    log(`raw commit at 1,000/s: p50 ${commit.p50} ms, p99 ${commit.p99} ms`);
     const r = await load(vault.url, '/v1/detokenize', detokSingle, { connections: 16, duration: QUICK ? 1 : 5, overallRate: 1000 });
-    return { vault: r.rps, p50: r.p50, p99: r.p99, errors: r.errors };
-  }, { target: 'p99 ≤ 10 ms' });
+    return { vault: r.rps, p50: r.p50, p99: r.p99, errors: r.errors, floorP99Ms: commit.p99 };
+  }, { target: 'p99 ≤ 10 ms', ceilingName: 'raw insert + commit at 1,000/s' });
 
   const detok100 = Array.from({ length: 50 }, (_, b) => JSON.stringify({ tokens: knownTokens.slice((b * 100) % knownTokens.length, ((b * 100) % knownTokens.length) + 100), purpose: 'BENCH-100' }));
   await scenario('detokenize batches of 100, 4 conn', 'values/s', async () => {
@@ -403,7 +429,7 @@ try {
   console.log('| scenario | vault | ceiling | ratio | target | p50 ms | p99 ms | errors | peak RSS MB |');
   console.log('|---|---|---|---|---|---|---|---|---|');
   for (const r of results) {
-    console.log(`| ${r.scenario} | ${fmt(r.vault)} ${r.unit} | ${r.ceiling ? `${fmt(r.ceiling)} (${r.ceilingName})` : ''} | ${r.ratio ? `${(r.ratio * 100).toFixed(0)}%` : ''} | ${r.target ?? ''} | ${r.p50 ?? ''} | ${r.p99 ?? ''} | ${r.errors} | ${r.peakRssMb} |`);
+    console.log(`| ${r.scenario} | ${fmt(r.vault)} ${r.unit} | ${r.ceiling ? `${fmt(r.ceiling)} (${r.ceilingName})` : r.floorP99Ms !== undefined ? `p99 ${r.floorP99Ms} ms (${r.ceilingName})` : ''} | ${r.ratio ? `${(r.ratio * 100).toFixed(0)}%` : ''} | ${r.target ?? ''} | ${r.p50 ?? ''} | ${r.p99 ?? ''} | ${r.errors} | ${r.peakRssMb} |`);
   }
   console.log(`\ncrypto per core: HMAC ${fmt(crypto.hmacPerSec)}/s, AES-GCM encrypt ${fmt(crypto.aesGcmEncryptPerSec)}/s, decrypt ${fmt(crypto.aesGcmDecryptPerSec)}/s, HS256 verify ${fmt(crypto.hs256VerifyPerSec)}/s`);
   console.log(`vault peak RSS ${Math.round(peakRss)} MB; JSON: ${out.pathname}`);
