@@ -41,7 +41,9 @@ export function createAuditWriter(deps: { db: Db; budget: RevealBudget }) {
 
   const batcher = createBatcher<AuditJob, BudgetResult>({
     maxJobs: 500,
-    concurrency: 2,
+    // One commit at a time: two would only queue at the chain head, each holding one of the pool's
+    // connections that the reveal lookups need (measured: single reveals ~3,700 vs ~3,200 req/s).
+    concurrency: 1,
     run: (jobs) =>
       deps.db.transaction(async (tx) => {
         const outcomes = await consumeBudgets(tx, jobs);
