@@ -3,12 +3,21 @@
  * (up to maxJobs). One transaction and one commit then serve many requests, which is what lets
  * single-value requests approach the HTTP ceiling instead of the disk-flush ceiling.
  */
-export function createBatcher<J, R>(opts: { maxJobs: number; concurrency: number; run: (jobs: J[]) => Promise<R[]> }) {
+export function createBatcher<J, R>(opts: {
+  maxJobs: number;
+  concurrency: number;
+  run: (jobs: J[]) => Promise<R[]>;
+  /** When given, a flush beyond the first starts only if this holds for the queued jobs. */
+  parallelWhen?: (queued: J[]) => boolean;
+}) {
   const queue: { job: J; resolve: (r: R) => void; reject: (e: unknown) => void }[] = [];
   let running = 0;
 
+  const mayStart = () =>
+    running === 0 || (running < opts.concurrency && (!opts.parallelWhen || opts.parallelWhen(queue.map((q) => q.job))));
+
   function pump(): void {
-    while (running < opts.concurrency && queue.length) {
+    while (queue.length && mayStart()) {
       const batch = queue.splice(0, opts.maxJobs);
       running++;
       opts
