@@ -46,6 +46,8 @@ const pgVersion = (await admin.query('show server_version')).rows[0].server_vers
 const pgSettings = Object.fromEntries((await admin.query(`select name, current_setting(name) as value from pg_settings where name in ('shared_buffers','max_wal_size','wal_compression','synchronous_commit','checkpoint_timeout','max_connections')`)).rows.map((r) => [r.name, r.value]));
 await admin.query(`create database ${dbName}`);
 const pool = new pg.Pool({ connectionString: dbUrl, max: 4 });
+// The database is dropped WITH (FORCE) at the end: a connection cut then must not crash the bench.
+pool.on('error', (err) => log(`bench pool: ${err.message}`));
 const children: ChildProcess[] = [];
 
 async function cleanup() {
