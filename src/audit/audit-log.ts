@@ -27,17 +27,26 @@ interface Head {
  */
 let lastHead: Head | undefined;
 
-/** Moves the head ($1 id, $2 hash) if it is still at $3, $4, and only then inserts the rows. */
+/**
+ * Moves the head ($1 id, $2 hash) if it is still at $3, $4, and only then inserts the rows. The
+ * comparison is in SET, not WHERE: the UPDATE first waits for the row lock, then compares against
+ * the latest committed head. (In WHERE it would be checked against the statement's snapshot first,
+ * and an append queued behind another transaction's uncommitted one would always miss.) On a miss
+ * the row is rewritten unchanged, and stays locked for the retry.
+ */
 const APPEND_SQL = `
   with moved as (
-    update audit_head set id = $1, hash = $2 where id = $3 and hash = $4 returning 1
+    update audit_head set
+      id = case when id = $3 and hash = $4 then $1 else id end,
+      hash = case when id = $3 and hash = $4 then $2 else hash end
+    returning id = $1 and hash = $2 as ok
   )
   insert into audit_events (id, ts, request_id, actor, action, outcome, namespace, purpose, details, erasure_id, prev_hash, hash)
   select id, ts, req, actor, action, outcome, ns, purpose, details::jsonb, erasure, prev, hash
   from unnest($5::bigint[], $6::timestamptz[], $7::text[], $8::text[], $9::text[], $10::text[],
               $11::text[], $12::text[], $13::text[], $14::uuid[], $15::bytea[], $16::bytea[])
     as u(id, ts, req, actor, action, outcome, ns, purpose, details, erasure, prev, hash)
-  where exists (select 1 from moved)
+  where (select ok from moved)
   returning id`;
 
 /** Locks the head row and reads it in one statement (FOR UPDATE waits for a holder's commit). */
@@ -47,13 +56,26 @@ async function lockHead(tx: Executor): Promise<Head> {
   return { id: Number(h.id), hash: toBuffer(h.hash) };
 }
 
+/** This process's append in flight: the next one is sent when it has returned. */
+let appendTail: Promise<unknown> = Promise.resolve();
+
 /**
  * Appends events to the chain inside the caller's transaction, so they commit with the change
  * they record, or not at all. Call it last in the transaction: the head row stays locked to commit.
  * Usually one statement: it moves the head (if still where this process left it) and inserts.
+ *
+ * This process sends one append at a time. The next one then chains from the head the previous
+ * one wrote (still uncommitted): PostgreSQL holds it at the head row until that commit, and it
+ * goes through without another round trip. Sent together, all but one would find the head moved.
  */
-export async function appendAudit(tx: Executor, events: AuditEvent[]): Promise<void> {
-  if (events.length === 0) return;
+export function appendAudit(tx: Executor, events: AuditEvent[]): Promise<void> {
+  if (events.length === 0) return Promise.resolve();
+  const mine = appendTail.then(() => append(tx, events));
+  appendTail = mine.catch(() => undefined);
+  return mine;
+}
+
+async function append(tx: Executor, events: AuditEvent[]): Promise<void> {
   const ts = new Date();
   let head = lastHead ?? (await lockHead(tx));
   for (;;) {

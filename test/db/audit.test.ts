@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { appendAudit, verifyAudit } from '../../src/audit/audit-log.js';
 import { chainHash } from '../../src/audit/chain.js';
@@ -118,6 +119,43 @@ describe('verify pinpoints tampering made with the triggers off', () => {
       values (${other.id}, ${other.ts.toISOString()}, 'other', 'test', 'success', '{}', ${Buffer.from(h!.hash)}, ${hash})`);
     await ctx.v.handle.db.transaction((tx) => appendAudit(tx, [{ actor: 'y', action: 'test', outcome: 'success' }]));
     expect(await verifyAudit(ctx.v.handle.db)).toMatchObject({ ok: true, rowsChecked: 9 });
+  });
+
+  it.runIf(usingPostgres)('an append queued behind an uncommitted one goes through when that commits, without re-reading the head', async () => {
+    await fresh();
+    // Counts the driver's head reads (the retry path) while the two transactions run.
+    const sent: string[] = [];
+    const query = pg.Client.prototype.query;
+    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+      const config = args[0] as { name?: string } | string;
+      if (typeof config === 'object' && config.name) sent.push(config.name);
+      return (query as (...a: unknown[]) => unknown).apply(this, args);
+    } as typeof query;
+    try {
+      let releaseFirst!: () => void;
+      const firstAppended = new Promise<void>((resolve) => {
+        const first = ctx.v.handle.db.transaction(async (tx) => {
+          await appendAudit(tx, [{ actor: 'first', action: 'test', outcome: 'success' }]);
+          resolve();
+          await new Promise<void>((r) => (releaseFirst = r));
+        });
+        void first;
+      });
+      await firstAppended;
+      const second = ctx.v.handle.db.transaction((tx) => appendAudit(tx, [{ actor: 'second', action: 'test', outcome: 'success' }]));
+      // The second waits at the head row (locked by the first, uncommitted) until the first commits.
+      await new Promise((r) => setTimeout(r, 100));
+      expect((await rows<{ n: number }>(ctx.v.handle.db, sql`select count(*)::int as n from audit_events`))[0]!.n).toBe(6);
+      releaseFirst();
+      await second;
+    } finally {
+      pg.Client.prototype.query = query;
+    }
+    expect(sent.filter((n) => n === 'tv_audit_lock_head')).toEqual([]);
+    expect(sent.filter((n) => n === 'tv_audit_append')).toHaveLength(2);
+    const actors = await rows<{ actor: string }>(ctx.v.handle.db, sql`select actor from audit_events where id > 6 order by id`);
+    expect(actors.map((r) => r.actor)).toEqual(['first', 'second']);
+    expect(await verifyAudit(ctx.v.handle.db)).toMatchObject({ ok: true, rowsChecked: 8 });
   });
 
   it('a forged row inserted in the middle', async () => {
