@@ -6,7 +6,11 @@
 export function createBatcher<J, R>(opts: {
   maxJobs: number;
   concurrency: number;
-  run: (jobs: J[]) => Promise<R[]>;
+  /**
+   * Runs one flush. Calling `handOver` frees the flush's slot before it settles, so the next flush
+   * can start its first steps while this one finishes (its commit, say).
+   */
+  run: (jobs: J[], handOver: () => void) => Promise<R[]>;
   /** When given, a flush beyond the first starts only if this holds for the queued jobs. */
   parallelWhen?: (queued: J[]) => boolean;
 }) {
@@ -20,16 +24,20 @@ export function createBatcher<J, R>(opts: {
     while (queue.length && mayStart()) {
       const batch = queue.splice(0, opts.maxJobs);
       running++;
+      let slotHeld = true;
+      const handOver = () => {
+        if (!slotHeld) return;
+        slotHeld = false;
+        running--;
+        pump();
+      };
       opts
-        .run(batch.map((b) => b.job))
+        .run(batch.map((b) => b.job), handOver)
         .then(
           (results) => batch.forEach((b, i) => b.resolve(results[i]!)),
           (err: unknown) => batch.forEach((b) => b.reject(err)),
         )
-        .finally(() => {
-          running--;
-          pump();
-        });
+        .finally(handOver);
     }
   }
 

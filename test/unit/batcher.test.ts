@@ -47,6 +47,33 @@ describe('batcher', () => {
     expect(big.flushes).toEqual([[1], [500]]);
   });
 
+  it('a flush that hands over lets the next one start before it settles, and still answers its own jobs', async () => {
+    const events: string[] = [];
+    let finishFirst!: () => void;
+    const b = createBatcher<number, number>({
+      maxJobs: 10,
+      concurrency: 1,
+      run: async (jobs, handOver) => {
+        events.push(`start ${jobs.join(',')}`);
+        if (jobs[0] === 1) {
+          handOver();
+          handOver(); // a second call changes nothing
+          await new Promise<void>((r) => (finishFirst = r));
+        }
+        events.push(`end ${jobs.join(',')}`);
+        return jobs.map((j) => j * 10);
+      },
+    });
+    const first = b.submit(1);
+    const second = b.submit(2);
+    const third = b.submit(3);
+    expect(await second).toBe(20);
+    expect(await third).toBe(30);
+    expect(events).toEqual(['start 1', 'start 2', 'end 2', 'start 3', 'end 3']);
+    finishFirst();
+    expect(await first).toBe(10);
+  });
+
   it('a failing flush rejects every job in it, and the next flush still runs', async () => {
     let calls = 0;
     const b = createBatcher<number, number>({
