@@ -115,10 +115,20 @@ function rssMb(pid: number): number {
 }
 
 // ---------- load ----------
-interface LoadResult { rps: number; p50: number; p99: number; errors: number; requests: number; seconds: number }
+interface LoadResult { rps: number; p50: number; p99: number; errors: number; requests: number; seconds: number; cpuUs: number }
 
-async function load(url: string, path: string, bodies: string[], o: { connections: number; amount?: number; duration?: number; overallRate?: number }): Promise<LoadResult> {
+/** CPU seconds (user + system) a process has used so far. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** Loads a server; its CPU time per request (all threads) is reported as cpuUs. */
+async function load(server: { url: string; child: ChildProcess }, path: string, bodies: string[], o: { connections: number; amount?: number; duration?: number; overallRate?: number }): Promise<LoadResult> {
   let i = 0;
+  const { url } = server;
+  const pid = server.child.pid!;
+  const cpu0 = cpuSeconds(pid);
   // autocannon reports its result on a 1-second tick, so its own duration is rounded up to whole
   // seconds for runs of a fixed amount: those are timed from the first request to the last response.
   const t0 = performance.now();
@@ -136,7 +146,8 @@ async function load(url: string, path: string, bodies: string[], o: { connection
     }],
   });
   const seconds = o.amount ? (lastResponse - t0) / 1000 : r.duration;
-  return { rps: r.requests.total / seconds, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts + r.non2xx, requests: r.requests.total, seconds };
+  const cpuUs = ((cpuSeconds(pid) - cpu0) * 1e6) / Math.max(1, r.requests.total);
+  return { rps: r.requests.total / seconds, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts + r.non2xx, requests: r.requests.total, seconds, cpuUs };
 }
 
 let counter = 0;
@@ -239,7 +250,7 @@ function cryptoPerCore(): Record<string, number> {
 
 // ---------- main ----------
 /** floorP99Ms: for a latency target, the p99 of the ceiling that bounds it from below. */
-interface Row { scenario: string; unit: string; vault: number; ceiling?: number; ceilingName?: string; ratio?: number; floorP99Ms?: number; target?: string; p50?: number; p99?: number; errors: number; peakRssMb: number }
+interface Row { scenario: string; unit: string; vault: number; ceiling?: number; ceilingName?: string; ratio?: number; floorP99Ms?: number; target?: string; p50?: number; p99?: number; errors: number; peakRssMb: number; cpuUs?: number; ceilingCpuUs?: number }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const results: Row[] = [];
 let vaultPid = 0;
@@ -293,13 +304,14 @@ try {
   }
 
   const crypto = cryptoPerCore();
+  const cpuText = (r: Row) => (r.cpuUs === undefined ? '' : `, CPU ${Math.round(r.cpuUs)} µs/request${r.ceilingCpuUs === undefined ? '' : ` (ceiling ${Math.round(r.ceilingCpuUs)})`}`);
   const add = (row: Omit<Row, 'peakRssMb'>) => {
     results.push({ ...row, peakRssMb: Math.round(scenarioPeak) });
     const r = results[results.length - 1]!;
-    log(`${r.scenario}: ${Math.round(r.vault).toLocaleString()} ${r.unit}${r.ceiling ? ` / ceiling ${Math.round(r.ceiling).toLocaleString()} = ${(r.ratio! * 100).toFixed(0)}%` : ''}${r.p99 !== undefined ? `, p50 ${r.p50} ms, p99 ${r.p99} ms` : ''}, errors ${r.errors}`);
+    log(`${r.scenario}: ${Math.round(r.vault).toLocaleString()} ${r.unit}${r.ceiling ? ` / ceiling ${Math.round(r.ceiling).toLocaleString()} = ${(r.ratio! * 100).toFixed(0)}%` : ''}${r.p99 !== undefined ? `, p50 ${r.p50} ms, p99 ${r.p99} ms` : ''}${cpuText(r)}, errors ${r.errors}`);
   };
 
-  async function scenario(name: string, unit: string, runOnce: () => Promise<{ vault: number; ceiling?: number; floorP99Ms?: number; p50?: number; p99?: number; errors: number }>, meta: { ceilingName?: string; target?: string }) {
+  async function scenario(name: string, unit: string, runOnce: () => Promise<{ vault: number; ceiling?: number; floorP99Ms?: number; p50?: number; p99?: number; errors: number; cpuUs?: number; ceilingCpuUs?: number }>, meta: { ceilingName?: string; target?: string }) {
     if (args.only && !new RegExp(args.only).test(name)) return;
     scenarioPeak = 0;
     const runs = [];
@@ -315,6 +327,8 @@ try {
       ...(meta.target ? { target: meta.target } : {}),
       ...(runs[0]!.p99 !== undefined ? { p50: median(runs.map((x) => x.p50!)), p99: median(runs.map((x) => x.p99!)) } : {}),
       errors: runs.reduce((s, x) => s + x.errors, 0),
+      ...(runs[0]!.cpuUs !== undefined ? { cpuUs: median(runs.map((x) => x.cpuUs!)) } : {}),
+      ...(runs[0]!.ceilingCpuUs !== undefined ? { ceilingCpuUs: median(runs.map((x) => x.ceilingCpuUs!)) } : {}),
     });
   }
 
@@ -322,53 +336,53 @@ try {
     await scenario(`tokenize new, batches of 1,000, ${conns} conn`, 'values/s', async () => {
       const ceiling = await rawInsert(conns, n(15));
       const bodies = Array.from({ length: n(120) }, () => body(emailItems(1000)));
-      const r = await load(vault.url, '/v1/tokenize', bodies, { connections: conns, amount: bodies.length });
-      return { vault: r.rps * 1000, ceiling, p50: r.p50, p99: r.p99, errors: r.errors };
+      const r = await load(vault, '/v1/tokenize', bodies, { connections: conns, amount: bodies.length });
+      return { vault: r.rps * 1000, ceiling, p50: r.p50, p99: r.p99, errors: r.errors, cpuUs: r.cpuUs };
     }, { ceilingName: `raw insert, vault SQL, ${conns} conn`, target: '≥ 80% and ≥ 25,000/s' });
   }
 
   const presentBodies = Array.from({ length: 20 }, (_, b) => body(known.slice((b * 1000) % known.length, ((b * 1000) % known.length) + 1000).map((value) => ({ type: 'email', value }))));
   await scenario('tokenize already present, batches of 1,000', 'values/s', async () => {
     const ceiling = await rawLookup('fingerprint', 1000, n(60));
-    const r = await load(vault.url, '/v1/tokenize', presentBodies, { connections: 4, duration: QUICK ? 1 : 5 });
-    return { vault: r.rps * 1000, ceiling, p50: r.p50, p99: r.p99, errors: r.errors };
+    const r = await load(vault, '/v1/tokenize', presentBodies, { connections: 4, duration: QUICK ? 1 : 5 });
+    return { vault: r.rps * 1000, ceiling, p50: r.p50, p99: r.p99, errors: r.errors, cpuUs: r.cpuUs };
   }, { ceilingName: 'raw lookup by fingerprint, 1,000 keys', target: '≥ 100,000/s' });
 
   await scenario('tokenize mixed (90% present), batches of 1,000', 'values/s', async () => {
     const ceiling = await rawInsert(2, n(15));
     const bodies = Array.from({ length: n(100) }, (_, b) => body([...known.slice((b * 900) % (known.length - 900), ((b * 900) % (known.length - 900)) + 900).map((value) => ({ type: 'email', value })), ...emailItems(100)]));
-    const r = await load(vault.url, '/v1/tokenize', bodies, { connections: 2, amount: bodies.length });
-    return { vault: r.rps * 1000, ceiling, p50: r.p50, p99: r.p99, errors: r.errors };
+    const r = await load(vault, '/v1/tokenize', bodies, { connections: 2, amount: bodies.length });
+    return { vault: r.rps * 1000, ceiling, p50: r.p50, p99: r.p99, errors: r.errors, cpuUs: r.cpuUs };
   }, { ceilingName: 'raw insert, vault SQL, 2 conn (all-new)' });
 
   await scenario('tokenize one new value per request, 32 conn', 'req/s', async () => {
     const amount = n(20_000);
     const single = Array.from({ length: amount }, () => body(emailItems(1)));
-    const e = await load(echo.url, '/bench/echo', single.slice(0, Math.min(amount, 5000)), { connections: 32, duration: QUICK ? 1 : 5 });
-    const r = await load(vault.url, '/v1/tokenize', single, { connections: 32, amount });
-    return { vault: r.rps, ceiling: e.rps, p50: r.p50, p99: r.p99, errors: r.errors };
+    const e = await load(echo, '/bench/echo', single.slice(0, Math.min(amount, 5000)), { connections: 32, duration: QUICK ? 1 : 5 });
+    const r = await load(vault, '/v1/tokenize', single, { connections: 32, amount });
+    return { vault: r.rps, ceiling: e.rps, p50: r.p50, p99: r.p99, errors: r.errors, cpuUs: r.cpuUs, ceilingCpuUs: e.cpuUs };
   }, { ceilingName: 'Fastify echo, same plugin stack, 32 conn', target: '≥ 60%, p99 ≤ 20 ms' });
 
   const detokSingle = knownTokens.slice(0, 5000).map((t) => JSON.stringify({ tokens: [t], purpose: 'BENCH-1' }));
   await scenario('detokenize one token per request, 32 conn', 'req/s', async () => {
-    const e = await load(echo.url, '/bench/echo', detokSingle, { connections: 32, duration: QUICK ? 1 : 5 });
-    const r = await load(vault.url, '/v1/detokenize', detokSingle, { connections: 32, duration: QUICK ? 1 : 5 });
-    return { vault: r.rps, ceiling: e.rps, p50: r.p50, p99: r.p99, errors: r.errors };
+    const e = await load(echo, '/bench/echo', detokSingle, { connections: 32, duration: QUICK ? 1 : 5 });
+    const r = await load(vault, '/v1/detokenize', detokSingle, { connections: 32, duration: QUICK ? 1 : 5 });
+    return { vault: r.rps, ceiling: e.rps, p50: r.p50, p99: r.p99, errors: r.errors, cpuUs: r.cpuUs, ceilingCpuUs: e.cpuUs };
   }, { ceilingName: 'Fastify echo, same plugin stack, 32 conn', target: '≥ 50%' });
 
   await scenario('detokenize one token per request at 1,000 req/s', 'req/s', async () => {
     // Each reveal waits for its audit rows to be durable: the commit latency at the same rate is its floor.
     const commit = await rawCommitLatency(1000, QUICK ? 1 : 5);
     log(`raw commit at 1,000/s: p50 ${commit.p50} ms, p99 ${commit.p99} ms`);
-    const r = await load(vault.url, '/v1/detokenize', detokSingle, { connections: 16, duration: QUICK ? 1 : 5, overallRate: 1000 });
-    return { vault: r.rps, p50: r.p50, p99: r.p99, errors: r.errors, floorP99Ms: commit.p99 };
+    const r = await load(vault, '/v1/detokenize', detokSingle, { connections: 16, duration: QUICK ? 1 : 5, overallRate: 1000 });
+    return { vault: r.rps, p50: r.p50, p99: r.p99, errors: r.errors, floorP99Ms: commit.p99, cpuUs: r.cpuUs };
   }, { target: 'p99 ≤ 10 ms', ceilingName: 'raw insert + commit at 1,000/s' });
 
   const detok100 = Array.from({ length: 50 }, (_, b) => JSON.stringify({ tokens: knownTokens.slice((b * 100) % knownTokens.length, ((b * 100) % knownTokens.length) + 100), purpose: 'BENCH-100' }));
   await scenario('detokenize batches of 100, 4 conn', 'values/s', async () => {
     const ceiling = await rawLookup('token', 100, n(300));
-    const r = await load(vault.url, '/v1/detokenize', detok100, { connections: 4, duration: QUICK ? 1 : 5 });
-    return { vault: r.rps * 100, ceiling, p50: r.p50, p99: r.p99, errors: r.errors };
+    const r = await load(vault, '/v1/detokenize', detok100, { connections: 4, duration: QUICK ? 1 : 5 });
+    return { vault: r.rps * 100, ceiling, p50: r.p50, p99: r.p99, errors: r.errors, cpuUs: r.cpuUs };
   }, { ceilingName: 'raw lookup by token, 100 keys' });
 
   await scenario('erasure of a subject with 100 tokens', 'erasures/s', async () => {
@@ -430,10 +444,10 @@ try {
 
   const fmt = (x: number | undefined) => (x === undefined ? '' : Math.round(x).toLocaleString('en-US'));
   console.log(`\ntokenvault bench — ${QUICK ? 'QUICK smoke run' : `median of ${RUNS} runs`}, ${PREFILL.toLocaleString('en-US')} pre-filled rows, PostgreSQL ${pgVersion}, Node ${process.version}`);
-  console.log('| scenario | vault | ceiling | ratio | target | p50 ms | p99 ms | errors | peak RSS MB |');
-  console.log('|---|---|---|---|---|---|---|---|---|');
+  console.log('| scenario | vault | ceiling | ratio | target | p50 ms | p99 ms | CPU µs/request (ceiling) | errors | peak RSS MB |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
   for (const r of results) {
-    console.log(`| ${r.scenario} | ${fmt(r.vault)} ${r.unit} | ${r.ceiling ? `${fmt(r.ceiling)} (${r.ceilingName})` : r.floorP99Ms !== undefined ? `p99 ${r.floorP99Ms} ms (${r.ceilingName})` : ''} | ${r.ratio ? `${(r.ratio * 100).toFixed(0)}%` : ''} | ${r.target ?? ''} | ${r.p50 ?? ''} | ${r.p99 ?? ''} | ${r.errors} | ${r.peakRssMb} |`);
+    console.log(`| ${r.scenario} | ${fmt(r.vault)} ${r.unit} | ${r.ceiling ? `${fmt(r.ceiling)} (${r.ceilingName})` : r.floorP99Ms !== undefined ? `p99 ${r.floorP99Ms} ms (${r.ceilingName})` : ''} | ${r.ratio ? `${(r.ratio * 100).toFixed(0)}%` : ''} | ${r.target ?? ''} | ${r.p50 ?? ''} | ${r.p99 ?? ''} | ${fmt(r.cpuUs)}${r.ceilingCpuUs === undefined ? '' : ` (${fmt(r.ceilingCpuUs)})`} | ${r.errors} | ${r.peakRssMb} |`);
   }
   console.log(`\ncrypto per core: HMAC ${fmt(crypto.hmacPerSec)}/s, AES-GCM encrypt ${fmt(crypto.aesGcmEncryptPerSec)}/s, decrypt ${fmt(crypto.aesGcmDecryptPerSec)}/s, HS256 verify ${fmt(crypto.hs256VerifyPerSec)}/s`);
   console.log(`vault peak RSS ${Math.round(peakRss)} MB; JSON: ${out.pathname}`);
