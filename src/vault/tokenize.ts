@@ -258,7 +258,8 @@ export function createTokenizer(deps: { db: Db; keyring: Keyring; dataKeys: Data
         // Two flushes write mappings side by side only when there is bulk to write (batches of
         // 1,000: ~29k vs ~21k values/s with two). Small requests write one flush at a time, but a
         // flush hands over once its mappings are written, so the next one's mappings overlap its
-        // audit append and commit (single values: ~3,700 vs ~3,400 req/s, docs/performance.md).
+        // audit append and commit (single values: 47% vs 42% of the echo, medians of 8 alternating
+        // runs in docs/performance.md).
         concurrency: 2,
         parallelWhen: (queued) => queued.reduce((n, job) => n + job.entries.length, 0) >= PARALLEL_FLUSH_ENTRIES,
         run: (jobs, handOver) => flush(ns, jobs, handOver),
