@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { hotQuery, rows, type Executor } from '../db/client.js';
+import { hotQuery, pgErrorCode, rows, type Executor } from '../db/client.js';
 import { toBuffer } from '../db/schema.js';
 import { chainHash, GENESIS_HASH, type AuditRow } from './chain.js';
 
@@ -28,14 +28,33 @@ interface Head {
 let lastHead: Head | undefined;
 
 /**
+ * Steps run in the append's own statement, before it: CTE definitions whose last one is named
+ * `guard` and yields one row with a boolean `ok`; their parameters are numbered from $17. When ok
+ * is false, the statement aborts and nothing of it (the guard's own writes included) remains.
+ */
+export interface AppendGuard {
+  /** Names the prepared statement: one name per `ctes` text. */
+  name: string;
+  ctes: string;
+  params: unknown[];
+}
+
+/** SQLSTATEs raised by a guarded append (through tokenvault_abort, migration 0004). */
+const GUARD_REFUSED = 'TVG01';
+const HEAD_MOVED = 'TVA01';
+
+/**
  * Moves the head ($1 id, $2 hash) if it is still at $3, $4, and only then inserts the rows. The
  * comparison is in SET, not WHERE: the UPDATE first waits for the row lock, then compares against
  * the latest committed head. (In WHERE it would be checked against the statement's snapshot first,
  * and an append queued behind another transaction's uncommitted one would always miss.) On a miss
- * the row is rewritten unchanged, and stays locked for the retry.
+ * the row is rewritten unchanged, and stays locked for the retry. With a guard, a refusal or a
+ * miss aborts the statement instead.
  */
-const APPEND_SQL = `
-  with moved as (
+function appendSql(guard?: AppendGuard): string {
+  return `
+  with ${guard ? `${guard.ctes},` : ''}
+  moved as (
     update audit_head set
       id = case when id = $3 and hash = $4 then $1 else id end,
       hash = case when id = $3 and hash = $4 then $2 else hash end
@@ -46,12 +65,20 @@ const APPEND_SQL = `
   from unnest($5::bigint[], $6::timestamptz[], $7::text[], $8::text[], $9::text[], $10::text[],
               $11::text[], $12::text[], $13::text[], $14::uuid[], $15::bytea[], $16::bytea[])
     as u(id, ts, req, actor, action, outcome, ns, purpose, details, erasure, prev, hash)
-  where (select ok from moved)
+  where ${guard
+    ? `case when not (select ok from guard) then tokenvault_abort('${GUARD_REFUSED}', 'append guard refused')
+            when not (select ok from moved) then tokenvault_abort('${HEAD_MOVED}', 'audit chain head moved')
+            else true end`
+    : '(select ok from moved)'}
   returning id`;
+}
+
+const APPEND_SQL = appendSql();
+const guardedSql = new Map<string, string>();
 
 /** Locks the head row and reads it in one statement (FOR UPDATE waits for a holder's commit). */
-async function lockHead(tx: Executor): Promise<Head> {
-  const [h] = await hotQuery<{ id: number; hash: Buffer | Uint8Array }>(tx, 'tv_audit_lock_head', 'select id, hash from audit_head for update', []);
+async function lockHead(ex: Executor): Promise<Head> {
+  const [h] = await hotQuery<{ id: number; hash: Buffer | Uint8Array }>(ex, 'tv_audit_lock_head', 'select id, hash from audit_head for update', []);
   if (!h) throw new Error('audit_head row is missing: run the migrations');
   return { id: Number(h.id), hash: toBuffer(h.hash) };
 }
@@ -64,62 +91,87 @@ let appendTail: Promise<unknown> = Promise.resolve();
  * they record, or not at all. Call it last in the transaction: the head row stays locked to commit.
  * Usually one statement: it moves the head (if still where this process left it) and inserts.
  *
+ * With a guard, outside any transaction: one statement runs the guard and appends, and commits on
+ * its own. It resolves false, having written nothing, when the guard refused or the head had moved
+ * since this process last appended; the caller then takes its transactional path.
+ *
  * This process sends one append at a time. The next one then chains from the head the previous
  * one wrote (still uncommitted): PostgreSQL holds it at the head row until that commit, and it
  * goes through without another round trip. Sent together, all but one would find the head moved.
  */
-export function appendAudit(tx: Executor, events: AuditEvent[]): Promise<void> {
-  if (events.length === 0) return Promise.resolve();
-  const mine = appendTail.then(() => append(tx, events));
+export function appendAudit(ex: Executor, events: AuditEvent[], guard?: AppendGuard): Promise<boolean> {
+  if (events.length === 0) return Promise.resolve(true);
+  const mine = appendTail.then(() => append(ex, events, guard));
   appendTail = mine.catch(() => undefined);
   return mine;
 }
 
-async function append(tx: Executor, events: AuditEvent[]): Promise<void> {
+/** The chain rows of events after head, in the column arrays the append statement takes. */
+function chainRows(head: Head, events: AuditEvent[]) {
   const ts = new Date();
-  let head = lastHead ?? (await lockHead(tx));
-  for (;;) {
-    const cols = { id: [] as number[], ts: [] as string[], req: [] as (string | null)[], actor: [] as string[], action: [] as string[], outcome: [] as string[], ns: [] as (string | null)[], purpose: [] as (string | null)[], details: [] as string[], erasure: [] as (string | null)[], prev: [] as Buffer[], hash: [] as Buffer[] };
-    let prev = head.hash;
-    let id = head.id;
-    for (const e of events) {
-      const row: AuditRow = {
-        id: ++id,
-        ts,
-        requestId: e.requestId ?? null,
-        actor: e.actor,
-        action: e.action,
-        outcome: e.outcome,
-        namespace: e.namespace ?? null,
-        purpose: e.purpose ?? null,
-        details: e.details ?? {},
-        erasureId: e.erasureId ?? null,
-      };
-      const hash = chainHash(prev, row);
-      cols.id.push(row.id);
-      cols.ts.push(ts.toISOString());
-      cols.req.push(row.requestId);
-      cols.actor.push(row.actor);
-      cols.action.push(row.action);
-      cols.outcome.push(row.outcome);
-      cols.ns.push(row.namespace);
-      cols.purpose.push(row.purpose);
-      cols.details.push(JSON.stringify(row.details));
-      cols.erasure.push(row.erasureId);
-      cols.prev.push(prev);
-      cols.hash.push(hash);
-      prev = hash;
+  const cols = { id: [] as number[], ts: [] as string[], req: [] as (string | null)[], actor: [] as string[], action: [] as string[], outcome: [] as string[], ns: [] as (string | null)[], purpose: [] as (string | null)[], details: [] as string[], erasure: [] as (string | null)[], prev: [] as Buffer[], hash: [] as Buffer[] };
+  let prev = head.hash;
+  let id = head.id;
+  for (const e of events) {
+    const row: AuditRow = {
+      id: ++id,
+      ts,
+      requestId: e.requestId ?? null,
+      actor: e.actor,
+      action: e.action,
+      outcome: e.outcome,
+      namespace: e.namespace ?? null,
+      purpose: e.purpose ?? null,
+      details: e.details ?? {},
+      erasureId: e.erasureId ?? null,
+    };
+    const hash = chainHash(prev, row);
+    cols.id.push(row.id);
+    cols.ts.push(ts.toISOString());
+    cols.req.push(row.requestId);
+    cols.actor.push(row.actor);
+    cols.action.push(row.action);
+    cols.outcome.push(row.outcome);
+    cols.ns.push(row.namespace);
+    cols.purpose.push(row.purpose);
+    cols.details.push(JSON.stringify(row.details));
+    cols.erasure.push(row.erasureId);
+    cols.prev.push(prev);
+    cols.hash.push(hash);
+    prev = hash;
+  }
+  return {
+    next: { id, hash: prev },
+    params: [id, prev, head.id, head.hash, cols.id, cols.ts, cols.req, cols.actor, cols.action, cols.outcome, cols.ns, cols.purpose, cols.details, cols.erasure, cols.prev, cols.hash],
+  };
+}
+
+async function append(ex: Executor, events: AuditEvent[], guard?: AppendGuard): Promise<boolean> {
+  let head = lastHead ?? (await lockHead(ex));
+  if (guard) {
+    const { next, params } = chainRows(head, events);
+    let text = guardedSql.get(guard.name);
+    if (!text) guardedSql.set(guard.name, (text = appendSql(guard)));
+    try {
+      await hotQuery(ex, `tv_audit_append_${guard.name}`, text, [...params, ...guard.params]);
+    } catch (err) {
+      const code = pgErrorCode(err);
+      if (code === HEAD_MOVED) lastHead = undefined;
+      if (code === HEAD_MOVED || code === GUARD_REFUSED) return false;
+      throw err;
     }
-    const inserted = await hotQuery<{ id: number }>(tx, 'tv_audit_append', APPEND_SQL, [
-      id, prev, head.id, head.hash,
-      cols.id, cols.ts, cols.req, cols.actor, cols.action, cols.outcome, cols.ns, cols.purpose, cols.details, cols.erasure, cols.prev, cols.hash,
-    ]);
+    lastHead = next;
+    return true;
+  }
+  for (;;) {
+    const { next, params } = chainRows(head, events);
+    const inserted = await hotQuery<{ id: number }>(ex, 'tv_audit_append', APPEND_SQL, params);
     if (inserted.length === events.length) {
-      lastHead = { id, hash: prev };
-      return;
+      lastHead = next;
+      return true;
     }
     // The head moved since this process last saw it: lock it where it is now, and chain from there.
-    head = await lockHead(tx);
+    head = await lockHead(ex);
   }
 }
 

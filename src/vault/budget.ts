@@ -1,8 +1,23 @@
 import { sql } from 'drizzle-orm';
+import type { AppendGuard } from '../audit/audit-log.js';
 import { hotQuery, type Executor } from '../db/client.js';
 import type { Principal } from './principal.js';
 
 export type BudgetResult = { ok: true } | { ok: false; retryAfter: number };
+
+/**
+ * Claims reveals of several principals ($17 principals, $18 window start, $19 counts, $20 limits)
+ * as the guard of an audit append: ok only when every principal's new total stays within its limit.
+ */
+const CLAIM_GUARD_CTES = `
+  claimed as (
+    insert into reveal_counters (principal, window_start, count)
+    select p, $18::timestamptz, n from unnest($17::text[], $19::int[]) as u(p, n)
+    on conflict (principal, window_start) do update set count = reveal_counters.count + excluded.count
+    where reveal_counters.count + excluded.count <= (select l from unnest($17::text[], $20::int[]) as x(p, l) where x.p = excluded.principal)
+    returning 1
+  ),
+  guard as (select count(*) = cardinality($17::text[]) as ok from claimed)`;
 
 /**
  * Reveal budgets: N revealed values per principal per fixed window, counted in PostgreSQL so every
@@ -12,26 +27,52 @@ export type BudgetResult = { ok: true } | { ok: false; retryAfter: number };
 export function createRevealBudget(opts: { defaultBudget: number; windowSeconds: number; now?: () => number }) {
   const now = opts.now ?? Date.now;
   const windowMs = opts.windowSeconds * 1000;
+  const limitOf = (p: Principal) => p.revealBudget ?? opts.defaultBudget;
   let lastCleanup = 0;
 
+  function currentWindow() {
+    const t = now();
+    const start = Math.floor(t / windowMs) * windowMs;
+    return { t, start: new Date(start).toISOString(), retryAfter: Math.max(1, Math.ceil((start + windowMs - t) / 1000)) };
+  }
+
+  /** Deletes the counters of past windows, at most once a window. */
+  async function prune(ex: Executor): Promise<void> {
+    const t = now();
+    if (t - lastCleanup <= windowMs) return;
+    lastCleanup = t;
+    await ex.execute(sql`delete from reveal_counters where window_start < ${new Date(Math.floor(t / windowMs) * windowMs - windowMs).toISOString()}`);
+  }
+
   return {
+    prune,
+
     async consume(tx: Executor, principal: Principal, n: number): Promise<BudgetResult> {
-      const t = now();
-      const start = Math.floor(t / windowMs) * windowMs;
-      const retryAfter = Math.max(1, Math.ceil((start + windowMs - t) / 1000));
-      const limit = principal.revealBudget ?? opts.defaultBudget;
+      const { start, retryAfter } = currentWindow();
+      const limit = limitOf(principal);
       if (n > limit) return { ok: false, retryAfter };
       const r = await hotQuery<{ count: number }>(tx, 'tv_budget_consume', `
         insert into reveal_counters (principal, window_start, count) values ($1, $2, $3)
         on conflict (principal, window_start) do update set count = reveal_counters.count + excluded.count
         where reveal_counters.count + excluded.count <= $4
-        returning count`, [principal.id, new Date(start).toISOString(), n, limit]);
+        returning count`, [principal.id, start, n, limit]);
       if (!r.length) return { ok: false, retryAfter };
-      if (t - lastCleanup > windowMs) {
-        lastCleanup = t;
-        await tx.execute(sql`delete from reveal_counters where window_start < ${new Date(start - windowMs).toISOString()}`);
-      }
+      await prune(tx);
       return { ok: true };
+    },
+
+    /**
+     * The claim of `count` reveals for each principal (each named once), as the guard of the
+     * append of their audit rows; null when there is nothing to claim, or when one claim exceeds a
+     * whole budget by itself.
+     */
+    guard(claims: { principal: Principal; count: number }[]): AppendGuard | null {
+      if (claims.length === 0 || claims.some((c) => c.count > limitOf(c.principal))) return null;
+      return {
+        name: 'reveal_budget',
+        ctes: CLAIM_GUARD_CTES,
+        params: [claims.map((c) => c.principal.id), currentWindow().start, claims.map((c) => c.count), claims.map((c) => limitOf(c.principal))],
+      };
     },
   };
 }

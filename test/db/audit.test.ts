@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { appendAudit, verifyAudit } from '../../src/audit/audit-log.js';
+import { appendAudit, verifyAudit, type AppendGuard } from '../../src/audit/audit-log.js';
 import { chainHash } from '../../src/audit/chain.js';
 import { pgErrorCode, rows } from '../../src/db/client.js';
 import { usingPostgres } from '../helpers/db.js';
@@ -107,18 +107,59 @@ describe('verify pinpoints tampering made with the triggers off', () => {
     }
   });
 
-  it('appends chain from the head another writer moved', async () => {
-    await fresh();
-    // Another instance appends directly (this process's hint of the head is now stale).
-    await ctx.v.handle.db.transaction((tx) => appendAudit(tx, [{ actor: 'x', action: 'test', outcome: 'success' }]));
+  /** Appends one row the way another instance would: this process's hint of the head goes stale. */
+  async function appendAsAnotherWriter(): Promise<void> {
     const [h] = await rows<{ id: number; hash: Buffer }>(ctx.v.handle.db, sql`select id, hash from audit_head`);
     const other = { id: Number(h!.id) + 1, ts: new Date(), requestId: null, actor: 'other', action: 'test', outcome: 'success', namespace: null, purpose: null, details: {}, erasureId: null };
     const hash = chainHash(Buffer.from(h!.hash), other);
     await ctx.v.handle.db.execute(sql`with m as (update audit_head set id = ${other.id}, hash = ${hash})
       insert into audit_events (id, ts, actor, action, outcome, details, prev_hash, hash)
       values (${other.id}, ${other.ts.toISOString()}, 'other', 'test', 'success', '{}', ${Buffer.from(h!.hash)}, ${hash})`);
+  }
+
+  it('appends chain from the head another writer moved', async () => {
+    await fresh();
+    await appendAsAnotherWriter();
     await ctx.v.handle.db.transaction((tx) => appendAudit(tx, [{ actor: 'y', action: 'test', outcome: 'success' }]));
-    expect(await verifyAudit(ctx.v.handle.db)).toMatchObject({ ok: true, rowsChecked: 9 });
+    expect(await verifyAudit(ctx.v.handle.db)).toMatchObject({ ok: true, rowsChecked: 8 });
+  });
+
+  describe('a guarded append, one statement outside a transaction', () => {
+    // The guard writes a probe row, and lets the append through when $18 is true.
+    const guard = (pass: boolean, n: number): AppendGuard => ({
+      name: 'test_probe',
+      ctes: 'probe as (insert into guard_probe (n) values ($17) returning n), guard as (select $18::boolean as ok from probe)',
+      params: [n, pass],
+    });
+    const probes = async () => (await rows<{ n: number }>(ctx.v.handle.db, sql`select n from guard_probe order by n`)).map((r) => r.n);
+    const count = async () => (await rows<{ n: number }>(ctx.v.handle.db, sql`select count(*)::int as n from audit_events`))[0]!.n;
+
+    it('keeps the guard\'s writes and the rows together, or neither', async () => {
+      await fresh();
+      await ctx.v.handle.db.execute(sql`create table if not exists guard_probe (n int)`);
+      await ctx.v.handle.db.execute(sql`delete from guard_probe`);
+      expect(await appendAudit(ctx.v.handle.db, [{ actor: 'g1', action: 'test', outcome: 'success' }], guard(true, 1))).toBe(true);
+      expect(await probes()).toEqual([1]);
+      expect(await count()).toBe(7);
+      // Refused: the probe row the guard wrote is undone with the statement, and no row is appended.
+      expect(await appendAudit(ctx.v.handle.db, [{ actor: 'g2', action: 'test', outcome: 'success' }], guard(false, 2))).toBe(false);
+      expect(await probes()).toEqual([1]);
+      expect(await count()).toBe(7);
+      expect(await verifyAudit(ctx.v.handle.db)).toMatchObject({ ok: true, rowsChecked: 7 });
+    });
+
+    it('writes nothing when another writer moved the head, and chains from it next time', async () => {
+      await fresh();
+      await ctx.v.handle.db.execute(sql`create table if not exists guard_probe (n int)`);
+      await ctx.v.handle.db.execute(sql`delete from guard_probe`);
+      await appendAsAnotherWriter();
+      expect(await appendAudit(ctx.v.handle.db, [{ actor: 'g3', action: 'test', outcome: 'success' }], guard(true, 3))).toBe(false);
+      expect(await probes()).toEqual([]);
+      expect(await count()).toBe(7);
+      expect(await appendAudit(ctx.v.handle.db, [{ actor: 'g4', action: 'test', outcome: 'success' }], guard(true, 4))).toBe(true);
+      expect(await probes()).toEqual([4]);
+      expect(await verifyAudit(ctx.v.handle.db)).toMatchObject({ ok: true, rowsChecked: 8 });
+    });
   });
 
   it.runIf(usingPostgres)('an append queued behind an uncommitted one goes through when that commits, without re-reading the head', async () => {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, UnsecuredJWT, type CryptoKey } from 'jose';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadIdp } from '../../src/auth/idp.js';
 import { argon2Hasher, type SecretHasher } from '../../src/auth/secrets.js';
@@ -231,6 +232,40 @@ describe('reveal budgets', () => {
     // support-l2 has a budget of 2: three tokens at once are refused.
     const staff = await post('/v1/detokenize', { tokens, purpose: 'BUDGET-2' }, bearer(await staffToken({ groups: ['support-l2'] }, { sub: 'agent-9' })));
     expect(staff.statusCode).toBe(429);
+  });
+
+  it('reveals of several principals committed together: each counts against its own budget', async () => {
+    const tokens = (await post('/v1/tokenize', { items: [1, 2, 3].map((i) => ({ type: 'email', value: `together${i}@example.com` })) }, bearer(v.token('tokenize')))).json().results.map((r: { token: string }) => r.token);
+    const [a, b] = ['together-a', 'together-b'].map((sub) => v.token('detokenize:plain:*', ['*'], sub));
+    // Sent at once, so they share flushes. The budget is 5: a's second reveal of 3 would exceed it.
+    const statuses = await Promise.all([a, b, a].map((t) => post('/v1/detokenize', { tokens, purpose: 'TOGETHER-1' }, bearer(t!)).then((r) => r.statusCode)));
+    expect(statuses.sort()).toEqual([200, 200, 429]);
+    const counts = await rows<{ principal: string; count: number }>(v.handle.db, sql`select principal, count from reveal_counters where principal like 'together-%' order by principal`);
+    expect(counts.map((c) => [c.principal, Number(c.count)])).toEqual([['together-a', 3], ['together-b', 3]]);
+    const outcomes = await rows<{ actor: string; outcome: string; n: number }>(v.handle.db, sql`select actor, outcome, count(*)::int as n from audit_events where purpose = 'TOGETHER-1' group by 1, 2 order by 1, 2`);
+    expect(outcomes).toEqual([{ actor: 'together-a', outcome: 'budget_exceeded', n: 1 }, { actor: 'together-a', outcome: 'ok', n: 3 }, { actor: 'together-b', outcome: 'ok', n: 3 }]);
+  });
+
+  it.runIf(usingPostgres)('a reveal within budget commits its count and audit rows in one statement, without a transaction', async () => {
+    const [t] = (await post('/v1/tokenize', { items: [{ type: 'email', value: 'one-statement@example.com' }] }, bearer(v.token('tokenize')))).json().results;
+    const sent: string[] = [];
+    const query = pg.Client.prototype.query;
+    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+      const config = args[0] as { name?: string; text?: string } | string;
+      sent.push(typeof config === 'string' ? config : (config.name ?? config.text ?? ''));
+      return (query as (...a: unknown[]) => unknown).apply(this, args);
+    } as typeof query;
+    let res;
+    try {
+      res = await post('/v1/detokenize', { tokens: [t.token], purpose: 'ONE-STATEMENT' }, bearer(v.token('detokenize:plain:*', ['*'], 'one-statement')));
+    } finally {
+      pg.Client.prototype.query = query;
+    }
+    expect(res.statusCode, res.body).toBe(200);
+    expect(sent.filter((q) => /^(begin|commit)$/i.test(q.trim()))).toEqual([]);
+    expect(sent).toContain('tv_audit_append_reveal_budget');
+    const [c] = await rows<{ count: number }>(v.handle.db, sql`select count from reveal_counters where principal = 'one-statement'`);
+    expect(Number(c!.count)).toBe(1);
   });
 
   it.runIf(usingPostgres)('one budget is shared by two instances on one database', async () => {
