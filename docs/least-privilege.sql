@@ -16,6 +16,9 @@ GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO tokenvault_app;
 GRANT SELECT, INSERT ON audit_events TO tokenvault_app;
 -- The chain head row moves forward on every append (DELETE/TRUNCATE are refused by triggers).
 GRANT SELECT, UPDATE ON audit_head TO tokenvault_app;
+-- A reveal's one-statement append aborts itself through this function when it must write nothing
+-- (PUBLIC may execute functions by default; granted explicitly in case that was revoked).
+GRANT EXECUTE ON FUNCTION tokenvault_abort(text, text) TO tokenvault_app;
 
 -- readyz reads the migration journal.
 GRANT USAGE ON SCHEMA drizzle TO tokenvault_app;
