@@ -98,10 +98,17 @@ let appendTail: Promise<unknown> = Promise.resolve();
  * This process sends one append at a time. The next one then chains from the head the previous
  * one wrote (still uncommitted): PostgreSQL holds it at the head row until that commit, and it
  * goes through without another round trip. Sent together, all but one would find the head moved.
+ *
+ * `events` may be a function, called once this process's turn to append has come: the locks it
+ * takes (reveal budget rows) are then never held by a transaction waiting for that turn, which a
+ * guarded append holding the turn could be waiting for in PostgreSQL.
  */
-export function appendAudit(ex: Executor, events: AuditEvent[], guard?: AppendGuard): Promise<boolean> {
-  if (events.length === 0) return Promise.resolve(true);
-  const mine = appendTail.then(() => append(ex, events, guard));
+export function appendAudit(ex: Executor, events: AuditEvent[] | (() => Promise<AuditEvent[]>), guard?: AppendGuard): Promise<boolean> {
+  if (Array.isArray(events) && events.length === 0) return Promise.resolve(true);
+  const mine = appendTail.then(async () => {
+    const list = Array.isArray(events) ? events : await events();
+    return list.length === 0 || append(ex, list, guard);
+  });
   appendTail = mine.catch(() => undefined);
   return mine;
 }

@@ -64,8 +64,12 @@ export function createAuditWriter(deps: { db: Db; budget: RevealBudget }) {
         return jobs.map(() => ({ ok: true }));
       }
       return deps.db.transaction(async (tx) => {
-        const outcomes = await consumeBudgets(tx, jobs);
-        await appendAudit(tx, jobs.flatMap((job, i) => (outcomes[i]!.ok ? job.events : [job.reveal!.refusedEvent])));
+        let outcomes: BudgetResult[] = [];
+        // The budgets are counted in this process's turn to append (see appendAudit).
+        await appendAudit(tx, async () => {
+          outcomes = await consumeBudgets(tx, jobs);
+          return jobs.flatMap((job, i) => (outcomes[i]!.ok ? job.events : [job.reveal!.refusedEvent]));
+        });
         return outcomes;
       });
     },

@@ -276,11 +276,18 @@ describe('reveal budgets', () => {
     const tok = await a.app.inject({ method: 'POST', url: '/v1/tokenize', headers: bearer(a.token('tokenize')), payload: { items: [{ type: 'text', value: 'shared-budget' }] } });
     expect(tok.statusCode, tok.body).toBe(200);
     const [t] = tok.json().results;
-    const reader = a.token('detokenize:plain:*', ['*'], 'shared-reader');
-    const statuses = await Promise.all(Array.from({ length: 8 }, (_, i) => (i % 2 ? a : b).app.inject({ method: 'POST', url: '/v1/detokenize', headers: bearer(reader), payload: { tokens: [t.token], purpose: 'SHARED-1' } }).then((r) => r.statusCode)));
-    expect(statuses.filter((s) => s === 200)).toHaveLength(4);
-    expect(statuses.filter((s) => s === 429)).toHaveLength(4);
-    await a.close();
-    await b.close();
+    try {
+      // Several rounds: a lock cycle between the two (as a fallback transaction holding a budget
+      // row while waiting for its turn to append) showed up in about one round in five.
+      for (let round = 0; round < 5; round++) {
+        const reader = a.token('detokenize:plain:*', ['*'], `shared-reader-${round}`);
+        const statuses = await Promise.all(Array.from({ length: 8 }, (_, i) => (i % 2 ? a : b).app.inject({ method: 'POST', url: '/v1/detokenize', headers: bearer(reader), payload: { tokens: [t.token], purpose: 'SHARED-1' } }).then((r) => r.statusCode)));
+        expect(statuses.filter((s) => s === 200)).toHaveLength(4);
+        expect(statuses.filter((s) => s === 429)).toHaveLength(4);
+      }
+    } finally {
+      await a.close();
+      await b.close();
+    }
   });
 });
