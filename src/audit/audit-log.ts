@@ -74,7 +74,6 @@ function appendSql(guard?: AppendGuard): string {
 }
 
 const APPEND_SQL = appendSql();
-const guardedSql = new Map<string, string>();
 
 /** Locks the head row and reads it in one statement (FOR UPDATE waits for a holder's commit). */
 async function lockHead(ex: Executor): Promise<Head> {
@@ -157,10 +156,8 @@ async function append(ex: Executor, events: AuditEvent[], guard?: AppendGuard): 
   let head = lastHead ?? (await lockHead(ex));
   if (guard) {
     const { next, params } = chainRows(head, events);
-    let text = guardedSql.get(guard.name);
-    if (!text) guardedSql.set(guard.name, (text = appendSql(guard)));
     try {
-      await hotQuery(ex, `tv_audit_append_${guard.name}`, text, [...params, ...guard.params]);
+      await hotQuery(ex, `tv_audit_append_${guard.name}`, appendSql(guard), [...params, ...guard.params]);
     } catch (err) {
       const code = pgErrorCode(err);
       if (code === HEAD_MOVED) lastHead = undefined;

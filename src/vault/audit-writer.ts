@@ -60,7 +60,8 @@ export function createAuditWriter(deps: { db: Db; budget: RevealBudget }) {
       const claims = claimsOf(jobs);
       const guard = deps.budget.guard(claims);
       if ((guard || claims.length === 0) && (await appendAudit(deps.db, jobs.flatMap((job) => job.events), guard ?? undefined))) {
-        await deps.budget.prune(deps.db);
+        // Housekeeping only: the reveals have committed, a failure here must not fail them.
+        await deps.budget.prune(deps.db).catch(() => undefined);
         return jobs.map(() => ({ ok: true }));
       }
       return deps.db.transaction(async (tx) => {

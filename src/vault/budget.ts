@@ -33,7 +33,7 @@ export function createRevealBudget(opts: { defaultBudget: number; windowSeconds:
   function currentWindow() {
     const t = now();
     const start = Math.floor(t / windowMs) * windowMs;
-    return { t, start: new Date(start).toISOString(), retryAfter: Math.max(1, Math.ceil((start + windowMs - t) / 1000)) };
+    return { start: new Date(start).toISOString(), retryAfter: Math.max(1, Math.ceil((start + windowMs - t) / 1000)) };
   }
 
   /** Deletes the counters of past windows, at most once a window. */
