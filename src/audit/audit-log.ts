@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { hotQuery, pgErrorCode, rows, type Executor } from '../db/client.js';
+import { hotQuery, isPool, pgErrorCode, rows, type Executor } from '../db/client.js';
 import { toBuffer } from '../db/schema.js';
 import { chainHash, GENESIS_HASH, type AuditRow } from './chain.js';
 
@@ -28,9 +28,11 @@ interface Head {
 let lastHead: Head | undefined;
 
 /**
- * Steps run in the append's own statement, before it: CTE definitions whose last one is named
- * `guard` and yields one row with a boolean `ok`; their parameters are numbered from $17. When ok
- * is false, the statement aborts and nothing of it (the guard's own writes included) remains.
+ * Steps run in the append's own statement, after the head has moved: CTE definitions whose last
+ * one is named `guard` and yields one row with a boolean `ok`; their parameters are numbered from
+ * $17. Their writes must be conditional on `(select ok from moved)`: when the head had moved on,
+ * the statement writes nothing and is sent again from the new head. When ok is false, the
+ * statement aborts and nothing of it (the guard's own writes included) remains.
  */
 export interface AppendGuard {
   /** Names the prepared statement: one name per `ctes` text. */
@@ -39,35 +41,35 @@ export interface AppendGuard {
   params: unknown[];
 }
 
-/** SQLSTATEs raised by a guarded append (through tokenvault_abort, migration 0004). */
+/** The SQLSTATE a refused guard raises (through tokenvault_abort, migration 0004). */
 const GUARD_REFUSED = 'TVG01';
-const HEAD_MOVED = 'TVA01';
+/** Tries of a guarded append whose head keeps moving, before its caller takes a transaction. */
+const GUARDED_ATTEMPTS = 3;
 
 /**
  * Moves the head ($1 id, $2 hash) if it is still at $3, $4, and only then inserts the rows. The
  * comparison is in SET, not WHERE: the UPDATE first waits for the row lock, then compares against
  * the latest committed head. (In WHERE it would be checked against the statement's snapshot first,
  * and an append queued behind another transaction's uncommitted one would always miss.) On a miss
- * the row is rewritten unchanged, and stays locked for the retry. With a guard, a refusal or a
- * miss aborts the statement instead.
+ * the row is rewritten unchanged (and, in a transaction, stays locked for the retry). A guard runs
+ * after the head: rows such as reveal budgets are only ever locked while the head is held.
  */
 function appendSql(guard?: AppendGuard): string {
   return `
-  with ${guard ? `${guard.ctes},` : ''}
-  moved as (
+  with moved as (
     update audit_head set
       id = case when id = $3 and hash = $4 then $1 else id end,
       hash = case when id = $3 and hash = $4 then $2 else hash end
     returning id = $1 and hash = $2 as ok
-  )
+  )${guard ? `,\n${guard.ctes}` : ''}
   insert into audit_events (id, ts, request_id, actor, action, outcome, namespace, purpose, details, erasure_id, prev_hash, hash)
   select id, ts, req, actor, action, outcome, ns, purpose, details::jsonb, erasure, prev, hash
   from unnest($5::bigint[], $6::timestamptz[], $7::text[], $8::text[], $9::text[], $10::text[],
               $11::text[], $12::text[], $13::text[], $14::uuid[], $15::bytea[], $16::bytea[])
     as u(id, ts, req, actor, action, outcome, ns, purpose, details, erasure, prev, hash)
   where ${guard
-    ? `case when not (select ok from guard) then tokenvault_abort('${GUARD_REFUSED}', 'append guard refused')
-            when not (select ok from moved) then tokenvault_abort('${HEAD_MOVED}', 'audit chain head moved')
+    ? `case when not (select ok from moved) then false
+            when not (select ok from guard) then tokenvault_abort('${GUARD_REFUSED}', 'append guard refused')
             else true end`
     : '(select ok from moved)'}
   returning id`;
@@ -90,24 +92,39 @@ let appendTail: Promise<unknown> = Promise.resolve();
  * they record, or not at all. Call it last in the transaction: the head row stays locked to commit.
  * Usually one statement: it moves the head (if still where this process left it) and inserts.
  *
- * With a guard, outside any transaction: one statement runs the guard and appends, and commits on
- * its own. It resolves false, having written nothing, when the guard refused or the head had moved
- * since this process last appended; the caller then takes its transactional path.
+ * With a guard, outside any transaction: one statement moves the head, runs the guard and
+ * appends, and commits on its own. It resolves false, having written nothing, when the guard
+ * refused (or the head kept moving); the caller then takes its transactional path. Outside a
+ * transaction, pass a connection already held (`withConnection`), never the pool: waiting for a
+ * pool connection while holding this process's turn could wait forever on transactions that hold
+ * the connections and wait for the turn.
  *
  * This process sends one append at a time. The next one then chains from the head the previous
  * one wrote (still uncommitted): PostgreSQL holds it at the head row until that commit, and it
  * goes through without another round trip. Sent together, all but one would find the head moved.
- *
- * `events` may be a function, called once this process's turn to append has come: the locks it
- * takes (reveal budget rows) are then never held by a transaction waiting for that turn, which a
- * guarded append holding the turn could be waiting for in PostgreSQL.
  */
-export function appendAudit(ex: Executor, events: AuditEvent[] | (() => Promise<AuditEvent[]>), guard?: AppendGuard): Promise<boolean> {
-  if (Array.isArray(events) && events.length === 0) return Promise.resolve(true);
-  const mine = appendTail.then(async () => {
-    const list = Array.isArray(events) ? events : await events();
-    return list.length === 0 || append(ex, list, guard);
+export function appendAudit(ex: Executor, events: AuditEvent[], guard?: AppendGuard): Promise<boolean> {
+  if (isPool(ex)) return Promise.reject(new Error('appendAudit needs a transaction or a held connection, not the pool'));
+  if (events.length === 0) return Promise.resolve(true);
+  return inTurn(() => append(ex, events, guard));
+}
+
+/**
+ * Locks the head in the caller's transaction, then asks `events` for the events (it may lock rows
+ * of its own, such as reveal budgets: those are then locked after the head, as a guarded append
+ * locks them), and appends them.
+ */
+export function appendAuditHeadFirst(tx: Executor, events: () => Promise<AuditEvent[]>): Promise<boolean> {
+  return inTurn(async () => {
+    lastHead = await lockHead(tx);
+    const list = await events();
+    return list.length === 0 || append(tx, list);
   });
+}
+
+/** This process's appends, one at a time. */
+function inTurn(fn: () => Promise<boolean>): Promise<boolean> {
+  const mine = appendTail.then(fn);
   appendTail = mine.catch(() => undefined);
   return mine;
 }
@@ -154,28 +171,25 @@ function chainRows(head: Head, events: AuditEvent[]) {
 
 async function append(ex: Executor, events: AuditEvent[], guard?: AppendGuard): Promise<boolean> {
   let head = lastHead ?? (await lockHead(ex));
-  if (guard) {
+  for (let attempt = 1; ; attempt++) {
     const { next, params } = chainRows(head, events);
+    let inserted: unknown[];
     try {
-      await hotQuery(ex, `tv_audit_append_${guard.name}`, appendSql(guard), [...params, ...guard.params]);
+      inserted = guard
+        ? await hotQuery(ex, `tv_audit_append_${guard.name}`, appendSql(guard), [...params, ...guard.params])
+        : await hotQuery(ex, 'tv_audit_append', APPEND_SQL, params);
     } catch (err) {
-      const code = pgErrorCode(err);
-      if (code === HEAD_MOVED) lastHead = undefined;
-      if (code === HEAD_MOVED || code === GUARD_REFUSED) return false;
+      if (guard && pgErrorCode(err) === GUARD_REFUSED) return false;
       throw err;
     }
-    lastHead = next;
-    return true;
-  }
-  for (;;) {
-    const { next, params } = chainRows(head, events);
-    const inserted = await hotQuery<{ id: number }>(ex, 'tv_audit_append', APPEND_SQL, params);
     if (inserted.length === events.length) {
       lastHead = next;
       return true;
     }
-    // The head moved since this process last saw it: lock it where it is now, and chain from there.
-    head = await lockHead(ex);
+    if (guard && attempt >= GUARDED_ATTEMPTS) return false;
+    // The head moved since this process last saw it: lock it where it is now (outside a
+    // transaction, just read it), and chain from there.
+    head = lastHead = await lockHead(ex);
   }
 }
 

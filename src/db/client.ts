@@ -45,6 +45,31 @@ export async function hotQuery<T>(ex: Executor, name: string, text: string, valu
   return r.rows as T[];
 }
 
+/** drizzle over one pooled connection, made once per connection (no schema: raw SQL only). */
+const onConnection = new WeakMap<pg.PoolClient, Executor>();
+
+/**
+ * Runs `fn` on one connection of the pool, held throughout, outside any transaction (on PGlite,
+ * the one connection there is). For work that must not wait for a pool connection midway.
+ */
+export async function withConnection<T>(db: Db, fn: (ex: Executor) => Promise<T>): Promise<T> {
+  const pool = (db as unknown as { $client: unknown }).$client;
+  if (!(pool instanceof pg.Pool)) return fn(db);
+  const client = await pool.connect();
+  try {
+    let ex = onConnection.get(client);
+    if (!ex) onConnection.set(client, (ex = drizzlePg(client) as unknown as Executor));
+    return await fn(ex);
+  } finally {
+    client.release();
+  }
+}
+
+/** True when `ex` is a whole pool rather than one transaction or held connection. */
+export function isPool(ex: Executor): boolean {
+  return (ex as unknown as { session: { client: unknown } }).session.client instanceof pg.Pool;
+}
+
 export interface OpenOptions {
   databaseUrl?: string | undefined;
   dataDir?: string | undefined;

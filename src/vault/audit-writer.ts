@@ -1,5 +1,5 @@
-import { appendAudit, type AuditEvent } from '../audit/audit-log.js';
-import type { Db, Executor } from '../db/client.js';
+import { appendAudit, appendAuditHeadFirst, type AuditEvent } from '../audit/audit-log.js';
+import { withConnection, type Db, type Executor } from '../db/client.js';
 import { errors } from '../errors.js';
 import { createBatcher } from './batcher.js';
 import type { BudgetResult, RevealBudget } from './budget.js';
@@ -55,19 +55,19 @@ export function createAuditWriter(deps: { db: Db; budget: RevealBudget }) {
     concurrency: 1,
     async run(jobs) {
       // Usually one statement and no transaction: it claims every budget and appends every event,
-      // or (a budget refused, or another instance appended meanwhile) writes nothing, and the
-      // transaction below sorts the jobs out one by one.
+      // or (a budget refused) writes nothing, and the transaction below sorts the jobs out one by
+      // one. Both lock the chain head before any budget row.
       const claims = claimsOf(jobs);
       const guard = deps.budget.guard(claims);
-      if ((guard || claims.length === 0) && (await appendAudit(deps.db, jobs.flatMap((job) => job.events), guard ?? undefined))) {
+      const events = jobs.flatMap((job) => job.events);
+      if ((guard || claims.length === 0) && (await withConnection(deps.db, (ex) => appendAudit(ex, events, guard ?? undefined)))) {
         // Housekeeping only: the reveals have committed, a failure here must not fail them.
         await deps.budget.prune(deps.db).catch(() => undefined);
         return jobs.map(() => ({ ok: true }));
       }
       return deps.db.transaction(async (tx) => {
         let outcomes: BudgetResult[] = [];
-        // The budgets are counted in this process's turn to append (see appendAudit).
-        await appendAudit(tx, async () => {
+        await appendAuditHeadFirst(tx, async () => {
           outcomes = await consumeBudgets(tx, jobs);
           return jobs.flatMap((job, i) => (outcomes[i]!.ok ? job.events : [job.reveal!.refusedEvent]));
         });

@@ -3,7 +3,8 @@ import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { appendAudit, verifyAudit, type AppendGuard } from '../../src/audit/audit-log.js';
 import { chainHash } from '../../src/audit/chain.js';
-import { pgErrorCode, rows } from '../../src/db/client.js';
+import { pgErrorCode, rows, withConnection } from '../../src/db/client.js';
+import { appendAsAnotherWriter } from '../helpers/audit.js';
 import { usingPostgres } from '../helpers/db.js';
 import { bearer, useTestVault } from '../helpers/vault.js';
 
@@ -107,28 +108,18 @@ describe('verify pinpoints tampering made with the triggers off', () => {
     }
   });
 
-  /** Appends one row the way another instance would: this process's hint of the head goes stale. */
-  async function appendAsAnotherWriter(): Promise<void> {
-    const [h] = await rows<{ id: number; hash: Buffer }>(ctx.v.handle.db, sql`select id, hash from audit_head`);
-    const other = { id: Number(h!.id) + 1, ts: new Date(), requestId: null, actor: 'other', action: 'test', outcome: 'success', namespace: null, purpose: null, details: {}, erasureId: null };
-    const hash = chainHash(Buffer.from(h!.hash), other);
-    await ctx.v.handle.db.execute(sql`with m as (update audit_head set id = ${other.id}, hash = ${hash})
-      insert into audit_events (id, ts, actor, action, outcome, details, prev_hash, hash)
-      values (${other.id}, ${other.ts.toISOString()}, 'other', 'test', 'success', '{}', ${Buffer.from(h!.hash)}, ${hash})`);
-  }
-
   it('appends chain from the head another writer moved', async () => {
     await fresh();
-    await appendAsAnotherWriter();
+    await appendAsAnotherWriter(ctx.v.handle.db);
     await ctx.v.handle.db.transaction((tx) => appendAudit(tx, [{ actor: 'y', action: 'test', outcome: 'success' }]));
     expect(await verifyAudit(ctx.v.handle.db)).toMatchObject({ ok: true, rowsChecked: 8 });
   });
 
   describe('a guarded append, one statement outside a transaction', () => {
-    // The guard writes a probe row, and lets the append through when $18 is true.
+    // Once the head has moved, the guard writes a probe row, and lets the append through when $18 is true.
     const guard = (pass: boolean, n: number): AppendGuard => ({
       name: 'test_probe',
-      ctes: 'probe as (insert into guard_probe (n) values ($17) returning n), guard as (select $18::boolean as ok from probe)',
+      ctes: 'probe as (insert into guard_probe (n) select $17::int where (select ok from moved) returning n), guard as (select $18::boolean as ok from probe)',
       params: [n, pass],
     });
     const probes = async () => (await rows<{ n: number }>(ctx.v.handle.db, sql`select n from guard_probe order by n`)).map((r) => r.n);
@@ -138,26 +129,31 @@ describe('verify pinpoints tampering made with the triggers off', () => {
       await fresh();
       await ctx.v.handle.db.execute(sql`create table if not exists guard_probe (n int)`);
       await ctx.v.handle.db.execute(sql`delete from guard_probe`);
-      expect(await appendAudit(ctx.v.handle.db, [{ actor: 'g1', action: 'test', outcome: 'success' }], guard(true, 1))).toBe(true);
+      expect(await withConnection(ctx.v.handle.db, (ex) => appendAudit(ex, [{ actor: 'g1', action: 'test', outcome: 'success' }], guard(true, 1)))).toBe(true);
       expect(await probes()).toEqual([1]);
       expect(await count()).toBe(7);
       // Refused: the probe row the guard wrote is undone with the statement, and no row is appended.
-      expect(await appendAudit(ctx.v.handle.db, [{ actor: 'g2', action: 'test', outcome: 'success' }], guard(false, 2))).toBe(false);
+      expect(await withConnection(ctx.v.handle.db, (ex) => appendAudit(ex, [{ actor: 'g2', action: 'test', outcome: 'success' }], guard(false, 2)))).toBe(false);
       expect(await probes()).toEqual([1]);
       expect(await count()).toBe(7);
       expect(await verifyAudit(ctx.v.handle.db)).toMatchObject({ ok: true, rowsChecked: 7 });
     });
 
-    it('writes nothing when another writer moved the head, and chains from it next time', async () => {
+    it('is refused on the pool itself (PostgreSQL): it must hold its connection before its turn', async () => {
+      const res = appendAudit(ctx.v.handle.db, [{ actor: 'g0', action: 'test', outcome: 'success' }]);
+      if (usingPostgres) await expect(res).rejects.toThrow(/not the pool/);
+      else await expect(res).resolves.toBe(true);
+    });
+
+    it('when another writer moved the head, writes nothing from the stale one and chains from the new one', async () => {
       await fresh();
       await ctx.v.handle.db.execute(sql`create table if not exists guard_probe (n int)`);
       await ctx.v.handle.db.execute(sql`delete from guard_probe`);
-      await appendAsAnotherWriter();
-      expect(await appendAudit(ctx.v.handle.db, [{ actor: 'g3', action: 'test', outcome: 'success' }], guard(true, 3))).toBe(false);
-      expect(await probes()).toEqual([]);
-      expect(await count()).toBe(7);
-      expect(await appendAudit(ctx.v.handle.db, [{ actor: 'g4', action: 'test', outcome: 'success' }], guard(true, 4))).toBe(true);
-      expect(await probes()).toEqual([4]);
+      await appendAsAnotherWriter(ctx.v.handle.db);
+      expect(await withConnection(ctx.v.handle.db, (ex) => appendAudit(ex, [{ actor: 'g3', action: 'test', outcome: 'success' }], guard(true, 3)))).toBe(true);
+      // One probe row: the first try, from the stale head, wrote none.
+      expect(await probes()).toEqual([3]);
+      expect(await count()).toBe(8);
       expect(await verifyAudit(ctx.v.handle.db)).toMatchObject({ ok: true, rowsChecked: 8 });
     });
   });

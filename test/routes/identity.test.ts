@@ -8,7 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadIdp } from '../../src/auth/idp.js';
 import { argon2Hasher, type SecretHasher } from '../../src/auth/secrets.js';
 import { DEFAULT_ACCESS } from '../../src/config.js';
+import { verifyAudit } from '../../src/audit/audit-log.js';
 import { rows } from '../../src/db/client.js';
+import { appendAsAnotherWriter } from '../helpers/audit.js';
 import { createTestDatabase, usingPostgres, type TestDatabase } from '../helpers/db.js';
 import { bearer, startVault, type TestVault } from '../helpers/vault.js';
 
@@ -244,6 +246,16 @@ describe('reveal budgets', () => {
     expect(counts.map((c) => [c.principal, Number(c.count)])).toEqual([['together-a', 3], ['together-b', 3]]);
     const outcomes = await rows<{ actor: string; outcome: string; n: number }>(v.handle.db, sql`select actor, outcome, count(*)::int as n from audit_events where purpose = 'TOGETHER-1' group by 1, 2 order by 1, 2`);
     expect(outcomes).toEqual([{ actor: 'together-a', outcome: 'budget_exceeded', n: 1 }, { actor: 'together-a', outcome: 'ok', n: 3 }, { actor: 'together-b', outcome: 'ok', n: 3 }]);
+  });
+
+  it('a reveal sent from a stale chain head counts once, and chains after the other writer\'s row', async () => {
+    const [t] = (await post('/v1/tokenize', { items: [{ type: 'email', value: 'stale-head@example.com' }] }, bearer(v.token('tokenize')))).json().results;
+    await appendAsAnotherWriter(v.handle.db);
+    const res = await post('/v1/detokenize', { tokens: [t.token], purpose: 'STALE-HEAD' }, bearer(v.token('detokenize:plain:*', ['*'], 'stale-head')));
+    expect(res.statusCode, res.body).toBe(200);
+    const [c] = await rows<{ count: number }>(v.handle.db, sql`select count from reveal_counters where principal = 'stale-head'`);
+    expect(Number(c!.count)).toBe(1);
+    expect((await verifyAudit(v.handle.db)).ok).toBe(true);
   });
 
   it.runIf(usingPostgres)('a reveal within budget commits its count and audit rows in one statement, without a transaction', async () => {
