@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { hotQuery, isPool, pgErrorCode, rows, type Executor } from '../db/client.js';
+import { hotQuery, isShared, pgErrorCode, rows, type Executor } from '../db/client.js';
 import { toBuffer } from '../db/schema.js';
 import { chainHash, GENESIS_HASH, type AuditRow } from './chain.js';
 
@@ -95,16 +95,16 @@ let appendTail: Promise<unknown> = Promise.resolve();
  * With a guard, outside any transaction: one statement moves the head, runs the guard and
  * appends, and commits on its own. It resolves false, having written nothing, when the guard
  * refused (or the head kept moving); the caller then takes its transactional path. Outside a
- * transaction, pass a connection already held (`withConnection`), never the pool: waiting for a
- * pool connection while holding this process's turn could wait forever on transactions that hold
- * the connections and wait for the turn.
+ * transaction, pass a connection already held (`withConnection`), never the pool (nor PGlite
+ * outside a transaction): waiting for a connection while holding this process's turn could wait
+ * forever on transactions that hold the connections and wait for the turn.
  *
  * This process sends one append at a time. The next one then chains from the head the previous
  * one wrote (still uncommitted): PostgreSQL holds it at the head row until that commit, and it
  * goes through without another round trip. Sent together, all but one would find the head moved.
  */
 export function appendAudit(ex: Executor, events: AuditEvent[], guard?: AppendGuard): Promise<boolean> {
-  if (isPool(ex)) return Promise.reject(new Error('appendAudit needs a transaction or a held connection, not the pool'));
+  if (isShared(ex)) return Promise.reject(new Error('appendAudit needs a transaction or a held connection, not the pool'));
   if (events.length === 0) return Promise.resolve(true);
   return inTurn(() => append(ex, events, guard));
 }

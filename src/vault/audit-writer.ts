@@ -1,5 +1,5 @@
 import { appendAudit, appendAuditHeadFirst, type AuditEvent } from '../audit/audit-log.js';
-import { withConnection, type Db, type Executor } from '../db/client.js';
+import { isPool, withConnection, type Db, type Executor } from '../db/client.js';
 import { errors } from '../errors.js';
 import { createBatcher } from './batcher.js';
 import type { BudgetResult, RevealBudget } from './budget.js';
@@ -54,13 +54,14 @@ export function createAuditWriter(deps: { db: Db; budget: RevealBudget }) {
     // connections that the reveal lookups need (measured: single reveals ~3,700 vs ~3,200 req/s).
     concurrency: 1,
     async run(jobs) {
-      // Usually one statement and no transaction: it claims every budget and appends every event,
-      // or (a budget refused) writes nothing, and the transaction below sorts the jobs out one by
-      // one. Both lock the chain head before any budget row.
+      // On PostgreSQL, usually one statement and no transaction: it claims every budget and
+      // appends every event, or (a budget refused) writes nothing, and the transaction below sorts
+      // the jobs out one by one. Both lock the chain head before any budget row. (PGlite, one
+      // connection held only by transactions, always takes the transaction.)
       const claims = claimsOf(jobs);
       const guard = deps.budget.guard(claims);
       const events = jobs.flatMap((job) => job.events);
-      if ((guard || claims.length === 0) && (await withConnection(deps.db, (ex) => appendAudit(ex, events, guard ?? undefined)))) {
+      if (isPool(deps.db) && (guard || claims.length === 0) && (await withConnection(deps.db, (ex) => appendAudit(ex, events, guard ?? undefined)))) {
         // Housekeeping only: the reveals have committed, a failure here must not fail them.
         await deps.budget.prune(deps.db).catch(() => undefined);
         return jobs.map(() => ({ ok: true }));

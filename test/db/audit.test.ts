@@ -108,6 +108,10 @@ describe('verify pinpoints tampering made with the triggers off', () => {
     }
   });
 
+  it('an append is refused on the pool (or PGlite outside a transaction): it must hold its connection before its turn', async () => {
+    await expect(appendAudit(ctx.v.handle.db, [{ actor: 'g0', action: 'test', outcome: 'success' }])).rejects.toThrow(/not the pool/);
+  });
+
   it('appends chain from the head another writer moved', async () => {
     await fresh();
     await appendAsAnotherWriter(ctx.v.handle.db);
@@ -115,7 +119,7 @@ describe('verify pinpoints tampering made with the triggers off', () => {
     expect(await verifyAudit(ctx.v.handle.db)).toMatchObject({ ok: true, rowsChecked: 8 });
   });
 
-  describe('a guarded append, one statement outside a transaction', () => {
+  describe.runIf(usingPostgres)('a guarded append, one statement outside a transaction', () => {
     // Once the head has moved, the guard writes a probe row, and lets the append through when $18 is true.
     const guard = (pass: boolean, n: number): AppendGuard => ({
       name: 'test_probe',
@@ -139,11 +143,27 @@ describe('verify pinpoints tampering made with the triggers off', () => {
       expect(await verifyAudit(ctx.v.handle.db)).toMatchObject({ ok: true, rowsChecked: 7 });
     });
 
-    it('is refused on the pool itself (PostgreSQL): it must hold its connection before its turn', async () => {
-      const res = appendAudit(ctx.v.handle.db, [{ actor: 'g0', action: 'test', outcome: 'success' }]);
-      if (usingPostgres) await expect(res).rejects.toThrow(/not the pool/);
-      else await expect(res).resolves.toBe(true);
-    });
+    it('holding this process\'s turn, never waits for a transaction that waits for the turn', async () => {
+      await fresh();
+      let proceed!: () => void;
+      let committed!: Promise<unknown>;
+      // A transaction is open (on PGlite it holds the one connection) and will append next.
+      await new Promise<void>((opened) => {
+        committed = ctx.v.handle.db.transaction(async (tx) => {
+          await tx.execute(sql`select 1`);
+          opened();
+          await new Promise<void>((r) => (proceed = r));
+          await appendAudit(tx, [{ actor: 'in-transaction', action: 'test', outcome: 'success' }]);
+        });
+      });
+      const alone = withConnection(ctx.v.handle.db, (ex) => appendAudit(ex, [{ actor: 'alone', action: 'test', outcome: 'success' }]));
+      await new Promise((r) => setTimeout(r, 50));
+      proceed();
+      const outcome = await Promise.race([Promise.all([alone, committed]).then(() => 'both done'), new Promise((r) => setTimeout(() => r('stuck'), 5000))]);
+      expect(outcome).toBe('both done');
+      expect(await verifyAudit(ctx.v.handle.db)).toMatchObject({ ok: true, rowsChecked: 8 });
+    }, 20_000);
+
 
     it('when another writer moved the head, writes nothing from the stale one and chains from the new one', async () => {
       await fresh();

@@ -258,6 +258,20 @@ describe('reveal budgets', () => {
     expect((await verifyAudit(v.handle.db)).ok).toBe(true);
   });
 
+  it('reveals and tokenizes at once share the append turn without waiting on each other', async () => {
+    const [t] = (await post('/v1/tokenize', { items: [{ type: 'email', value: 'mixed-turn@example.com' }] }, bearer(v.token('tokenize')))).json().results;
+    const reader = bearer(v.token('detokenize:plain:*', ['*'], 'mixed-turn'));
+    const writer = bearer(v.token('tokenize'));
+    // On PGlite a query outside a transaction waits for any open one: an append that queried
+    // outside a transaction while holding the turn would wait forever for a tokenize holding the
+    // transaction and waiting for the turn.
+    const statuses = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2
+      ? post('/v1/detokenize', { tokens: [t.token], purpose: 'MIXED-TURN' }, reader)
+      : post('/v1/tokenize', { items: [{ type: 'email', value: `mixed-turn-${i}@example.com` }] }, writer)).then((r) => r.statusCode)));
+    expect(statuses.filter((s) => s === 200)).toHaveLength(25);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(15);
+  }, 20_000);
+
   it.runIf(usingPostgres)('a reveal within budget commits its count and audit rows in one statement, without a transaction', async () => {
     const [t] = (await post('/v1/tokenize', { items: [{ type: 'email', value: 'one-statement@example.com' }] }, bearer(v.token('tokenize')))).json().results;
     const sent: string[] = [];
