@@ -7,7 +7,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createCipheriv, createDecipheriv, createHmac, randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -116,12 +116,50 @@ function rssMb(pid: number): number {
 }
 
 // ---------- load ----------
-interface LoadResult { rps: number; p50: number; p99: number; errors: number; requests: number; seconds: number; cpuUs: number }
+interface LoadResult { rps: number; p50: number; p99: number; errors: number; requests: number; seconds: number; cpuUs: number; pgUs: number; hostCores: number }
 
 /** CPU seconds (user + system) a process has used so far. */
 function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return cpuOfStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+}
+
+function cpuOfStat(stat: string): number {
+  const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** CPU seconds the host's cores have been busy (all but idle and iowait), from /proc/stat. */
+function hostBusySeconds(): number {
+  const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  return (user! + nice! + system! + irq! + softirq! + steal!) / 100;
+}
+
+/** CPU seconds used so far by all of PostgreSQL's processes on this host. */
+function postgresCpuSeconds(): number {
+  let total = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (stat.includes(' (postgres) ')) total += cpuOfStat(stat);
+    } catch { /* exited meanwhile */ }
+  }
+  return total;
+}
+
+/**
+ * Where the CPU went over a window of `units` (requests, batches or queries): PostgreSQL's CPU per
+ * unit, and how many of the host's cores were busy on average (everything: the load generator,
+ * the server under test, PostgreSQL, and any neighbour).
+ */
+function cpuWindow() {
+  const host0 = hostBusySeconds();
+  const pg0 = postgresCpuSeconds();
+  const t0 = performance.now();
+  return (units: number) => ({
+    pgUs: ((postgresCpuSeconds() - pg0) * 1e6) / Math.max(1, units),
+    hostCores: (hostBusySeconds() - host0) / ((performance.now() - t0) / 1000),
+  });
 }
 
 /** Loads a server; its CPU time per request (all threads) is reported as cpuUs. */
@@ -130,6 +168,7 @@ async function load(server: { url: string; child: ChildProcess }, path: string, 
   const { url } = server;
   const pid = server.child.pid!;
   const cpu0 = cpuSeconds(pid);
+  const cpu = cpuWindow();
   // autocannon reports its result on a 1-second tick, so its own duration is rounded up to whole
   // seconds for runs of a fixed amount: those are timed from the first request to the last response.
   const t0 = performance.now();
@@ -147,7 +186,7 @@ async function load(server: { url: string; child: ChildProcess }, path: string, 
   });
   const seconds = o.amount ? (lastResponse - t0) / 1000 : r.duration;
   const cpuUs = ((cpuSeconds(pid) - cpu0) * 1e6) / Math.max(1, r.requests.total);
-  return { rps: r.requests.total / seconds, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts + r.non2xx, requests: r.requests.total, seconds, cpuUs };
+  return { rps: r.requests.total / seconds, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts + r.non2xx, requests: r.requests.total, seconds, cpuUs, ...cpu(r.requests.total) };
 }
 
 let counter = 0;
@@ -156,7 +195,8 @@ const emailItems = (k: number, prefix = 'u') => Array.from({ length: k }, () => 
 const body = (items: unknown[]) => JSON.stringify({ items });
 
 // ---------- ceilings ----------
-async function rawInsert(connections: number, batches: number): Promise<number> {
+/** Rows/s; PostgreSQL's CPU per batch of 1,000. */
+async function rawInsert(connections: number, batches: number): Promise<{ rate: number; pgUs: number; hostCores: number }> {
   const make = () => {
     const rows = 1000;
     return {
@@ -168,6 +208,7 @@ async function rawInsert(connections: number, batches: number): Promise<number> 
     };
   };
   const work = Array.from({ length: connections * batches }, make);
+  const cpu = cpuWindow();
   const t0 = performance.now();
   await Promise.all(Array.from({ length: connections }, async (_, c) => {
     const client = await pool.connect();
@@ -183,11 +224,13 @@ async function rawInsert(connections: number, batches: number): Promise<number> 
       client.release();
     }
   }));
-  return (work.length * 1000) / ((performance.now() - t0) / 1000);
+  return { rate: (work.length * 1000) / ((performance.now() - t0) / 1000), ...cpu(work.length) };
 }
 
-async function rawLookup(column: 'fingerprint' | 'token', keysPerQuery: number, queries: number): Promise<number> {
+/** Keys/s; PostgreSQL's CPU per query. */
+async function rawLookup(column: 'fingerprint' | 'token', keysPerQuery: number, queries: number): Promise<{ rate: number; pgUs: number; hostCores: number }> {
   const sample = (await pool.query(`select ${column} as k from mappings where consistent order by id desc limit ${keysPerQuery * 20}`)).rows.map((r) => r.k);
+  const cpu = cpuWindow();
   const t0 = performance.now();
   await Promise.all([0, 1].map(async (c) => {
     for (let q = c; q < queries; q += 2) {
@@ -197,7 +240,7 @@ async function rawLookup(column: 'fingerprint' | 'token', keysPerQuery: number, 
       else await pool.query({ name: 'tv_find_by_token', text: FIND_BY_TOKEN_SQL, values: ['default', slice] });
     }
   }));
-  return (queries * keysPerQuery) / ((performance.now() - t0) / 1000);
+  return { rate: (queries * keysPerQuery) / ((performance.now() - t0) / 1000), ...cpu(queries) };
 }
 
 /**
@@ -248,9 +291,10 @@ async function pacedLoad(server: { url: string; child: ChildProcess }, path: str
   // One second at the same rate first, not counted: it opens the connections.
   await paced(rate, 1, (i) => post(bodies[(bodies.length - 1 - i) % bodies.length]!));
   const cpu0 = cpuSeconds(pid);
+  const cpu = cpuWindow();
   const r = await paced(rate, seconds, (i) => post(bodies[i % bodies.length]!));
   agent.destroy();
-  return { ...r, rps: r.requests / seconds, seconds, cpuUs: ((cpuSeconds(pid) - cpu0) * 1e6) / r.requests };
+  return { ...r, rps: r.requests / seconds, seconds, cpuUs: ((cpuSeconds(pid) - cpu0) * 1e6) / r.requests, ...cpu(r.requests) };
 }
 
 /** The p-th quantile of latencies in ms, to 0.1 ms. */
@@ -284,7 +328,21 @@ function cryptoPerCore(): Record<string, number> {
 
 // ---------- main ----------
 /** floorP99Ms, echoP99Ms: for a latency target, the p99s of the ceilings that bound it from below. */
-interface Row { scenario: string; unit: string; vault: number; ceiling?: number; ceilingName?: string; ratio?: number; floorP99Ms?: number; echoP99Ms?: number; target?: string; p50?: number; p99?: number; errors: number; peakRssMb: number; cpuUs?: number; ceilingCpuUs?: number }
+/**
+ * One run of a scenario. CPU per request (or per batch or query, for the ceilings): cpuUs of the
+ * server under test (all its threads), pgCpuUs of PostgreSQL's processes; hostCores, how many of
+ * the host's cores were busy on average. The ceiling* ones are the same for the ceiling.
+ */
+interface Run { vault: number; ceiling?: number; floorP99Ms?: number; echoP99Ms?: number; p50?: number; p99?: number; errors: number; cpuUs?: number; ceilingCpuUs?: number; pgCpuUs?: number; ceilingPgCpuUs?: number; hostCores?: number; ceilingHostCores?: number }
+/** floorP99Ms, echoP99Ms: for a latency target, the p99s of the ceilings that bound it from below. */
+interface Row extends Run { scenario: string; unit: string; ceilingName?: string; ratio?: number; target?: string; peakRssMb: number }
+/** Figures of a run reported as their median over the runs, when a scenario has them. */
+const MEDIAN_FIELDS = ['floorP99Ms', 'echoP99Ms', 'p50', 'p99', 'cpuUs', 'ceilingCpuUs', 'pgCpuUs', 'ceilingPgCpuUs', 'hostCores', 'ceilingHostCores'] as const;
+/** The figures of a vault load, beside the CPU figures of its ceiling. */
+const measured = (r: LoadResult, c?: { pgUs: number; hostCores: number; cpuUs?: number }) => ({
+  p50: r.p50, p99: r.p99, errors: r.errors, cpuUs: r.cpuUs, pgCpuUs: r.pgUs, hostCores: r.hostCores,
+  ...(c ? { ceilingPgCpuUs: c.pgUs, ceilingHostCores: c.hostCores, ...(c.cpuUs !== undefined ? { ceilingCpuUs: c.cpuUs } : {}) } : {}),
+});
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const results: Row[] = [];
 let vaultPid = 0;
@@ -338,55 +396,54 @@ try {
   }
 
   const crypto = cryptoPerCore();
-  const cpuText = (r: Row) => (r.cpuUs === undefined ? '' : `, CPU ${Math.round(r.cpuUs)} µs/request${r.ceilingCpuUs === undefined ? '' : ` (ceiling ${Math.round(r.ceilingCpuUs)})`}`);
+  const cpuText = (r: Row) => (r.cpuUs === undefined ? '' : `, CPU ${Math.round(r.cpuUs)} µs/request${r.ceilingCpuUs === undefined ? '' : ` (ceiling ${Math.round(r.ceilingCpuUs)})`}, PostgreSQL ${Math.round(r.pgCpuUs!)}${r.ceilingPgCpuUs === undefined ? '' : ` (${Math.round(r.ceilingPgCpuUs)})`}, host ${r.hostCores!.toFixed(2)} cores busy${r.ceilingHostCores === undefined ? '' : ` (${r.ceilingHostCores.toFixed(2)})`}`);
   const add = (row: Omit<Row, 'peakRssMb'>) => {
     results.push({ ...row, peakRssMb: Math.round(scenarioPeak) });
     const r = results[results.length - 1]!;
     log(`${r.scenario}: ${Math.round(r.vault).toLocaleString()} ${r.unit}${r.ceiling ? ` / ceiling ${Math.round(r.ceiling).toLocaleString()} = ${(r.ratio! * 100).toFixed(0)}%` : ''}${r.p99 !== undefined ? `, p50 ${r.p50} ms, p99 ${r.p99} ms` : ''}${cpuText(r)}, errors ${r.errors}`);
   };
 
-  async function scenario(name: string, unit: string, runOnce: () => Promise<{ vault: number; ceiling?: number; floorP99Ms?: number; echoP99Ms?: number; p50?: number; p99?: number; errors: number; cpuUs?: number; ceilingCpuUs?: number }>, meta: { ceilingName?: string; target?: string }) {
+  async function scenario(name: string, unit: string, runOnce: () => Promise<Run>, meta: { ceilingName?: string; target?: string }) {
     if (args.only && !new RegExp(args.only).test(name)) return;
     scenarioPeak = 0;
-    const runs = [];
+    const runs: Run[] = [];
     for (let r = 0; r < RUNS; r++) {
       await checkpoint();
       runs.push(await runOnce());
     }
     const vaultM = median(runs.map((x) => x.vault));
     const ceiling = runs[0]!.ceiling !== undefined ? median(runs.map((x) => x.ceiling!)) : undefined;
-    add({
-      scenario: name, unit, vault: vaultM, ...(ceiling !== undefined ? { ceiling, ratio: vaultM / ceiling, ceilingName: meta.ceilingName } : {}),
-      ...(runs[0]!.floorP99Ms !== undefined ? { floorP99Ms: median(runs.map((x) => x.floorP99Ms!)), echoP99Ms: median(runs.map((x) => x.echoP99Ms!)), ceilingName: meta.ceilingName } : {}),
+    const row: Omit<Row, 'peakRssMb'> = {
+      scenario: name, unit, vault: vaultM, ...(ceiling !== undefined ? { ceiling, ratio: vaultM / ceiling } : {}),
+      ...(meta.ceilingName ? { ceilingName: meta.ceilingName } : {}),
       ...(meta.target ? { target: meta.target } : {}),
-      ...(runs[0]!.p99 !== undefined ? { p50: median(runs.map((x) => x.p50!)), p99: median(runs.map((x) => x.p99!)) } : {}),
       errors: runs.reduce((s, x) => s + x.errors, 0),
-      ...(runs[0]!.cpuUs !== undefined ? { cpuUs: median(runs.map((x) => x.cpuUs!)) } : {}),
-      ...(runs[0]!.ceilingCpuUs !== undefined ? { ceilingCpuUs: median(runs.map((x) => x.ceilingCpuUs!)) } : {}),
-    });
+    };
+    for (const k of MEDIAN_FIELDS) if (runs[0]![k] !== undefined) row[k] = median(runs.map((x) => x[k]!));
+    add(row);
   }
 
   for (const conns of [2, 4]) {
     await scenario(`tokenize new, batches of 1,000, ${conns} conn`, 'values/s', async () => {
-      const ceiling = await rawInsert(conns, n(15));
+      const c = await rawInsert(conns, n(15));
       const bodies = Array.from({ length: n(120) }, () => body(emailItems(1000)));
       const r = await load(vault, '/v1/tokenize', bodies, { connections: conns, amount: bodies.length });
-      return { vault: r.rps * 1000, ceiling, p50: r.p50, p99: r.p99, errors: r.errors, cpuUs: r.cpuUs };
+      return { vault: r.rps * 1000, ceiling: c.rate, ...measured(r, c) };
     }, { ceilingName: `raw insert, vault SQL, ${conns} conn`, target: '≥ 80% and ≥ 25,000/s' });
   }
 
   const presentBodies = Array.from({ length: 20 }, (_, b) => body(known.slice((b * 1000) % known.length, ((b * 1000) % known.length) + 1000).map((value) => ({ type: 'email', value }))));
   await scenario('tokenize already present, batches of 1,000', 'values/s', async () => {
-    const ceiling = await rawLookup('fingerprint', 1000, n(60));
+    const c = await rawLookup('fingerprint', 1000, n(60));
     const r = await load(vault, '/v1/tokenize', presentBodies, { connections: 4, duration: QUICK ? 1 : 5 });
-    return { vault: r.rps * 1000, ceiling, p50: r.p50, p99: r.p99, errors: r.errors, cpuUs: r.cpuUs };
+    return { vault: r.rps * 1000, ceiling: c.rate, ...measured(r, c) };
   }, { ceilingName: 'raw lookup by fingerprint, 1,000 keys', target: '≥ 100,000/s' });
 
   await scenario('tokenize mixed (90% present), batches of 1,000', 'values/s', async () => {
-    const ceiling = await rawInsert(2, n(15));
+    const c = await rawInsert(2, n(15));
     const bodies = Array.from({ length: n(100) }, (_, b) => body([...known.slice((b * 900) % (known.length - 900), ((b * 900) % (known.length - 900)) + 900).map((value) => ({ type: 'email', value })), ...emailItems(100)]));
     const r = await load(vault, '/v1/tokenize', bodies, { connections: 2, amount: bodies.length });
-    return { vault: r.rps * 1000, ceiling, p50: r.p50, p99: r.p99, errors: r.errors, cpuUs: r.cpuUs };
+    return { vault: r.rps * 1000, ceiling: c.rate, ...measured(r, c) };
   }, { ceilingName: 'raw insert, vault SQL, 2 conn (all-new)' });
 
   await scenario('tokenize one new value per request, 32 conn', 'req/s', async () => {
@@ -394,14 +451,14 @@ try {
     const single = Array.from({ length: amount }, () => body(emailItems(1)));
     const e = await load(echo, '/bench/echo', single.slice(0, Math.min(amount, 5000)), { connections: 32, duration: QUICK ? 1 : 5 });
     const r = await load(vault, '/v1/tokenize', single, { connections: 32, amount });
-    return { vault: r.rps, ceiling: e.rps, p50: r.p50, p99: r.p99, errors: r.errors, cpuUs: r.cpuUs, ceilingCpuUs: e.cpuUs };
+    return { vault: r.rps, ceiling: e.rps, ...measured(r, e) };
   }, { ceilingName: 'Fastify echo, same plugin stack, 32 conn', target: '≥ 60%, p99 ≤ 20 ms' });
 
   const detokSingle = knownTokens.slice(0, 5000).map((t) => JSON.stringify({ tokens: [t], purpose: 'BENCH-1' }));
   await scenario('detokenize one token per request, 32 conn', 'req/s', async () => {
     const e = await load(echo, '/bench/echo', detokSingle, { connections: 32, duration: QUICK ? 1 : 5 });
     const r = await load(vault, '/v1/detokenize', detokSingle, { connections: 32, duration: QUICK ? 1 : 5 });
-    return { vault: r.rps, ceiling: e.rps, p50: r.p50, p99: r.p99, errors: r.errors, cpuUs: r.cpuUs, ceilingCpuUs: e.cpuUs };
+    return { vault: r.rps, ceiling: e.rps, ...measured(r, e) };
   }, { ceilingName: 'Fastify echo, same plugin stack, 32 conn', target: '≥ 50%' });
 
   await scenario('detokenize one token per request at 1,000 req/s', 'req/s', async () => {
@@ -411,14 +468,14 @@ try {
     const e = await pacedLoad(echo, '/bench/echo', detokSingle, 1000, QUICK ? 1 : 5);
     log(`at 1,000/s: raw commit p50 ${commit.p50} ms, p99 ${commit.p99} ms; echo p50 ${e.p50} ms, p99 ${e.p99} ms`);
     const r = await pacedLoad(vault, '/v1/detokenize', detokSingle, 1000, QUICK ? 1 : 5);
-    return { vault: r.rps, p50: r.p50, p99: r.p99, errors: r.errors + e.errors, floorP99Ms: commit.p99, echoP99Ms: e.p99, cpuUs: r.cpuUs, ceilingCpuUs: e.cpuUs };
+    return { vault: r.rps, floorP99Ms: commit.p99, echoP99Ms: e.p99, ...measured(r, e), errors: r.errors + e.errors };
   }, { target: 'p99 ≤ 10 ms', ceilingName: 'raw insert + commit at 1,000/s' });
 
   const detok100 = Array.from({ length: 50 }, (_, b) => JSON.stringify({ tokens: knownTokens.slice((b * 100) % knownTokens.length, ((b * 100) % knownTokens.length) + 100), purpose: 'BENCH-100' }));
   await scenario('detokenize batches of 100, 4 conn', 'values/s', async () => {
-    const ceiling = await rawLookup('token', 100, n(300));
+    const c = await rawLookup('token', 100, n(300));
     const r = await load(vault, '/v1/detokenize', detok100, { connections: 4, duration: QUICK ? 1 : 5 });
-    return { vault: r.rps * 100, ceiling, p50: r.p50, p99: r.p99, errors: r.errors, cpuUs: r.cpuUs };
+    return { vault: r.rps * 100, ceiling: c.rate, ...measured(r, c) };
   }, { ceilingName: 'raw lookup by token, 100 keys' });
 
   await scenario('erasure of a subject with 100 tokens', 'erasures/s', async () => {
@@ -480,10 +537,11 @@ try {
 
   const fmt = (x: number | undefined) => (x === undefined ? '' : Math.round(x).toLocaleString('en-US'));
   console.log(`\ntokenvault bench — ${QUICK ? 'QUICK smoke run' : `median of ${RUNS} runs`}, ${PREFILL.toLocaleString('en-US')} pre-filled rows, PostgreSQL ${pgVersion}, Node ${process.version}`);
-  console.log('| scenario | vault | ceiling | ratio | target | p50 ms | p99 ms | CPU µs/request (ceiling) | errors | peak RSS MB |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  console.log('| scenario | vault | ceiling | ratio | target | p50 ms | p99 ms | CPU µs/request (ceiling) | PostgreSQL CPU µs/request (ceiling) | host cores busy (ceiling) | errors | peak RSS MB |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+  const withCeiling = (x: number | undefined, c: number | undefined, f: (v: number) => string) => (x === undefined ? '' : `${f(x)}${c === undefined ? '' : ` (${f(c)})`}`);
   for (const r of results) {
-    console.log(`| ${r.scenario} | ${fmt(r.vault)} ${r.unit} | ${r.ceiling ? `${fmt(r.ceiling)} (${r.ceilingName})` : r.floorP99Ms !== undefined ? `p99 ${r.floorP99Ms} ms (${r.ceilingName}); echo p99 ${r.echoP99Ms} ms` : ''} | ${r.ratio ? `${(r.ratio * 100).toFixed(0)}%` : ''} | ${r.target ?? ''} | ${r.p50 ?? ''} | ${r.p99 ?? ''} | ${fmt(r.cpuUs)}${r.ceilingCpuUs === undefined ? '' : ` (${fmt(r.ceilingCpuUs)})`} | ${r.errors} | ${r.peakRssMb} |`);
+    console.log(`| ${r.scenario} | ${fmt(r.vault)} ${r.unit} | ${r.ceiling ? `${fmt(r.ceiling)} (${r.ceilingName})` : r.floorP99Ms !== undefined ? `p99 ${r.floorP99Ms} ms (${r.ceilingName}); echo p99 ${r.echoP99Ms} ms` : ''} | ${r.ratio ? `${(r.ratio * 100).toFixed(0)}%` : ''} | ${r.target ?? ''} | ${r.p50 ?? ''} | ${r.p99 ?? ''} | ${withCeiling(r.cpuUs, r.ceilingCpuUs, fmt)} | ${withCeiling(r.pgCpuUs, r.ceilingPgCpuUs, fmt)} | ${withCeiling(r.hostCores, r.ceilingHostCores, (v) => v.toFixed(2))} | ${r.errors} | ${r.peakRssMb} |`);
   }
   console.log(`\ncrypto per core: HMAC ${fmt(crypto.hmacPerSec)}/s, AES-GCM encrypt ${fmt(crypto.aesGcmEncryptPerSec)}/s, decrypt ${fmt(crypto.aesGcmDecryptPerSec)}/s, HS256 verify ${fmt(crypto.hs256VerifyPerSec)}/s`);
   console.log(`vault peak RSS ${Math.round(peakRss)} MB; JSON: ${out.pathname}`);
