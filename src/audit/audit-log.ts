@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { hotQuery, isShared, pgErrorCode, rows, type Executor } from '../db/client.js';
 import { toBuffer } from '../db/schema.js';
-import { chainHash, GENESIS_HASH, type AuditRow } from './chain.js';
+import { canonicalRow, chainHash, chainHashOf, GENESIS_HASH, type AuditRow } from './chain.js';
 
 /** What callers record; id, time and hashes are assigned on append. */
 export interface AuditEvent {
@@ -30,7 +30,7 @@ let lastHead: Head | undefined;
 /**
  * Steps run in the append's own statement, after the head has moved: CTE definitions whose last
  * one is named `guard` and yields one row with a boolean `ok`; their parameters are numbered from
- * $17. Their writes must be conditional on `(select ok from moved)`: when the head had moved on,
+ * $7. Their writes must be conditional on `(select ok from moved)`: when the head had moved on,
  * the statement writes nothing and is sent again from the new head. When ok is false, the
  * statement aborts and nothing of it (the guard's own writes included) remains.
  */
@@ -53,6 +53,11 @@ const GUARDED_ATTEMPTS = 3;
  * and an append queued behind another transaction's uncommitted one would always miss.) On a miss
  * the row is rewritten unchanged (and, in a transaction, stays locked for the retry). A guard runs
  * after the head: rows such as reveal budgets are only ever locked while the head is held.
+ *
+ * The rows travel as their canonical forms, the very text each hash covers, in one JSON array
+ * ($5), and the hashes as one byte string ($6: the head's hash, then each row's, 32 bytes each, so
+ * row n's previous hash is hash n - 1). Two parameters, where a column each cost the driver an
+ * escaped text array apiece.
  */
 function appendSql(guard?: AppendGuard): string {
   return `
@@ -63,10 +68,10 @@ function appendSql(guard?: AppendGuard): string {
     returning id = $1 and hash = $2 as ok
   )${guard ? `,\n${guard.ctes}` : ''}
   insert into audit_events (id, ts, request_id, actor, action, outcome, namespace, purpose, details, erasure_id, prev_hash, hash)
-  select id, ts, req, actor, action, outcome, ns, purpose, details::jsonb, erasure, prev, hash
-  from unnest($5::bigint[], $6::timestamptz[], $7::text[], $8::text[], $9::text[], $10::text[],
-              $11::text[], $12::text[], $13::text[], $14::uuid[], $15::bytea[], $16::bytea[])
-    as u(id, ts, req, actor, action, outcome, ns, purpose, details, erasure, prev, hash)
+  select (r->>'id')::bigint, (r->>'ts')::timestamptz, r->>'requestId', r->>'actor', r->>'action', r->>'outcome',
+         r->>'namespace', r->>'purpose', r->'details', (r->>'erasureId')::uuid,
+         substring($6::bytea from (n::int - 1) * 32 + 1 for 32), substring($6::bytea from n::int * 32 + 1 for 32)
+  from jsonb_array_elements($5::jsonb) with ordinality as u(r, n)
   where ${guard
     ? `case when not (select ok from moved) then false
             when not (select ok from guard) then tokenvault_abort('${GUARD_REFUSED}', 'append guard refused')
@@ -129,10 +134,11 @@ function inTurn(fn: () => Promise<boolean>): Promise<boolean> {
   return mine;
 }
 
-/** The chain rows of events after head, in the column arrays the append statement takes. */
+/** The chain rows of events after head, as the append statement takes them. */
 function chainRows(head: Head, events: AuditEvent[]) {
   const ts = new Date();
-  const cols = { id: [] as number[], ts: [] as string[], req: [] as (string | null)[], actor: [] as string[], action: [] as string[], outcome: [] as string[], ns: [] as (string | null)[], purpose: [] as (string | null)[], details: [] as string[], erasure: [] as (string | null)[], prev: [] as Buffer[], hash: [] as Buffer[] };
+  const canonical: string[] = [];
+  const hashes: Buffer[] = [head.hash];
   let prev = head.hash;
   let id = head.id;
   for (const e of events) {
@@ -148,24 +154,14 @@ function chainRows(head: Head, events: AuditEvent[]) {
       details: e.details ?? {},
       erasureId: e.erasureId ?? null,
     };
-    const hash = chainHash(prev, row);
-    cols.id.push(row.id);
-    cols.ts.push(ts.toISOString());
-    cols.req.push(row.requestId);
-    cols.actor.push(row.actor);
-    cols.action.push(row.action);
-    cols.outcome.push(row.outcome);
-    cols.ns.push(row.namespace);
-    cols.purpose.push(row.purpose);
-    cols.details.push(JSON.stringify(row.details));
-    cols.erasure.push(row.erasureId);
-    cols.prev.push(prev);
-    cols.hash.push(hash);
-    prev = hash;
+    const text = canonicalRow(row);
+    prev = chainHashOf(prev, text);
+    canonical.push(text);
+    hashes.push(prev);
   }
   return {
     next: { id, hash: prev },
-    params: [id, prev, head.id, head.hash, cols.id, cols.ts, cols.req, cols.actor, cols.action, cols.outcome, cols.ns, cols.purpose, cols.details, cols.erasure, cols.prev, cols.hash],
+    params: [id, prev, head.id, head.hash, `[${canonical.join(',')}]`, Buffer.concat(hashes)],
   };
 }
 

@@ -44,5 +44,10 @@ export function canonicalRowGeneric(r: AuditRow): string {
 }
 
 export function chainHash(prev: Buffer, row: AuditRow): Buffer {
-  return createHash('sha256').update(prev).update(canonicalRow(row)).digest();
+  return chainHashOf(prev, canonicalRow(row));
+}
+
+/** The hash of a row given its canonical form. */
+export function chainHashOf(prev: Buffer, canonical: string): Buffer {
+  return createHash('sha256').update(prev).update(canonical).digest();
 }

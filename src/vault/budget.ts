@@ -6,19 +6,19 @@ import type { Principal } from './principal.js';
 export type BudgetResult = { ok: true } | { ok: false; retryAfter: number };
 
 /**
- * Claims reveals of several principals ($17 principals, $18 window start, $19 counts, $20 limits)
+ * Claims reveals of several principals ($7 principals, $8 window start, $9 counts, $10 limits)
  * as the guard of an audit append (once it has moved the head): ok only when every principal's new
  * total stays within its limit.
  */
 const CLAIM_GUARD_CTES = `
   claimed as (
     insert into reveal_counters (principal, window_start, count)
-    select p, $18::timestamptz, n from unnest($17::text[], $19::int[]) as u(p, n) where (select ok from moved)
+    select p, $8::timestamptz, n from unnest($7::text[], $9::int[]) as u(p, n) where (select ok from moved)
     on conflict (principal, window_start) do update set count = reveal_counters.count + excluded.count
-    where reveal_counters.count + excluded.count <= (select l from unnest($17::text[], $20::int[]) as x(p, l) where x.p = excluded.principal)
+    where reveal_counters.count + excluded.count <= (select l from unnest($7::text[], $10::int[]) as x(p, l) where x.p = excluded.principal)
     returning 1
   ),
-  guard as (select count(*) = cardinality($17::text[]) as ok from claimed)`;
+  guard as (select count(*) = cardinality($7::text[]) as ok from claimed)`;
 
 /**
  * Reveal budgets: N revealed values per principal per fixed window, counted in PostgreSQL so every
