@@ -112,7 +112,8 @@ export function createTokenizer(deps: { db: Db; keyring: Keyring; dataKeys: Data
    */
   async function getOrCreate(tx: Executor, ns: Namespace, pending: Entry[], subjectDeks: Map<string, { id: string; key: KeyObject }>, nsDek: { id: string; key: KeyObject }) {
     // Sorted by fingerprint: concurrent batches sharing new values take index locks in one order.
-    let todo = [...pending].sort((a, b) => Buffer.compare(a.fp, b.fp));
+    // (Lowercase hex sorts as the bytes do, and compares without a call into C++.)
+    let todo = [...pending].sort((a, b) => (a.fpHex < b.fpHex ? -1 : a.fpHex > b.fpHex ? 1 : 0));
     for (let attempt = 0; todo.length > 0; attempt++) {
       if (attempt >= MAX_TOKEN_ATTEMPTS) throw errors.tokenSpaceExhausted();
       const cols = { type: [] as string[], token: [] as string[], fp: [] as Buffer[], dek: [] as string[], ct: [] as Buffer[] };
