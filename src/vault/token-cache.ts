@@ -1,5 +1,6 @@
 /**
- * fingerprint → token for values already tokenized, in consistent namespaces. Cleared whenever an
+ * fingerprint → token for values tokenized before and met again, in consistent namespaces (the
+ * tokenizer does not cache a value it has just created). Cleared whenever an
  * erasure is seen (locally at once, on other instances by the erasure watcher within a second),
  * so a cache hit can never return an erased token for longer than that.
  */

@@ -184,7 +184,7 @@ export function createTokenizer(deps: { db: Db; keyring: Keyring; dataKeys: Data
         e.mappingId = undefined;
         e.created = false;
       }
-      // Values without a subject that this process has seen need no database read.
+      // Values without a subject that this process has met twice need no database read.
       const pending: Entry[] = [];
       for (const e of entries) {
         const cached = ns.consistent && e.subjects.length === 0 ? cache.get(e.fpHex) : undefined;
@@ -208,7 +208,11 @@ export function createTokenizer(deps: { db: Db; keyring: Keyring; dataKeys: Data
         throw err;
       }
     }
-    for (const e of entries) if (ns.consistent && e.subjects.length === 0) cache.set(e.fpHex, e.token!);
+    // Only values met before enter the cache: a value this flush created is cached when it comes
+    // again. A stream of new values would otherwise fill it with values seen once, and emptying it
+    // when full would drop the repeated ones with them (and caching them cost ~6% of the CPU of a
+    // batch of new values).
+    for (const e of entries) if (ns.consistent && e.subjects.length === 0 && !e.created) cache.set(e.fpHex, e.token!);
   }
 
   interface Job {

@@ -110,6 +110,21 @@ describe('consistency', () => {
     await app2.close();
   });
 
+  it('the token cache takes a value when it comes again, not when it is created', async () => {
+    const { cache } = v.services.vault;
+    const before = cache.size;
+    const values = ['once-1@example.com', 'once-2@example.com', 'twice@example.com'].map((value) => ({ type: 'email', value }));
+    const first = (await tokenize({ items: values })).json().results;
+    expect(first.map((r: { created: boolean }) => r.created)).toEqual([true, true, true]);
+    expect(cache.size).toBe(before);
+    const again = (await tokenize({ items: [values[2]] })).json().results[0];
+    expect(again).toEqual({ token: first[2].token, type: 'email', created: false });
+    expect(cache.size).toBe(before + 1);
+    // Served from the cache now: the same answer.
+    expect((await tokenize({ items: [values[2]] })).json().results[0]).toEqual(again);
+    expect(cache.size).toBe(before + 1);
+  });
+
   it('concurrent requests are coalesced: one token per value, each new value created by exactly one request, audit counts add up', async () => {
     const before = await count('mappings');
     const auditBefore = await rows<{ id: number }>(v.handle.db, sql`select coalesce(max(id), 0)::int as id from audit_events`);
