@@ -327,14 +327,13 @@ function cryptoPerCore(): Record<string, number> {
 }
 
 // ---------- main ----------
-/** floorP99Ms, echoP99Ms: for a latency target, the p99s of the ceilings that bound it from below. */
 /**
  * One run of a scenario. CPU per request (or per batch or query, for the ceilings): cpuUs of the
  * server under test (all its threads), pgCpuUs of PostgreSQL's processes; hostCores, how many of
  * the host's cores were busy on average. The ceiling* ones are the same for the ceiling.
+ * floorP99Ms, echoP99Ms: for a latency target, the p99s of the ceilings that bound it from below.
  */
 interface Run { vault: number; ceiling?: number; floorP99Ms?: number; echoP99Ms?: number; p50?: number; p99?: number; errors: number; cpuUs?: number; ceilingCpuUs?: number; pgCpuUs?: number; ceilingPgCpuUs?: number; hostCores?: number; ceilingHostCores?: number }
-/** floorP99Ms, echoP99Ms: for a latency target, the p99s of the ceilings that bound it from below. */
 interface Row extends Run { scenario: string; unit: string; ceilingName?: string; ratio?: number; target?: string; peakRssMb: number }
 /** Figures of a run reported as their median over the runs, when a scenario has them. */
 const MEDIAN_FIELDS = ['floorP99Ms', 'echoP99Ms', 'p50', 'p99', 'cpuUs', 'ceilingCpuUs', 'pgCpuUs', 'ceilingPgCpuUs', 'hostCores', 'ceilingHostCores'] as const;
