@@ -1,8 +1,8 @@
 /**
  * fingerprint → token for values tokenized before and met again, in consistent namespaces (the
- * tokenizer does not cache a value it has just created). Cleared whenever an
- * erasure is seen (locally at once, on other instances by the erasure watcher within a second),
- * so a cache hit can never return an erased token for longer than that.
+ * tokenizer does not cache a value it has just created). Cleared whenever an erasure is seen
+ * (locally at once, on other instances by the erasure watcher within a second), so a cache hit
+ * can never return an erased token for longer than that.
  */
 export function createTokenCache(maxEntries = 100_000) {
   let map = new Map<string, string>();

@@ -120,7 +120,7 @@ describe('consistency', () => {
     const again = (await tokenize({ items: [values[2]] })).json().results[0];
     expect(again).toEqual({ token: first[2].token, type: 'email', created: false });
     expect(cache.size).toBe(before + 1);
-    // Served from the cache now: the same answer.
+    // A third time: the same answer, and the value is cached once.
     expect((await tokenize({ items: [values[2]] })).json().results[0]).toEqual(again);
     expect(cache.size).toBe(before + 1);
   });
