@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { sql, type SQL } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { appendAudit } from '../audit/audit-log.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { canonicalJson, type Signer } from '../crypto/signing.js';
-import { rows, type Db, type Executor } from '../db/client.js';
+import { hotQuery, rows, type Db, type Executor } from '../db/client.js';
 import { errors } from '../errors.js';
 import { FormatError, type TokenType } from '../formats/registry.js';
 import type { Namespace } from './policy.js';
@@ -38,6 +38,26 @@ export interface Receipt {
 /** Held from the feed insert to commit: feed sequence numbers are assigned in commit order. */
 const ERASURE_FEED_LOCK = 7210004;
 
+/**
+ * Per method, one statement that deletes the mappings ($3…) and writes their tombstones ($1
+ * erasure id, $2 time); prepared, like every statement of an erasure.
+ */
+const tombstoning = (deleted: string) => `
+  with d as (${deleted} returning namespace, type, token),
+       t as (insert into tombstones (namespace, token, type, erasure_id, erased_at)
+             select namespace, token, type, $1, $2 from d on conflict do nothing)
+  select namespace, type, token from d`;
+const ERASE_SQL: Record<ErasureTarget['method'], string> = {
+  subject: tombstoning('delete from mappings where id in (select mapping_id from subject_links where subject_hmac = $3)'),
+  value: tombstoning('delete from mappings where fingerprint = $3 and namespace = $4'),
+  tokens: tombstoning('delete from mappings where namespace = $3 and token = any($4::text[])'),
+};
+
+/** The feed row: the next sequence number, taken under ERASURE_FEED_LOCK. */
+const FEED_INSERT_SQL = `
+  insert into erasures (id, seq, method, reference, actor, requested_at, completed_at, tokens_erased, receipt)
+  select $1, coalesce(max(seq), 0) + 1, $2, $3, $4, $5, $6, $7, $8::jsonb from erasures`;
+
 export function receiptSigningInput(r: Omit<Receipt, 'signature'> | Receipt): Buffer {
   const { signature: _s, ...unsigned } = r as Receipt;
   return Buffer.from(canonicalJson(unsigned));
@@ -49,22 +69,18 @@ export function createEraser(deps: { db: Db; keyring: Keyring; signer: Signer; o
 
   /** Deletes the target's mappings and writes their tombstones in one statement. */
   async function deleteMappings(tx: Executor, target: ErasureTarget, erasureId: string, at: Date): Promise<ErasedToken[]> {
-    const tombstone = (deleted: SQL) => rows<ErasedToken>(tx, sql`
-      with d as (${deleted} returning namespace, type, token),
-           t as (insert into tombstones (namespace, token, type, erasure_id, erased_at)
-                 select namespace, token, type, ${erasureId}, ${at.toISOString()} from d on conflict do nothing)
-      select namespace, type, token from d`);
+    const tombstone = (params: unknown[]) => hotQuery<ErasedToken>(tx, `tv_erase_${target.method}`, ERASE_SQL[target.method], [erasureId, at.toISOString(), ...params]);
     switch (target.method) {
       case 'subject': {
         const hmac = keyring.subjectHmac(target.subject);
         // Lock the subject's key first, in its own statement: a tokenize writing under it holds it
         // FOR SHARE, so this waits for that write to commit, and the next statement's snapshot sees
         // (and deletes) its mappings; a tokenize that comes later waits, then creates a fresh key.
-        await tx.execute(sql`select id from data_keys where subject_hmac = ${hmac} for update`);
+        await hotQuery(tx, 'tv_erase_lock_key', 'select id from data_keys where subject_hmac = $1 for update', [hmac]);
         // The subject's links go with its mappings (ON DELETE CASCADE). Deleting the key is the
         // crypto-shredding: without it, no copy of the ciphertexts (a backup) can be read.
-        const erased = await tombstone(sql`delete from mappings where id in (select mapping_id from subject_links where subject_hmac = ${hmac})`);
-        await tx.execute(sql`delete from data_keys where subject_hmac = ${hmac}`);
+        const erased = await tombstone([hmac]);
+        await hotQuery(tx, 'tv_erase_key', 'delete from data_keys where subject_hmac = $1', [hmac]);
         return erased;
       }
       case 'value': {
@@ -75,11 +91,10 @@ export function createEraser(deps: { db: Db; keyring: Keyring; signer: Signer; o
           if (err instanceof FormatError) throw errors.validation(`value is not a valid ${target.type}: ${err.message}`);
           throw err;
         }
-        const fp = keyring.fingerprint(target.ns.name, target.type, normalized);
-        return tombstone(sql`delete from mappings where fingerprint = ${fp} and namespace = ${target.ns.name}`);
+        return tombstone([keyring.fingerprint(target.ns.name, target.type, normalized), target.ns.name]);
       }
       case 'tokens':
-        return tombstone(sql`delete from mappings where namespace = ${target.ns.name} and token = any(${sql.param(target.tokens)}::text[])`);
+        return tombstone([target.ns.name, target.tokens]);
     }
   }
 
@@ -103,12 +118,8 @@ export function createEraser(deps: { db: Db; keyring: Keyring; signer: Signer; o
           keyId,
         };
         const receipt: Receipt = { ...unsigned, signature: signer.sign(receiptSigningInput(unsigned)) };
-        await tx.execute(sql`select pg_advisory_xact_lock(${ERASURE_FEED_LOCK})`);
-        await tx.execute(sql`
-          insert into erasures (id, seq, method, reference, actor, requested_at, completed_at, tokens_erased, receipt)
-          select ${erasureId}, coalesce(max(seq), 0) + 1, ${args.target.method}, ${args.reference ?? null}, ${args.principal.id},
-                 ${requestedAt.toISOString()}, ${completedAt.toISOString()}, ${erased.length}, ${JSON.stringify(receipt)}::jsonb
-          from erasures`);
+        await hotQuery(tx, 'tv_erase_feed_lock', `select pg_advisory_xact_lock(${ERASURE_FEED_LOCK})`, []);
+        await hotQuery(tx, 'tv_erase_feed', FEED_INSERT_SQL, [erasureId, args.target.method, args.reference ?? null, args.principal.id, requestedAt.toISOString(), completedAt.toISOString(), erased.length, JSON.stringify(receipt)]);
         await appendAudit(tx, [{
           requestId: args.requestId,
           actor: args.principal.id,
