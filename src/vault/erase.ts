@@ -35,28 +35,30 @@ export interface Receipt {
   signature: string;
 }
 
-/** Held from the feed insert to commit: feed sequence numbers are assigned in commit order. */
-const ERASURE_FEED_LOCK = 7210004;
-
 /**
  * Per method, one statement that deletes the mappings ($3…) and writes their tombstones ($1
- * erasure id, $2 time); prepared, like every statement of an erasure.
+ * erasure id, $2 time); prepared, like every statement of an erasure. For a subject it also deletes
+ * the subject's key, already locked by this transaction.
  */
-const tombstoning = (deleted: string) => `
-  with d as (${deleted} returning namespace, type, token),
+const tombstoning = (deleted: string, also = '') => `
+  with d as (${deleted} returning namespace, type, token),${also}
        t as (insert into tombstones (namespace, token, type, erasure_id, erased_at)
              select namespace, token, type, $1, $2 from d on conflict do nothing)
   select namespace, type, token from d`;
 const ERASE_SQL: Record<ErasureTarget['method'], string> = {
-  subject: tombstoning('delete from mappings where id in (select mapping_id from subject_links where subject_hmac = $3)'),
+  subject: tombstoning('delete from mappings where id in (select mapping_id from subject_links where subject_hmac = $3)',
+    '\n       k as (delete from data_keys where subject_hmac = $3),'),
   value: tombstoning('delete from mappings where fingerprint = $3 and namespace = $4'),
   tokens: tombstoning('delete from mappings where namespace = $3 and token = any($4::text[])'),
 };
 
-/** The feed row: the next sequence number, taken under ERASURE_FEED_LOCK. */
+/**
+ * The feed row. Its sequence number comes from tokenvault_next_erasure_seq (migration 0005), which
+ * takes the feed lock, held to commit: numbers are assigned in commit order.
+ */
 const FEED_INSERT_SQL = `
   insert into erasures (id, seq, method, reference, actor, requested_at, completed_at, tokens_erased, receipt)
-  select $1, coalesce(max(seq), 0) + 1, $2, $3, $4, $5, $6, $7, $8::jsonb from erasures`;
+  values ($1, tokenvault_next_erasure_seq(), $2, $3, $4, $5, $6, $7, $8::jsonb)`;
 
 export function receiptSigningInput(r: Omit<Receipt, 'signature'> | Receipt): Buffer {
   const { signature: _s, ...unsigned } = r as Receipt;
@@ -77,11 +79,10 @@ export function createEraser(deps: { db: Db; keyring: Keyring; signer: Signer; o
         // FOR SHARE, so this waits for that write to commit, and the next statement's snapshot sees
         // (and deletes) its mappings; a tokenize that comes later waits, then creates a fresh key.
         await hotQuery(tx, 'tv_erase_lock_key', 'select id from data_keys where subject_hmac = $1 for update', [hmac]);
-        // The subject's links go with its mappings (ON DELETE CASCADE). Deleting the key is the
-        // crypto-shredding: without it, no copy of the ciphertexts (a backup) can be read.
-        const erased = await tombstone([hmac]);
-        await hotQuery(tx, 'tv_erase_key', 'delete from data_keys where subject_hmac = $1', [hmac]);
-        return erased;
+        // The subject's links go with its mappings (ON DELETE CASCADE). Deleting the key, in the
+        // same statement, is the crypto-shredding: without it, no copy of the ciphertexts (a backup)
+        // can be read.
+        return tombstone([hmac]);
       }
       case 'value': {
         let normalized: string;
@@ -118,7 +119,6 @@ export function createEraser(deps: { db: Db; keyring: Keyring; signer: Signer; o
           keyId,
         };
         const receipt: Receipt = { ...unsigned, signature: signer.sign(receiptSigningInput(unsigned)) };
-        await hotQuery(tx, 'tv_erase_feed_lock', `select pg_advisory_xact_lock(${ERASURE_FEED_LOCK})`, []);
         await hotQuery(tx, 'tv_erase_feed', FEED_INSERT_SQL, [erasureId, args.target.method, args.reference ?? null, args.principal.id, requestedAt.toISOString(), completedAt.toISOString(), erased.length, JSON.stringify(receipt)]);
         await appendAudit(tx, [{
           requestId: args.requestId,
