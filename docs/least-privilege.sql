@@ -19,6 +19,8 @@ GRANT SELECT, UPDATE ON audit_head TO tokenvault_app;
 -- A reveal's one-statement append aborts itself through this function when it must write nothing
 -- (PUBLIC may execute functions by default; granted explicitly in case that was revoked).
 GRANT EXECUTE ON FUNCTION tokenvault_abort(text, text) TO tokenvault_app;
+-- An erasure's feed insert takes its sequence number (and the feed lock) through this one.
+GRANT EXECUTE ON FUNCTION tokenvault_next_erasure_seq() TO tokenvault_app;
 
 -- readyz reads the migration journal.
 GRANT USAGE ON SCHEMA drizzle TO tokenvault_app;
