@@ -38,16 +38,16 @@ export interface Receipt {
 /**
  * Per method, one statement that deletes the mappings ($3…) and writes their tombstones ($1
  * erasure id, $2 time); prepared, like every statement of an erasure. For a subject it also deletes
- * the subject's key, already locked by this transaction.
+ * the subject's key, which this transaction has already locked.
  */
-const tombstoning = (deleted: string, also = '') => `
-  with d as (${deleted} returning namespace, type, token),${also}
+const tombstoning = (deleted: string, alsoDelete?: string) => `
+  with d as (${deleted} returning namespace, type, token),
        t as (insert into tombstones (namespace, token, type, erasure_id, erased_at)
-             select namespace, token, type, $1, $2 from d on conflict do nothing)
+             select namespace, token, type, $1, $2 from d on conflict do nothing)${alsoDelete ? `,
+       k as (${alsoDelete})` : ''}
   select namespace, type, token from d`;
 const ERASE_SQL: Record<ErasureTarget['method'], string> = {
-  subject: tombstoning('delete from mappings where id in (select mapping_id from subject_links where subject_hmac = $3)',
-    '\n       k as (delete from data_keys where subject_hmac = $3),'),
+  subject: tombstoning('delete from mappings where id in (select mapping_id from subject_links where subject_hmac = $3)', 'delete from data_keys where subject_hmac = $3'),
   value: tombstoning('delete from mappings where fingerprint = $3 and namespace = $4'),
   tokens: tombstoning('delete from mappings where namespace = $3 and token = any($4::text[])'),
 };
