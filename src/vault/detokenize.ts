@@ -23,12 +23,19 @@ export interface DetokenizeResult {
 interface MappingRow {
   token: string;
   type: string;
-  dek_id: string;
-  ciphertext: Buffer | Uint8Array;
+  dek_id: string | null;
+  ciphertext: Buffer | Uint8Array | null;
 }
 
-/** Mappings of a namespace ($1) by token ($2 text[]). The bench's lookup ceiling runs it too. */
-export const FIND_BY_TOKEN_SQL = 'select token, type, dek_id, ciphertext from mappings where namespace = $1 and token = any($2::text[])';
+/**
+ * Mappings of a namespace ($1) by token ($2 text[]), each with one readable copy: the namespace
+ * copy, or, for a value subjects hold, any one subject's copy (every one of them is the same
+ * value). The bench's lookup ceiling runs it too.
+ */
+export const FIND_BY_TOKEN_SQL = `select m.token, m.type, coalesce(m.dek_id, l.dek_id) as dek_id, coalesce(m.ciphertext, l.ciphertext) as ciphertext
+  from mappings m
+  left join lateral (select dek_id, ciphertext from subject_links where mapping_id = m.id and m.ciphertext is null and ciphertext is not null limit 1) l on true
+  where m.namespace = $1 and m.token = any($2::text[])`;
 
 interface Lookup {
   byToken: Map<string, MappingRow>;
@@ -83,12 +90,14 @@ export function createDetokenizer(deps: { db: Db; dataKeys: DataKeys; audit: Aud
       }
 
       const revealing = [...plan.entries()].filter(([, p]) => p.status === 'ok');
-      const keys = await dataKeys.keysById(revealing.map(([t]) => byToken.get(t)!.dek_id));
+      // A mapping with no copy at all would be a broken row: fail closed, as for a missing key.
+      if (revealing.some(([t]) => !byToken.get(t)!.dek_id)) throw new DecryptionFailedError();
+      const keys = await dataKeys.keysById(revealing.map(([t]) => byToken.get(t)!.dek_id!));
       const values = new Map<string, string>();
       for (const [token, p] of revealing) {
         const r = byToken.get(token)!;
-        if (!isTokenType(r.type)) throw new DecryptionFailedError();
-        const plain = decrypt(keys.get(r.dek_id)!, toBuffer(r.ciphertext), valueAad(ns.name, r.type, token)).toString('utf8');
+        if (!isTokenType(r.type) || !r.ciphertext) throw new DecryptionFailedError();
+        const plain = decrypt(keys.get(r.dek_id!)!, toBuffer(r.ciphertext), valueAad(ns.name, r.type, token)).toString('utf8');
         values.set(token, p.level === 'masked' ? ns.formats[r.type].mask(plain) : plain);
       }
 

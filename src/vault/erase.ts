@@ -3,7 +3,7 @@ import { sql } from 'drizzle-orm';
 import { appendAudit } from '../audit/audit-log.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { canonicalJson, type Signer } from '../crypto/signing.js';
-import { hotQuery, rows, type Db, type Executor } from '../db/client.js';
+import { hotQuery, pgErrorCode, rows, type Db, type Executor } from '../db/client.js';
 import { errors } from '../errors.js';
 import { FormatError, type TokenType } from '../formats/registry.js';
 import type { Namespace } from './policy.js';
@@ -20,8 +20,8 @@ export interface ErasedToken {
   token: string;
 }
 
-/** Receipt format version 1. The signature covers canonicalJson(receipt without `signature`). */
-export interface Receipt {
+/** Receipt format version 1 (erasures made before shared values were kept): still served as stored. */
+export interface ReceiptV1 {
   version: 1;
   erasureId: string;
   status: 'completed';
@@ -36,20 +36,73 @@ export interface Receipt {
 }
 
 /**
- * Per method, one statement that deletes the mappings ($3…) and writes their tombstones ($1
- * erasure id, $2 time); prepared, like every statement of an erasure. For a subject it also deletes
- * the subject's key, which this transaction has already locked.
+ * Receipt format version 2. The signature covers canonicalJson(receipt without `signature`).
+ * `scope` says whom the erasure reached: `subject` (what was that subject's alone; values other
+ * subjects also hold were only unlinked from it) or `everyone` (by value or token: the mappings
+ * are gone for every subject). `reason` is present exactly when nothing was erased.
  */
-const tombstoning = (deleted: string, alsoDelete?: string) => `
+export interface Receipt {
+  version: 2;
+  erasureId: string;
+  status: 'completed';
+  method: ErasureTarget['method'];
+  scope: 'subject' | 'everyone';
+  reference: string | null;
+  requestedAt: string;
+  completedAt: string;
+  tokensErased: number;
+  tokens: ErasedToken[];
+  counts: { erased: number; retainedShared: number; alreadyAbsent: number };
+  reason?: string;
+  keyId: string;
+  signature: string;
+}
+
+export type StoredReceipt = Receipt | ReceiptV1;
+
+interface Outcome {
+  erased: ErasedToken[];
+  retainedShared: number;
+  alreadyAbsent: number;
+}
+
+/**
+ * Per method, one statement that deletes the mappings ($3…) and writes their tombstones ($1
+ * erasure id, $2 time); prepared, like every statement of an erasure.
+ */
+const tombstoning = (deleted: string) => `
   with d as (${deleted} returning namespace, type, token),
        t as (insert into tombstones (namespace, token, type, erasure_id, erased_at)
-             select namespace, token, type, $1, $2 from d on conflict do nothing)${alsoDelete ? `,
-       k as (${alsoDelete})` : ''}
+             select namespace, token, type, $1, $2 from d on conflict do nothing)
   select namespace, type, token from d`;
 const ERASE_SQL: Record<ErasureTarget['method'], string> = {
-  subject: tombstoning('delete from mappings where id in (select mapping_id from subject_links where subject_hmac = $3)', 'delete from data_keys where subject_hmac = $3'),
+  // What is the subject's alone ($3: its HMAC) goes with its tombstones; from a value other
+  // subjects also hold only this subject's link (and its copy) goes, one row each with a null
+  // token. Deleting the key is the crypto-shredding: no copy of this subject's ciphertexts (a
+  // backup) can be read with any key that remains. Its mappings are locked by then, so no
+  // concurrent link to them is missed.
+  subject: `
+  with mine as (select mapping_id from subject_links where subject_hmac = $3),
+       shared as (select distinct o.mapping_id from subject_links o join mine using (mapping_id) where o.subject_hmac <> $3),
+       d as (delete from mappings where id in (select mapping_id from mine) and id not in (select mapping_id from shared)
+             returning namespace, type, token),
+       t as (insert into tombstones (namespace, token, type, erasure_id, erased_at)
+             select namespace, token, type, $1, $2 from d on conflict do nothing),
+       u as (delete from subject_links where subject_hmac = $3 and mapping_id in (select mapping_id from shared) returning 1),
+       k as (delete from data_keys where subject_hmac = $3)
+  select namespace, type, token from d
+  union all
+  select null, null, null from u`,
   value: tombstoning('delete from mappings where fingerprint = $3 and namespace = $4'),
   tokens: tombstoning('delete from mappings where namespace = $3 and token = any($4::text[])'),
+};
+
+const NOTHING_ERASED: Record<ErasureTarget['method'], (o: Outcome) => string> = {
+  subject: (o) => (o.retainedShared
+    ? 'every value held for this subject is also held by other subjects: it was only unlinked from this subject'
+    : 'nothing is held for this subject (never tokenized with it, or already erased)'),
+  value: () => 'no mapping holds this value in this namespace (never tokenized, or already erased)',
+  tokens: () => 'none of these tokens has a mapping (never issued here, or already erased)',
 };
 
 /**
@@ -58,20 +111,28 @@ const ERASE_SQL: Record<ErasureTarget['method'], string> = {
  */
 const FEED_INSERT_SQL = `
   insert into erasures (id, seq, method, reference, actor, requested_at, completed_at, tokens_erased, receipt)
-  values ($1, tokenvault_next_erasure_seq(), $2, $3, $4, $5, $6, $7, $8::jsonb)`;
+  values ($1, tokenvault_next_erasure_seq(), $2, $3, $4, $5, $6, $7, $8::jsonb)
+  returning seq`;
 
-export function receiptSigningInput(r: Omit<Receipt, 'signature'> | Receipt): Buffer {
-  const { signature: _s, ...unsigned } = r as Receipt;
+/** Deadlock with a tokenize batch or another erasure, broken by PostgreSQL: run the erasure again. */
+const MAX_TX_ATTEMPTS = 3;
+
+export function receiptSigningInput(r: Omit<StoredReceipt, 'signature'> | StoredReceipt): Buffer {
+  const { signature: _s, ...unsigned } = r as StoredReceipt;
   return Buffer.from(canonicalJson(unsigned));
 }
 
-export function createEraser(deps: { db: Db; keyring: Keyring; signer: Signer; onErased: () => void }) {
+export function createEraser(deps: { db: Db; keyring: Keyring; signer: Signer; onErased: (seq: number) => void }) {
   const { db, keyring, signer } = deps;
   const keyId = signer.publicJwk().kid;
 
-  /** Deletes the target's mappings and writes their tombstones in one statement. */
-  async function deleteMappings(tx: Executor, target: ErasureTarget, erasureId: string, at: Date): Promise<ErasedToken[]> {
-    const tombstone = (params: unknown[]) => hotQuery<ErasedToken>(tx, `tv_erase_${target.method}`, ERASE_SQL[target.method], [erasureId, at.toISOString(), ...params]);
+  /** Deletes what the target reaches, writes its tombstones, and says what it did. */
+  async function deleteMappings(tx: Executor, target: ErasureTarget, erasureId: string, at: Date): Promise<Outcome> {
+    const run = (params: unknown[]) => hotQuery<{ namespace: string | null; type: string | null; token: string | null }>(tx, `tv_erase_${target.method}`, ERASE_SQL[target.method], [erasureId, at.toISOString(), ...params]);
+    const split = (found: Awaited<ReturnType<typeof run>>) => {
+      const erased = found.filter((r): r is ErasedToken => r.token !== null);
+      return { erased, retainedShared: found.length - erased.length };
+    };
     switch (target.method) {
       case 'subject': {
         const hmac = keyring.subjectHmac(target.subject);
@@ -79,10 +140,11 @@ export function createEraser(deps: { db: Db; keyring: Keyring; signer: Signer; o
         // FOR SHARE, so this waits for that write to commit, and the next statement's snapshot sees
         // (and deletes) its mappings; a tokenize that comes later waits, then creates a fresh key.
         await hotQuery(tx, 'tv_erase_lock_key', 'select id from data_keys where subject_hmac = $1 for update', [hmac]);
-        // The subject's links go with its mappings (ON DELETE CASCADE). Deleting the key, in the
-        // same statement, is the crypto-shredding: without it, no copy of the ciphertexts (a backup)
-        // can be read.
-        return tombstone([hmac]);
+        // Then its mappings, in id order (tokenize links in that order): a tokenize linking another
+        // subject to one of them holds it (FOR KEY SHARE) until it commits, so the next statement
+        // sees that link and keeps the value for that subject instead of erasing it.
+        await hotQuery(tx, 'tv_erase_lock_mappings', 'select id from mappings where id in (select mapping_id from subject_links where subject_hmac = $1) order by id for update', [hmac]);
+        return { ...split(await run([hmac])), alreadyAbsent: 0 };
       }
       case 'value': {
         let normalized: string;
@@ -92,64 +154,80 @@ export function createEraser(deps: { db: Db; keyring: Keyring; signer: Signer; o
           if (err instanceof FormatError) throw errors.validation(`value is not a valid ${target.type}: ${err.message}`);
           throw err;
         }
-        return tombstone([keyring.fingerprint(target.ns.name, target.type, normalized), target.ns.name]);
+        const { erased } = split(await run([keyring.fingerprint(target.ns.name, target.type, normalized), target.ns.name]));
+        return { erased, retainedShared: 0, alreadyAbsent: erased.length ? 0 : 1 };
       }
-      case 'tokens':
-        return tombstone([target.ns.name, target.tokens]);
+      case 'tokens': {
+        const { erased } = split(await run([target.ns.name, target.tokens]));
+        return { erased, retainedShared: 0, alreadyAbsent: new Set(target.tokens).size - erased.length };
+      }
     }
+  }
+
+  async function eraseOnce(args: { principal: Principal; target: ErasureTarget; reference?: string | undefined; requestId: string }, erasureId: string, requestedAt: Date) {
+    return db.transaction(async (tx) => {
+      const completedAt = new Date();
+      const outcome = await deleteMappings(tx, args.target, erasureId, completedAt);
+      const erased = outcome.erased.sort((a, b) => (a.namespace + a.token < b.namespace + b.token ? -1 : 1));
+      const counts = { erased: erased.length, retainedShared: outcome.retainedShared, alreadyAbsent: outcome.alreadyAbsent };
+      const unsigned: Omit<Receipt, 'signature'> = {
+        version: 2,
+        erasureId,
+        status: 'completed',
+        method: args.target.method,
+        scope: args.target.method === 'subject' ? 'subject' : 'everyone',
+        reference: args.reference ?? null,
+        requestedAt: requestedAt.toISOString(),
+        completedAt: completedAt.toISOString(),
+        tokensErased: erased.length,
+        tokens: erased,
+        counts,
+        ...(erased.length ? {} : { reason: NOTHING_ERASED[args.target.method](outcome) }),
+        keyId,
+      };
+      const receipt: Receipt = { ...unsigned, signature: signer.sign(receiptSigningInput(unsigned)) };
+      const [feed] = await hotQuery<{ seq: number | string }>(tx, 'tv_erase_feed', FEED_INSERT_SQL, [erasureId, args.target.method, args.reference ?? null, args.principal.id, requestedAt.toISOString(), completedAt.toISOString(), erased.length, JSON.stringify(receipt)]);
+      // No subject identifier, not even its HMAC: a returning subject would reproduce it and so
+      // re-link this row to their new records. The erasure id (a column) names the erasure.
+      await appendAudit(tx, [{
+        requestId: args.requestId,
+        actor: args.principal.id,
+        action: 'erasure',
+        outcome: 'success',
+        namespace: args.target.method === 'subject' ? null : args.target.ns.name,
+        erasureId,
+        details: { method: args.target.method, tokensErased: erased.length, retainedShared: counts.retainedShared, alreadyAbsent: counts.alreadyAbsent, ...(args.reference ? { reference: args.reference } : {}) },
+      }]);
+      return { receipt, seq: Number(feed!.seq) };
+    });
   }
 
   return {
     async erase(args: { principal: Principal; target: ErasureTarget; reference?: string | undefined; requestId: string }): Promise<Receipt> {
       const erasureId = randomUUID();
       const requestedAt = new Date();
-      const receipt = await db.transaction(async (tx) => {
-        const completedAt = new Date();
-        const erased = (await deleteMappings(tx, args.target, erasureId, completedAt)).sort((a, b) => (a.namespace + a.token < b.namespace + b.token ? -1 : 1));
-        const unsigned: Omit<Receipt, 'signature'> = {
-          version: 1,
-          erasureId,
-          status: 'completed',
-          method: args.target.method,
-          reference: args.reference ?? null,
-          requestedAt: requestedAt.toISOString(),
-          completedAt: completedAt.toISOString(),
-          tokensErased: erased.length,
-          tokens: erased,
-          keyId,
-        };
-        const receipt: Receipt = { ...unsigned, signature: signer.sign(receiptSigningInput(unsigned)) };
-        await hotQuery(tx, 'tv_erase_feed', FEED_INSERT_SQL, [erasureId, args.target.method, args.reference ?? null, args.principal.id, requestedAt.toISOString(), completedAt.toISOString(), erased.length, JSON.stringify(receipt)]);
-        await appendAudit(tx, [{
-          requestId: args.requestId,
-          actor: args.principal.id,
-          action: 'erasure',
-          outcome: 'success',
-          namespace: args.target.method === 'subject' ? null : args.target.ns.name,
-          erasureId,
-          details: {
-            method: args.target.method,
-            tokensErased: erased.length,
-            ...(args.target.method === 'subject' ? { subjectHmac: keyring.subjectHmac(args.target.subject).toString('hex') } : {}),
-            ...(args.reference ? { reference: args.reference } : {}),
-          },
-        }]);
-        return receipt;
-      });
-      deps.onErased();
-      return receipt;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const { receipt, seq } = await eraseOnce(args, erasureId, requestedAt);
+          deps.onErased(seq);
+          return receipt;
+        } catch (err) {
+          if (attempt < MAX_TX_ATTEMPTS && pgErrorCode(err) === '40P01') continue;
+          throw err;
+        }
+      }
     },
 
-    async receipt(id: string): Promise<Receipt | null> {
-      const [r] = await rows<{ receipt: Receipt | string }>(db, sql`select receipt from erasures where id = ${id}`);
+    async receipt(id: string): Promise<StoredReceipt | null> {
+      const [r] = await rows<{ receipt: StoredReceipt | string }>(db, sql`select receipt from erasures where id = ${id}`);
       if (!r) return null;
-      return typeof r.receipt === 'string' ? (JSON.parse(r.receipt) as Receipt) : r.receipt;
+      return typeof r.receipt === 'string' ? (JSON.parse(r.receipt) as StoredReceipt) : r.receipt;
     },
 
     /** The feed: erasures in commit order after a cursor (a sequence number). */
-    async feed(after: number, limit: number): Promise<{ seq: number; receipt: Receipt }[]> {
-      const r = await rows<{ seq: number; receipt: Receipt | string }>(db, sql`select seq, receipt from erasures where seq > ${after} order by seq limit ${limit}`);
-      return r.map((x) => ({ seq: Number(x.seq), receipt: typeof x.receipt === 'string' ? (JSON.parse(x.receipt) as Receipt) : x.receipt }));
+    async feed(after: number, limit: number): Promise<{ seq: number; receipt: StoredReceipt }[]> {
+      const r = await rows<{ seq: number; receipt: StoredReceipt | string }>(db, sql`select seq, receipt from erasures where seq > ${after} order by seq limit ${limit}`);
+      return r.map((x) => ({ seq: Number(x.seq), receipt: typeof x.receipt === 'string' ? (JSON.parse(x.receipt) as StoredReceipt) : x.receipt }));
     },
 
     async latestSeq(): Promise<number> {

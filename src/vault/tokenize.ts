@@ -1,5 +1,4 @@
 import type { KeyObject } from 'node:crypto';
-import { sql } from 'drizzle-orm';
 import { appendAudit, type AuditEvent } from '../audit/audit-log.js';
 import { createBatcher } from './batcher.js';
 import { encrypt } from '../crypto/aead.js';
@@ -42,6 +41,8 @@ interface Entry {
   token?: string;
   mappingId?: number;
   created: boolean;
+  /** The existing mapping still holds its namespace-key copy (no subject held it until now). */
+  nsCopy?: boolean;
 }
 
 /**
@@ -50,7 +51,9 @@ interface Entry {
  * namespace, returns beside the new rows (created) the rows that already held those fingerprints
  * when the statement began. A row a concurrent writer committed during the statement is in
  * neither: the caller asks again. Tokens once erased are never reissued: candidates found in
- * tombstones are skipped (and redrawn). The bench's raw-insert ceiling runs this same statement.
+ * tombstones are skipped (and redrawn). A value with subjects is inserted without a namespace copy
+ * (null DEK and ciphertext): its copies go into its subject links. The bench's raw-insert ceiling
+ * runs this same statement.
  */
 export const GET_OR_CREATE_SQL = `with ins as (
     insert into mappings (namespace, type, token, fingerprint, consistent, dek_id, ciphertext)
@@ -60,9 +63,30 @@ export const GET_OR_CREATE_SQL = `with ins as (
     on conflict do nothing
     returning id, token
   )
-  select id, token, null::bytea as fingerprint from ins
+  select id, token, null::bytea as fingerprint, false as ns_copy from ins
   union all
-  select id, token, fingerprint from mappings where $2 and consistent and fingerprint = any($5::bytea[])`;
+  select id, token, fingerprint, ciphertext is not null from mappings where $2 and consistent and fingerprint = any($5::bytea[])`;
+
+/**
+ * Subject links, each with the subject's own copy of the value. Ordered by mapping id: the row
+ * locks their foreign-key checks take on existing mappings then come in the order in which an
+ * erasure by subject locks mappings, so the two cannot deadlock.
+ */
+const LINK_SQL = `insert into subject_links (subject_hmac, mapping_id, dek_id, ciphertext)
+  select * from unnest($1::bytea[], $2::bigint[], $3::uuid[], $4::bytea[]) order by 2, 1
+  on conflict do nothing`;
+
+/**
+ * A value held without a subject until now has just been linked to one: its namespace-key copy
+ * goes, so that once its subjects are erased no key that survives them opens any copy of it.
+ */
+const DROP_NAMESPACE_COPY_SQL = 'update mappings set dek_id = null, ciphertext = null where id = any($1::bigint[]) and ciphertext is not null';
+
+/** The erasure feed head: an index-only read of its highest sequence number. */
+export const ERASURE_HEAD_SQL = 'select coalesce(max(seq), 0)::bigint as s from erasures';
+
+/** An erasure removed a mapping this transaction was about to answer with: it runs again. */
+class ErasedMeanwhile extends Error {}
 
 const MAX_TOKEN_ATTEMPTS = 8;
 /** Queued values from which a second concurrent flush of a namespace starts. */
@@ -71,7 +95,7 @@ const MAX_TX_ATTEMPTS = 3;
 /** Keys entries of random-token namespaces apart, across requests merged into one flush. */
 let randomKeySeq = 0;
 
-export function createTokenizer(deps: { db: Db; keyring: Keyring; dataKeys: DataKeys; rng: RandomSource; cache: TokenCache }) {
+export function createTokenizer(deps: { db: Db; keyring: Keyring; dataKeys: DataKeys; rng: RandomSource; cache: TokenCache; sawErasureHead: (head: number) => void }) {
   const { db, keyring, dataKeys, rng, cache } = deps;
 
   function prepare(ns: Namespace, items: TokenizeItem[], onInvalid: 'reject' | 'skip') {
@@ -110,13 +134,13 @@ export function createTokenizer(deps: { db: Db; keyring: Keyring; dataKeys: Data
    * Finds or creates the mappings of the entries. An entry gets its existing row or a new one; one
    * whose row a concurrent writer committed meanwhile, or whose token collided, goes round again.
    */
-  async function getOrCreate(tx: Executor, ns: Namespace, pending: Entry[], subjectDeks: Map<string, { id: string; key: KeyObject }>, nsDek: { id: string; key: KeyObject }) {
+  async function getOrCreate(tx: Executor, ns: Namespace, pending: Entry[], nsDek: { id: string; key: KeyObject } | undefined) {
     // Sorted by fingerprint: concurrent batches sharing new values take index locks in one order.
     // (Lowercase hex sorts as the bytes do, and compares without a call into C++.)
     let todo = [...pending].sort((a, b) => (a.fpHex < b.fpHex ? -1 : a.fpHex > b.fpHex ? 1 : 0));
     for (let attempt = 0; todo.length > 0; attempt++) {
       if (attempt >= MAX_TOKEN_ATTEMPTS) throw errors.tokenSpaceExhausted();
-      const cols = { type: [] as string[], token: [] as string[], fp: [] as Buffer[], dek: [] as string[], ct: [] as Buffer[] };
+      const cols = { type: [] as string[], token: [] as string[], fp: [] as Buffer[], dek: [] as (string | null)[], ct: [] as (Buffer | null)[] };
       const byToken = new Map<string, Entry>();
       for (const e of todo) {
         // Tokens are unique within the batch before they reach the database: the insert result
@@ -126,17 +150,16 @@ export function createTokenizer(deps: { db: Db; keyring: Keyring; dataKeys: Data
           if (i >= MAX_TOKEN_ATTEMPTS) throw errors.tokenSpaceExhausted();
           token = ns.formats[e.type].generate(e.normalized, rng);
         }
-        const firstSubject = e.subjects[0];
-        const dek = firstSubject ? subjectDeks.get(firstSubject.toString('hex'))! : nsDek;
         cols.type.push(e.type);
         cols.token.push(token);
         cols.fp.push(e.fp);
-        cols.dek.push(dek.id);
-        cols.ct.push(encrypt(dek.key, Buffer.from(e.normalized, 'utf8'), valueAad(ns.name, e.type, token), rng));
+        const dek = e.subjects.length ? null : nsDek!;
+        cols.dek.push(dek && dek.id);
+        cols.ct.push(dek && encrypt(dek.key, Buffer.from(e.normalized, 'utf8'), valueAad(ns.name, e.type, token), rng));
         byToken.set(token, e);
       }
-      const found = await hotQuery<{ id: number; token: string; fingerprint: Buffer | Uint8Array | null }>(tx, 'tv_get_or_create', GET_OR_CREATE_SQL, [ns.name, ns.consistent, cols.type, cols.token, cols.fp, cols.dek, cols.ct]);
-      const existing = new Map<string, { id: number; token: string }>();
+      const found = await hotQuery<{ id: number; token: string; fingerprint: Buffer | Uint8Array | null; ns_copy: boolean }>(tx, 'tv_get_or_create', GET_OR_CREATE_SQL, [ns.name, ns.consistent, cols.type, cols.token, cols.fp, cols.dek, cols.ct]);
+      const existing = new Map<string, { id: number; token: string; ns_copy: boolean }>();
       for (const r of found) {
         if (r.fingerprint) {
           existing.set(toBuffer(r.fingerprint).toString('hex'), r);
@@ -152,24 +175,50 @@ export function createTokenizer(deps: { db: Db; keyring: Keyring; dataKeys: Data
         if (r) {
           e.token = r.token;
           e.mappingId = Number(r.id);
+          e.nsCopy = r.ns_copy;
         }
       }
       todo = todo.filter((e) => e.mappingId === undefined);
     }
   }
 
-  async function link(tx: Executor, entries: Entry[]): Promise<void> {
-    const hmacs: Buffer[] = [];
-    const ids: number[] = [];
-    for (const e of entries) for (const s of e.subjects) {
-      hmacs.push(s);
-      ids.push(e.mappingId!);
+  /** Links each entry to its subjects, each link with its own copy under that subject's key. */
+  async function link(tx: Executor, ns: Namespace, entries: Entry[], subjectDeks: Map<string, { id: string; key: KeyObject }>): Promise<void> {
+    const cols = { hmac: [] as Buffer[], id: [] as number[], dek: [] as string[], ct: [] as Buffer[] };
+    const moved: number[] = [];
+    for (const e of entries) {
+      const plain = Buffer.from(e.normalized, 'utf8');
+      for (const [hex, s] of new Map(e.subjects.map((h) => [h.toString('hex'), h]))) {
+        const dek = subjectDeks.get(hex)!;
+        cols.hmac.push(s);
+        cols.id.push(e.mappingId!);
+        cols.dek.push(dek.id);
+        cols.ct.push(encrypt(dek.key, plain, valueAad(ns.name, e.type, e.token!), rng));
+      }
+      if (e.nsCopy) moved.push(e.mappingId!);
     }
-    if (!ids.length) return;
-    await tx.execute(sql`
-      insert into subject_links (subject_hmac, mapping_id)
-      select * from unnest(${sql.param(hmacs)}::bytea[], ${sql.param(ids)}::bigint[]) order by 1, 2
-      on conflict do nothing`);
+    if (!cols.id.length) return;
+    await hotQuery(tx, 'tv_link', LINK_SQL, [cols.hmac, cols.id, cols.dek, cols.ct]);
+    // After the links: this transaction already holds a lock on each of these rows, so the update
+    // only upgrades it (an erasure waiting for the row cannot deadlock with it).
+    if (moved.length) await hotQuery(tx, 'tv_drop_ns_copy', DROP_NAMESPACE_COPY_SQL, [moved.sort((x, y) => x - y)]);
+  }
+
+  /**
+   * Answers read from the cache or from mappings this transaction did not create are only as good
+   * as the erasure epoch they were read in. Reads the feed head in this transaction: unchanged,
+   * they all still hold; moved, each is confirmed to still have its mapping (or the attempt runs
+   * again). Returns the epoch under which the answers may be cached.
+   */
+  async function confirmAnswers(tx: Executor, ns: Namespace, entries: Entry[], seenAt: number | undefined): Promise<number> {
+    const [h] = await hotQuery<{ s: number | string }>(tx, 'tv_erasure_head', ERASURE_HEAD_SQL, []);
+    const head = Number(h!.s);
+    if (head === seenAt) return head;
+    deps.sawErasureHead(head);
+    const tokens = entries.filter((e) => !e.created).map((e) => e.token!);
+    const present = await hotQuery<{ token: string }>(tx, 'tv_confirm_tokens', 'select token from mappings where namespace = $1 and token = any($2::text[])', [ns.name, tokens]);
+    if (present.length < new Set(tokens).size) throw new ErasedMeanwhile();
+    return head;
   }
 
   /**
@@ -178,13 +227,18 @@ export function createTokenizer(deps: { db: Db; keyring: Keyring; dataKeys: Data
    * appends its audit rows and commits.
    */
   async function writeEntries(ns: Namespace, entries: Entry[], events: () => AuditEvent[], handOver: () => void): Promise<void> {
+    /** The erasure epoch in which this flush's answers were confirmed. */
+    let validAt: number | undefined;
     for (let attempt = 1; ; attempt++) {
+      validAt = undefined;
       for (const e of entries) {
         e.token = undefined;
         e.mappingId = undefined;
         e.created = false;
+        e.nsCopy = false;
       }
       // Values without a subject that this process has met twice need no database read.
+      const seenAt = cache.epoch;
       const pending: Entry[] = [];
       for (const e of entries) {
         const cached = ns.consistent && e.subjects.length === 0 ? cache.get(e.fpHex) : undefined;
@@ -196,15 +250,16 @@ export function createTokenizer(deps: { db: Db; keyring: Keyring; dataKeys: Data
         await db.transaction(async (tx) => {
           const allSubjects = entries.flatMap((e) => e.subjects);
           const subjectDeks = allSubjects.length ? await dataKeys.lockSubjectDeks(tx, allSubjects) : new Map();
-          if (pending.length) await getOrCreate(tx, ns, pending, subjectDeks, nsDek!);
-          await link(tx, entries.filter((e) => e.subjects.length));
+          if (pending.length) await getOrCreate(tx, ns, pending, nsDek);
+          await link(tx, ns, entries.filter((e) => e.subjects.length), subjectDeks);
+          // Mappings this transaction created are invisible to any erasure until it commits.
+          if (entries.some((e) => !e.created)) validAt = await confirmAnswers(tx, ns, entries, seenAt);
           handOver();
           await appendAudit(tx, events());
         });
         break;
       } catch (err) {
-        // A mapping found by this transaction was erased before the link was written: start over.
-        if (pgErrorCode(err) === '23503' && attempt < MAX_TX_ATTEMPTS) continue;
+        if (attempt < MAX_TX_ATTEMPTS && isRetryable(err)) continue;
         throw err;
       }
     }
@@ -212,7 +267,16 @@ export function createTokenizer(deps: { db: Db; keyring: Keyring; dataKeys: Data
     // again. A stream of new values would otherwise fill it with values seen once, and emptying it
     // when full would drop the repeated ones with them (and caching them cost ~6% of the CPU of a
     // batch of new values).
-    for (const e of entries) if (ns.consistent && e.subjects.length === 0 && !e.created) cache.set(e.fpHex, e.token!);
+    for (const e of entries) if (ns.consistent && e.subjects.length === 0 && !e.created) cache.set(e.fpHex, e.token!, validAt);
+  }
+
+  /**
+   * Start over when a mapping this attempt found was erased before the link was written (23503)
+   * or before the answers were confirmed, or when PostgreSQL broke a lock cycle with an erasure
+   * or another batch (40P01).
+   */
+  function isRetryable(err: unknown): boolean {
+    return err instanceof ErasedMeanwhile || pgErrorCode(err) === '23503' || pgErrorCode(err) === '40P01';
   }
 
   interface Job {

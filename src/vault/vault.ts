@@ -16,36 +16,37 @@ import { mayUseNamespace, type Principal } from './principal.js';
 import { createTokenCache } from './token-cache.js';
 import { createTokenizer } from './tokenize.js';
 
-/** How often each instance checks for erasures made elsewhere (the cache bound is well under 1 s). */
+/** How often each instance looks for erasures made elsewhere (keeps its cache's epoch current). */
 export const ERASURE_POLL_MS = 500;
 
 /** The domain services, wired once per app. Routes call only this. */
 export function createVault(deps: { db: Db; keyring: Keyring; policy: Policy; rng: RandomSource; budget: RevealBudget; signer: Signer }) {
   const dataKeys = createDataKeys({ db: deps.db, keyring: deps.keyring });
   const cache = createTokenCache();
-  const forgetCaches = () => {
-    cache.clear();
-    dataKeys.forget();
+  /** A new erasure head (from this instance's erasure, the watcher or a tokenize transaction). */
+  const sawErasureHead = (head: number) => {
+    // Destroyed subject keys must not outlive their rows in this process either.
+    if (cache.advance(head)) dataKeys.forget();
   };
-  const eraser = createEraser({ db: deps.db, keyring: deps.keyring, signer: deps.signer, onErased: forgetCaches });
+  const eraser = createEraser({ db: deps.db, keyring: deps.keyring, signer: deps.signer, onErased: sawErasureHead });
   const auditWriter = createAuditWriter({ db: deps.db, budget: deps.budget });
   const exporter = createExporter({ db: deps.db, keyring: deps.keyring, dataKeys, audit: auditWriter });
-  let lastSeq: number | undefined;
   let timer: NodeJS.Timeout | undefined;
 
-  /** Clears this instance's caches when any instance has erased something since the last look. */
+  /**
+   * Keeps this instance's cache in the current erasure epoch, so that tokenize transactions rarely
+   * find the head moved. Correctness does not depend on it: each transaction checks the head itself.
+   */
   async function checkErasures(): Promise<void> {
     try {
-      const seq = await eraser.latestSeq();
-      if (lastSeq !== undefined && seq !== lastSeq) forgetCaches();
-      lastSeq = seq;
+      sawErasureHead(await eraser.latestSeq());
     } catch {
       // Database unreachable: we cannot know what was erased, so forget everything.
-      forgetCaches();
-      lastSeq = undefined;
+      cache.reset();
+      dataKeys.forget();
     }
   }
-  const tokenizer = createTokenizer({ db: deps.db, keyring: deps.keyring, dataKeys, rng: deps.rng, cache });
+  const tokenizer = createTokenizer({ db: deps.db, keyring: deps.keyring, dataKeys, rng: deps.rng, cache, sawErasureHead });
   const detokenizer = createDetokenizer({ db: deps.db, dataKeys, audit: auditWriter, keyring: deps.keyring });
 
   return {
