@@ -1,7 +1,7 @@
 import { createWriteStream, readFileSync } from 'node:fs';
 import type { JsonWebKey } from 'node:crypto';
 import { createSigner, verifySignature } from './crypto/signing.js';
-import { receiptSigningInput, type Receipt } from './vault/erase.js';
+import { receiptSigningInput, type StoredReceipt } from './vault/erase.js';
 import { parseArgs } from 'node:util';
 import { auditHead, queryAudit, verifyAudit } from './audit/audit-log.js';
 import { loadConfig, type Config } from './config.js';
@@ -141,12 +141,13 @@ async function keysCommand(config: Config, args: string[], out: (s: string) => v
 async function receiptsCommand(config: Config, args: string[], out: (s: string) => void): Promise<number> {
   const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { 'public-key': { type: 'string' } } });
   if (positionals[0] !== 'verify' || !positionals[1]) throw new UsageError('receipts verify <receipt.json> [--public-key <jwk.json>]');
-  const receipt = JSON.parse(readFileSync(positionals[1], 'utf8')) as Receipt;
+  const receipt = JSON.parse(readFileSync(positionals[1], 'utf8')) as StoredReceipt;
   const jwk = values['public-key']
     ? (JSON.parse(readFileSync(values['public-key'], 'utf8')) as JsonWebKey)
     : createSigner(resolveKeys(config, (m) => console.error(`warning: ${m}`)).signingKey).publicJwk();
   const ok = typeof receipt.signature === 'string' && verifySignature(jwk, receiptSigningInput(receipt), receipt.signature);
-  out(ok ? `valid: erasure ${receipt.erasureId}, ${receipt.tokensErased} token(s), completed ${receipt.completedAt}` : 'INVALID: the receipt was altered or signed by another key');
+  const shared = receipt.version === 2 && receipt.counts.retainedShared ? `, ${receipt.counts.retainedShared} shared value(s) only unlinked` : '';
+  out(ok ? `valid: erasure ${receipt.erasureId}, ${receipt.tokensErased} token(s)${shared}, completed ${receipt.completedAt}` : 'INVALID: the receipt was altered or signed by another key');
   return ok ? 0 : 1;
 }
 

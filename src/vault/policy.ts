@@ -7,6 +7,13 @@ export interface Namespace {
   /** One token per value (default); false issues a fresh token on every call. */
   readonly consistent: boolean;
   readonly formats: Readonly<Record<TokenType, BoundFormat>>;
+  /**
+   * Who may link values to data subjects in this namespace: every principal that may tokenize
+   * here (default), nobody, or the listed principal ids. Linking is powerful: a principal that
+   * links a value to someone else's subject id puts it in that person's export, and an erasure of
+   * that person then reaches it (unlinks it, or deletes it when nobody else holds it).
+   */
+  readonly attachSubjects: 'tokenize' | 'none' | ReadonlySet<string>;
 }
 
 export type Policy = ReadonlyMap<string, Namespace>;
@@ -28,9 +35,11 @@ function buildNamespace(name: string, raw: unknown, problems: string[]): Namespa
     problems.push(`${where}: must be an object`);
     return undefined;
   }
-  const { consistent = true, types = {}, ...rest } = raw as Record<string, unknown>;
-  for (const k of Object.keys(rest)) problems.push(`${where}: unknown key ${k} (allowed: consistent, types)`);
+  const { consistent = true, types = {}, attachSubjects = 'tokenize', ...rest } = raw as Record<string, unknown>;
+  for (const k of Object.keys(rest)) problems.push(`${where}: unknown key ${k} (allowed: consistent, types, attachSubjects)`);
   if (typeof consistent !== 'boolean') problems.push(`${where}: consistent must be true or false`);
+  const attach = attachSubjectsOption(attachSubjects);
+  if (!attach) problems.push(`${where}: attachSubjects must be "tokenize", "none" or a list of principal ids`);
   if (typeof types !== 'object' || types === null || Array.isArray(types)) {
     problems.push(`${where}: types must be an object of type → options`);
     return undefined;
@@ -52,7 +61,18 @@ function buildNamespace(name: string, raw: unknown, problems: string[]): Namespa
       problems.push(`${where}, type ${t}: ${err.message}`);
     }
   }
-  return { name, consistent: consistent === true, formats };
+  return { name, consistent: consistent === true, formats, attachSubjects: attach ?? 'none' };
+}
+
+function attachSubjectsOption(raw: unknown): Namespace['attachSubjects'] | undefined {
+  if (raw === 'tokenize' || raw === 'none') return raw;
+  if (Array.isArray(raw) && raw.every((id) => typeof id === 'string' && id.length > 0 && id.length <= 200)) return new Set(raw as string[]);
+  return undefined;
+}
+
+/** Whether this principal may link values to subjects in this namespace (see `attachSubjects`). */
+export function mayAttachSubjects(ns: Namespace, principalId: string): boolean {
+  return ns.attachSubjects === 'tokenize' || (ns.attachSubjects !== 'none' && ns.attachSubjects.has(principalId));
 }
 
 /** Builds the policy from a parsed document; `default` always exists. */

@@ -9,7 +9,7 @@ import { errors } from '../errors.js';
 import type { RandomSource } from '../formats/random.js';
 import { FormatError, type TokenType } from '../formats/registry.js';
 import type { DataKeys } from './data-keys.js';
-import type { Namespace } from './policy.js';
+import { mayAttachSubjects, type Namespace } from './policy.js';
 import type { Principal } from './principal.js';
 import type { TokenCache } from './token-cache.js';
 
@@ -340,6 +340,9 @@ export function createTokenizer(deps: { db: Db; keyring: Keyring; dataKeys: Data
 
   return {
     async tokenize(args: TokenizeArgs): Promise<TokenizeResult[]> {
+      if (!mayAttachSubjects(args.ns, args.principal.id) && args.items.some((item) => item.subject !== undefined)) {
+        throw errors.forbidden(`namespace ${args.ns.name} does not let this principal link values to subjects (policy: attachSubjects); nothing was stored`);
+      }
       const { results, entries, itemEntry, problems } = prepare(args.ns, args.items, args.onInvalid);
       await batcherFor(args.ns).submit({ args, entries, invalid: problems.length });
       args.items.forEach((item, i) => {

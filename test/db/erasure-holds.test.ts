@@ -5,6 +5,7 @@ import { decrypt } from '../../src/crypto/aead.js';
 import { valueAad } from '../../src/crypto/keyring.js';
 import { rows } from '../../src/db/client.js';
 import { toBuffer } from '../../src/db/schema.js';
+import { buildPolicy } from '../../src/vault/policy.js';
 import { createTestDatabase, usingPostgres, type TestDatabase } from '../helpers/db.js';
 import { bearer, startVault, testKeys, type TestVault } from '../helpers/vault.js';
 
@@ -131,6 +132,33 @@ describe('nothing that survives an erasure re-links the subject', () => {
       expect(dump, table).not.toContain(hmac);
       expect(dump, table).not.toContain(fp);
     }
+  });
+});
+
+describe('who may link values to subjects is namespace policy', () => {
+  const POLICY = { namespaces: { default: {}, locked: { attachSubjects: 'none' }, listed: { attachSubjects: ['svc-linker'] } } };
+  let c: TestVault;
+  beforeAll(async () => {
+    c = await startVault(db, { keys: a.keys, policy: POLICY });
+  });
+  afterAll(() => c.close());
+  const call = (namespace: string, sub: string, subject?: string) =>
+    c.app.inject({ method: 'POST', url: '/v1/tokenize', headers: bearer(c.token('tokenize', ['*'], sub)), payload: { namespace, items: [{ type: 'text', value: `linkable-${namespace}`, ...(subject ? { subject } : {}) }] } });
+
+  it('refuses a subject where the policy says none or does not list the principal, storing nothing', async () => {
+    for (const [namespace, sub] of [['locked', 'svc-linker'], ['listed', 'svc-other']] as const) {
+      const res = await call(namespace, sub, 'victim-subject');
+      expect(res.statusCode, res.body).toBe(403);
+      expect(res.json().error).toEqual({ code: 'FORBIDDEN', message: `namespace ${namespace} does not let this principal link values to subjects (policy: attachSubjects); nothing was stored` });
+    }
+    expect(await rows(c.handle.db, sql`select 1 from subject_links l join mappings m on m.id = l.mapping_id where m.namespace in ('locked', 'listed')`)).toEqual([]);
+    expect((await call('locked', 'svc-other')).statusCode).toBe(200);
+    expect((await call('listed', 'svc-linker', 'victim-subject')).statusCode).toBe(200);
+    expect((await call('default', 'svc-other', 'victim-subject')).statusCode).toBe(200);
+  });
+
+  it('rejects a malformed option at load', () => {
+    expect(() => buildPolicy({ namespaces: { x: { attachSubjects: 'anyone' } } })).toThrow('namespace x: attachSubjects must be "tokenize", "none" or a list of principal ids');
   });
 });
 
