@@ -105,6 +105,45 @@ describe('crypto-shredding covers values that existed before the subject was att
   });
 });
 
+describe('a backup taken before the erasure', () => {
+  it('holds no copy of what was the subject\'s alone that any remaining key opens (only the backup\'s own key row would, until its master key is retired)', async () => {
+    const [pre] = await tokenize(a, [{ type: 'email', value: 'backup-pre@example.com' }]);
+    const [mine, shared] = await tokenize(b, [
+      { type: 'email', value: 'backup-mine@example.com', subject: 'subject-backup' },
+      { type: 'email', value: 'backup-shared@example.com', subject: 'subject-backup' },
+      { type: 'email', value: 'backup-pre@example.com', subject: 'subject-backup' },
+    ]);
+    await tokenize(a, [{ type: 'email', value: 'backup-shared@example.com', subject: 'subject-other' }]);
+    const hmac = a.services.keyring.subjectHmac('subject-backup');
+    // The copy: every mapping, link and key row of the database at this point.
+    const copy = {
+      mappings: await rows<{ id: number; token: string; dek_id: string | null; ciphertext: Buffer | null }>(a.handle.db, sql`select id, token, dek_id, ciphertext from mappings`),
+      links: await rows<{ mapping_id: number; subject_hmac: Buffer; dek_id: string | null; ciphertext: Buffer | null }>(a.handle.db, sql`select mapping_id, subject_hmac, dek_id, ciphertext from subject_links`),
+      keys: await rows<{ id: string; kek_version: number; wrapped_key: Buffer; subject_hmac: Buffer | null }>(a.handle.db, sql`select id, kek_version, wrapped_key, subject_hmac from data_keys`),
+    };
+    const receipt = await erase(b, { subject: 'subject-backup' });
+    expect(receipt).toMatchObject({ tokensErased: 2, counts: { erased: 2, retainedShared: 1, alreadyAbsent: 0 } });
+    expect(receipt.tokens.map((t: { token: string }) => t.token).sort()).toEqual([mine!.token, pre!.token].sort());
+
+    // Every ciphertext of the copy that belonged to the subject: its values alone (all copies), and
+    // its own copy of the shared value.
+    const tokenOf = new Map(copy.mappings.map((m) => [Number(m.id), m.token]));
+    const aloneIds = copy.mappings.filter((m) => m.token === mine!.token || m.token === pre!.token).map((m) => Number(m.id));
+    const subjects: { token: string; ct: Buffer }[] = [
+      ...copy.mappings.filter((m) => aloneIds.includes(Number(m.id)) && m.ciphertext).map((m) => ({ token: m.token, ct: toBuffer(m.ciphertext!) })),
+      ...copy.links.filter((l) => l.ciphertext && (aloneIds.includes(Number(l.mapping_id)) || toBuffer(l.subject_hmac).equals(hmac))).map((l) => ({ token: tokenOf.get(Number(l.mapping_id))!, ct: toBuffer(l.ciphertext!) })),
+    ];
+    expect(subjects.length).toBe(3);
+    for (const { token, ct } of subjects) expect(await decryptableWithAnyRemainingKey(a, token, [ct])).toEqual([]);
+    // The other subject's copy of the shared value is theirs, and still opens.
+    expect((await exportSubject(a, 'subject-other')).map((t) => [t.token, t.value])).toEqual([[shared!.token, 'backup-shared@example.com']]);
+    // What the caveat in the README is about: the backup's own copy of the subject's key row.
+    const oldKey = copy.keys.find((k) => k.subject_hmac && toBuffer(k.subject_hmac).equals(hmac))!;
+    const dek = a.services.keyring.unwrapDek(oldKey.id, Number(oldKey.kek_version), toBuffer(oldKey.wrapped_key));
+    expect(decrypt(dek, subjects[0]!.ct, valueAad('default', 'email', subjects[0]!.token)).toString()).toMatch(/^backup-(pre|mine)@example\.com$/);
+  });
+});
+
 describe('a value shared by two subjects', () => {
   it('survives for the other subject when one is erased, and stays off the feed', async () => {
     const [c] = await tokenize(a, [{ type: 'ipv4', value: '203.0.113.77', subject: 'subject-c' }]);
@@ -116,6 +155,31 @@ describe('a value shared by two subjects', () => {
     expect(await exportSubject(a, 'subject-c')).toEqual([]);
     expect((await reveal(b, [c!.token]))[0]).toMatchObject({ status: 'ok', value: '203.0.113.77' });
     expect(await feedTokens(a)).not.toContain(c!.token);
+  });
+
+  it.runIf(usingPostgres)('a link written while the erasure runs keeps the value for its subject', async () => {
+    const [m] = await tokenize(a, [{ type: 'text', value: 'linked-during', subject: 'subject-e' }]);
+    const [other] = await tokenize(a, [{ type: 'text', value: 'namespace-held' }]);
+    const locker = new pg.Client({ connectionString: db.url });
+    await locker.connect();
+    try {
+      // Pause the batch after its links are written: moving `other` out of its namespace copy
+      // needs this row, held FOR SHARE (the links' own row locks do not conflict with it).
+      await locker.query('begin');
+      await locker.query('select 1 from mappings where token = $1 for share', [other!.token]);
+      const batch = tokenize(a, [{ type: 'text', value: 'linked-during', subject: 'subject-f' }, { type: 'text', value: 'namespace-held', subject: 'subject-f' }]);
+      await waitForLockWaiter(locker);
+      const erasure = erase(b, { subject: 'subject-e' });
+      await waitForLockWaiter(locker, 2);
+      await locker.query('commit');
+      const [results, receipt] = await Promise.all([batch, erasure]);
+      expect(results.map((r) => r.token)).toEqual([m!.token, other!.token]);
+      expect(receipt).toMatchObject({ tokensErased: 0, counts: { erased: 0, retainedShared: 1, alreadyAbsent: 0 } });
+      expect((await exportSubject(a, 'subject-f')).map((t) => t.token).sort()).toEqual([m!.token, other!.token].sort());
+      expect((await reveal(b, [m!.token]))[0]).toMatchObject({ status: 'ok', value: 'linked-during' });
+    } finally {
+      await locker.end();
+    }
   });
 });
 
@@ -163,10 +227,10 @@ describe('who may link values to subjects is namespace policy', () => {
 });
 
 /** Polls (no timing assumption) until some session of the test database waits on a lock. */
-async function waitForLockWaiter(c: pg.Client): Promise<void> {
+async function waitForLockWaiter(c: pg.Client, atLeast = 1): Promise<void> {
   for (;;) {
     const r = await c.query("select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'");
-    if (r.rows[0].n > 0) return;
+    if (r.rows[0].n >= atLeast) return;
     await new Promise((res) => setTimeout(res, 10));
   }
 }
