@@ -5,7 +5,10 @@ import type { Keyring } from '../crypto/keyring.js';
 import { canonicalJson, type Signer } from '../crypto/signing.js';
 import { hotQuery, pgErrorCode, rows, type Db, type Executor } from '../db/client.js';
 import { errors } from '../errors.js';
+import type { RandomSource } from '../formats/random.js';
 import { FormatError, type TokenType } from '../formats/registry.js';
+import type { DataKeys } from './data-keys.js';
+import { handOverLegacyCopies, type LegacyRow } from './legacy-copies.js';
 import type { Namespace } from './policy.js';
 import type { Principal } from './principal.js';
 
@@ -122,7 +125,7 @@ export function receiptSigningInput(r: Omit<StoredReceipt, 'signature'> | Stored
   return Buffer.from(canonicalJson(unsigned));
 }
 
-export function createEraser(deps: { db: Db; keyring: Keyring; signer: Signer; onErased: (seq: number) => void }) {
+export function createEraser(deps: { db: Db; keyring: Keyring; signer: Signer; dataKeys: DataKeys; rng: RandomSource; onErased: (seq: number) => void }) {
   const { db, keyring, signer } = deps;
   const keyId = signer.publicJwk().kid;
 
@@ -139,11 +142,16 @@ export function createEraser(deps: { db: Db; keyring: Keyring; signer: Signer; o
         // Lock the subject's key first, in its own statement: a tokenize writing under it holds it
         // FOR SHARE, so this waits for that write to commit, and the next statement's snapshot sees
         // (and deletes) its mappings; a tokenize that comes later waits, then creates a fresh key.
-        await hotQuery(tx, 'tv_erase_lock_key', 'select id from data_keys where subject_hmac = $1 for update', [hmac]);
+        const [key] = await hotQuery<{ id: string; kek_version: number; wrapped_key: Buffer | Uint8Array }>(tx, 'tv_erase_lock_key', 'select id, kek_version, wrapped_key from data_keys where subject_hmac = $1 for update', [hmac]);
         // Then its mappings, in id order (tokenize links in that order): a tokenize linking another
         // subject to one of them holds it (FOR KEY SHARE) until it commits, so the next statement
-        // sees that link and keeps the value for that subject instead of erasing it.
-        await hotQuery(tx, 'tv_erase_lock_mappings', 'select id from mappings where id in (select mapping_id from subject_links where subject_hmac = $1) order by id for update', [hmac]);
+        // sees that link and keeps the value for that subject instead of erasing it. Rows whose
+        // only copy is under this subject's key (written before per-link copies) come back whole.
+        const locked = await hotQuery<LegacyRow & { legacy: boolean }>(tx, 'tv_erase_lock_mappings', `
+          select id, namespace, type, token, case when dek_id = $2 then ciphertext end as ciphertext, dek_id = $2 as legacy from mappings
+          where id in (select mapping_id from subject_links where subject_hmac = $1) order by id for update`, [hmac, key?.id ?? null]);
+        const legacy = locked.filter((r) => r.legacy);
+        if (key && legacy.length) await handOverLegacyCopies(tx, deps, { hmac, key }, legacy);
         return { ...split(await run([hmac])), alreadyAbsent: 0 };
       }
       case 'value': {

@@ -79,8 +79,11 @@ const LINK_SQL = `insert into subject_links (subject_hmac, mapping_id, dek_id, c
 /**
  * A value held without a subject until now has just been linked to one: its namespace-key copy
  * goes, so that once its subjects are erased no key that survives them opens any copy of it.
+ * Kept while a link written before per-link copies has no copy of its own (it reads this one).
  */
-const DROP_NAMESPACE_COPY_SQL = 'update mappings set dek_id = null, ciphertext = null where id = any($1::bigint[]) and ciphertext is not null';
+const DROP_NAMESPACE_COPY_SQL = `update mappings m set dek_id = null, ciphertext = null
+  where id = any($1::bigint[]) and ciphertext is not null
+    and not exists (select 1 from subject_links l where l.mapping_id = m.id and l.ciphertext is null)`;
 
 /** The erasure feed head: an index-only read of its highest sequence number. */
 export const ERASURE_HEAD_SQL = 'select coalesce(max(seq), 0)::bigint as s from erasures';

@@ -28,7 +28,7 @@ export function createVault(deps: { db: Db; keyring: Keyring; policy: Policy; rn
     // Destroyed subject keys must not outlive their rows in this process either.
     if (cache.advance(head)) dataKeys.forget();
   };
-  const eraser = createEraser({ db: deps.db, keyring: deps.keyring, signer: deps.signer, onErased: sawErasureHead });
+  const eraser = createEraser({ db: deps.db, keyring: deps.keyring, signer: deps.signer, dataKeys, rng: deps.rng, onErased: sawErasureHead });
   const auditWriter = createAuditWriter({ db: deps.db, budget: deps.budget });
   const exporter = createExporter({ db: deps.db, keyring: deps.keyring, dataKeys, audit: auditWriter });
   let timer: NodeJS.Timeout | undefined;

@@ -183,6 +183,25 @@ describe('a value shared by two subjects', () => {
   });
 });
 
+describe('rows written before per-link copies', () => {
+  it('a value whose one copy is under the erased subject\'s key stays readable for the subjects who still hold it', async () => {
+    const [m] = await tokenize(a, [{ type: 'email', value: 'legacy@example.com', subject: 'legacy-s' }]);
+    await tokenize(a, [{ type: 'email', value: 'legacy@example.com', subject: 'legacy-t' }]);
+    // What migration 0006 found: the copy on the mapping, under the first subject's key; no link copies.
+    const s = a.services.keyring.subjectHmac('legacy-s');
+    await a.handle.db.execute(sql`update mappings m set dek_id = l.dek_id, ciphertext = l.ciphertext from subject_links l where l.mapping_id = m.id and m.token = ${m!.token} and l.subject_hmac = ${s}`);
+    await a.handle.db.execute(sql`update subject_links set dek_id = null, ciphertext = null where mapping_id = (select id from mappings where token = ${m!.token})`);
+    // A subject attached now gets its own copy; the legacy links keep reading the mapping's.
+    await tokenize(b, [{ type: 'email', value: 'legacy@example.com', subject: 'legacy-u' }]);
+    for (const subject of ['legacy-s', 'legacy-t', 'legacy-u']) expect((await exportSubject(a, subject)).map((t) => t.value)).toEqual(['legacy@example.com']);
+    const receipt = await erase(b, { subject: 'legacy-s' });
+    expect(receipt).toMatchObject({ tokensErased: 0, counts: { erased: 0, retainedShared: 1, alreadyAbsent: 0 } });
+    for (const subject of ['legacy-t', 'legacy-u']) expect((await exportSubject(a, subject)).map((t) => t.value)).toEqual(['legacy@example.com']);
+    expect((await reveal(a, [m!.token]))[0]).toMatchObject({ status: 'ok', value: 'legacy@example.com' });
+    expect(await rows(a.handle.db, sql`select 1 from mappings where token = ${m!.token} and ciphertext is not null`)).toEqual([]);
+  });
+});
+
 describe('nothing that survives an erasure re-links the subject', () => {
   it('no audit row, tombstone, receipt, feed or key row holds the subject HMAC or the value fingerprint afterwards', async () => {
     const subject = 'subject-returning';
