@@ -7,7 +7,7 @@ import { rows } from '../../src/db/client.js';
 import { toBuffer } from '../../src/db/schema.js';
 import { buildPolicy } from '../../src/vault/policy.js';
 import { createTestDatabase, usingPostgres, type TestDatabase } from '../helpers/db.js';
-import { bearer, startVault, testKeys, type TestVault } from '../helpers/vault.js';
+import { bearer, startInstances, startVault, type TestVault } from '../helpers/vault.js';
 
 // The four ways erasure broke (issue "Erasure that holds"), each forced rather than hoped for.
 
@@ -44,13 +44,10 @@ const feedTokens = async (v: TestVault) => {
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  const keys = testKeys();
-  a = await startVault(db, { keys });
-  b = await startVault(db, { keys });
+  [a, b] = (await startInstances(db, 2)) as [TestVault, TestVault];
 });
 afterAll(async () => {
-  await a.close();
-  await b.close();
+  for (const v of [a, b]) await v.close();
   await db.drop();
 });
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_ACCESS } from '../../src/config.js';
 import type { Receipt } from '../../src/vault/erase.js';
 import { createTestDatabase, usingPostgres, type TestDatabase } from '../helpers/db.js';
-import { bearer, startVault, testKeys, type TestVault } from '../helpers/vault.js';
+import { bearer, startInstances, type TestVault } from '../helpers/vault.js';
 
 // Random interleavings of tokenize (with or without a subject: that links), erase-subject,
 // erase-token and re-tokenize over a small pool of values and subjects, on two vault instances
@@ -26,13 +26,11 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 
 describe.runIf(usingPostgres)('erasure under random interleavings, two instances', () => {
   let db: TestDatabase;
-  const vaults: TestVault[] = [];
+  let vaults: TestVault[] = [];
 
   beforeAll(async () => {
     db = await createTestDatabase({ backend: 'postgres' });
-    const keys = testKeys();
-    const access = { ...DEFAULT_ACCESS, revealBudget: 1_000_000_000 };
-    for (let i = 0; i < 2; i++) vaults.push(await startVault(db, { keys, access }));
+    vaults = await startInstances(db, 2, { access: { ...DEFAULT_ACCESS, revealBudget: 1_000_000_000 } });
   });
   afterAll(async () => {
     for (const v of vaults) await v.close();

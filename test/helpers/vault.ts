@@ -39,6 +39,14 @@ export async function startVault(db: TestDatabase, opts: { keys?: KeyMaterial; p
   };
 }
 
+/** Several instances on one database with the same keys, as a horizontally scaled deployment runs. */
+export async function startInstances(db: TestDatabase, count: number, opts: Parameters<typeof startVault>[1] = {}): Promise<TestVault[]> {
+  const keys = opts.keys ?? testKeys();
+  const out: TestVault[] = [];
+  for (let i = 0; i < count; i++) out.push(await startVault(db, { ...opts, keys }));
+  return out;
+}
+
 export function bearer(token: string) {
   return { authorization: `Bearer ${token}` };
 }
