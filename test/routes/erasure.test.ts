@@ -52,7 +52,7 @@ describe('erasure by subject', () => {
     expect(receipt.tokens.map((t) => t.token).sort()).toEqual([...tokens].sort());
     const jwk = (await v.app.inject('/v1/erasures/public-key')).json();
     expect(verifySignature(jwk, receiptSigningInput(receipt), receipt.signature)).toBe(true);
-    for (const altered of [{ ...receipt, tokensErased: 2 }, { ...receipt, tokens: receipt.tokens.slice(1) }, { ...receipt, completedAt: new Date().toISOString() }, { ...receipt, reference: 'DSR-other' }]) {
+    for (const altered of [{ ...receipt, tokensErased: 2 }, { ...receipt, tokens: receipt.tokens.slice(1) }, { ...receipt, completedAt: new Date().toISOString() }, { ...receipt, reference: 'DSR-other' }, { ...receipt, counts: { ...receipt.counts, retainedShared: 1 } }, { ...receipt, scope: 'everyone' as const }, { ...receipt, reason: 'x' }]) {
       expect(verifySignature(jwk, receiptSigningInput(altered), receipt.signature)).toBe(false);
     }
     expect(JSON.stringify(receipt)).not.toContain('subject-erase-1');

@@ -18,7 +18,7 @@ const ErasedToken = Type.Object({ namespace: Type.String(), type: Type.String(),
 const Counts = Type.Object({
   erased: Type.Integer({ description: 'mappings deleted (their tokens are listed in tokens and on the feed)' }),
   retainedShared: Type.Integer({ description: 'values other subjects also hold: only unlinked from this subject (its copy and key destroyed), kept for the others, not on the feed' }),
-  alreadyAbsent: Type.Integer({ description: 'by value: 1 when no mapping held it; by tokens: distinct tokens without a mapping (unknown or erased before)' }),
+  alreadyAbsent: Type.Integer({ description: 'by value: 1 when no mapping held it; by tokens: distinct tokens without a mapping (unknown or erased before); by subject: always 0 (nothing identifies a subject once erased)' }),
 });
 const Receipt = Type.Object({
   version: Type.Union([Type.Literal(1), Type.Literal(2)], { description: '2 for erasures made now; 1 for receipts stored by earlier versions (without scope, counts and reason)' }),
