@@ -90,7 +90,7 @@ export async function buildApp(deps: AppDeps, logger: FastifyServerOptions['logg
       await deps.vault.audit([{ requestId: request.id, actor: request.principal?.id ?? 'anonymous', action: 'auth', outcome: 'denied', details: { reason, route: request.routeOptions.url ?? null } }]);
     },
   });
-  await app.register(healthRoutes, { db: deps.db });
+  await app.register(healthRoutes, { db: deps.db, vault: deps.vault });
   await app.register(tokenizeRoutes, { vault: deps.vault });
   await app.register(detokenizeRoutes, { vault: deps.vault });
   await app.register(authRoutes, { clients: deps.clients, jwt: deps.jwt, vault: deps.vault, access: deps.access });

@@ -8,7 +8,8 @@ import { DEFAULT_ACCESS, type AccessConfig, type KeyMaterial } from './config.js
 import { createKeyring, type Keyring } from './crypto/keyring.js';
 import { createSigner } from './crypto/signing.js';
 import type { DbHandle } from './db/client.js';
-import { createPooledRandom } from './formats/random.js';
+import { createRepositories } from './db/repositories/index.js';
+import { createPooledRandom } from './crypto/random.js';
 import type { AppDeps } from './app.js';
 import { createRevealBudget } from './vault/budget.js';
 import type { Policy } from './vault/policy.js';
@@ -41,13 +42,14 @@ export function createServices(opts: ServiceOptions): Services {
   const access = opts.access ?? DEFAULT_ACCESS;
   const issuer = opts.issuer ?? 'tokenvault';
   const rng = createPooledRandom();
+  const repos = createRepositories({ db: opts.db.db });
   const keyring = createKeyring({ masterKeys: opts.keys.masterKeys, fingerprintKey: opts.keys.fingerprintKey, rng });
-  const budget = createRevealBudget({ defaultBudget: access.revealBudget, windowSeconds: access.revealWindowSeconds });
-  const vault = createVault({ db: opts.db.db, keyring, policy: opts.policy, rng, budget, signer: createSigner(opts.keys.signingKey) });
+  const budget = createRevealBudget({ defaultBudget: access.revealBudget, windowSeconds: access.revealWindowSeconds, counters: repos.revealCounters });
+  const vault = createVault({ db: opts.db.db, repos, keyring, policy: opts.policy, rng, budget, signer: createSigner(opts.keys.signingKey) });
   const jwt = createVaultJwt({ secret: opts.keys.jwtSecret, issuer, audience: opts.audience ?? 'tokenvault' });
-  const clients = createClients({ db: opts.db.db, hasher: opts.hasher ?? argon2Hasher });
+  const clients = createClients({ db: opts.db.db, repo: repos.clients, hasher: opts.hasher ?? argon2Hasher });
   const idp = opts.idp ? createIdpVerifier(opts.idp.config, opts.idp.keys) : undefined;
   const authenticator = createAuthenticator({ vaultJwt: jwt, vaultIssuer: issuer, clients, idp });
-  const keyManager = createKeyManager({ db: opts.db.db, keyring, dataKeys: vault.dataKeys, actor: 'cli' });
+  const keyManager = createKeyManager({ db: opts.db.db, keyring, dataKeys: vault.dataKeys, repo: repos.keys, actor: 'cli' });
   return { db: opts.db, keyring, vault, jwt, clients, access, authenticator, keyManager };
 }

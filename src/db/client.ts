@@ -3,7 +3,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
-import type { SQL } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import pg from 'pg';
 import * as schema from './schema.js';
 
@@ -26,6 +26,11 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 export async function rows<T>(ex: Executor, query: SQL): Promise<T[]> {
   const r = (await ex.execute(query)) as unknown as { rows: T[] };
   return r.rows;
+}
+
+/** Resolves when the database answers a trivial query. */
+export async function ping(ex: Executor): Promise<void> {
+  await ex.execute(sql`select 1`);
 }
 
 interface DriverClient {

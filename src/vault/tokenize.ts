@@ -1,11 +1,12 @@
 import type { KeyObject } from 'node:crypto';
-import { sql } from 'drizzle-orm';
 import { appendAudit, type AuditEvent } from '../audit/audit-log.js';
 import { createBatcher } from './batcher.js';
 import { encrypt } from '../crypto/aead.js';
 import { valueAad, type Keyring } from '../crypto/keyring.js';
-import { hotQuery, type Db, type Executor, pgErrorCode } from '../db/client.js';
-import { toBuffer } from '../db/schema.js';
+import type { Db, Executor } from '../db/client.js';
+import { MappingErasedError } from '../db/repositories/errors.js';
+import type { MappingsRepository } from '../db/repositories/mappings-repository.js';
+import type { SubjectLinksRepository } from '../db/repositories/subject-links-repository.js';
 import { errors } from '../errors.js';
 import type { RandomSource } from '../formats/random.js';
 import { FormatError, type TokenType } from '../formats/registry.js';
@@ -44,25 +45,8 @@ interface Entry {
   created: boolean;
 }
 
-/**
- * Get-or-create in one statement. Inserts one mapping per element of the arrays ($1 namespace,
- * $2 consistent, $3–$7 type, token, fingerprint, DEK id, ciphertext) and, in a consistent
- * namespace, returns beside the new rows (created) the rows that already held those fingerprints
- * when the statement began. A row a concurrent writer committed during the statement is in
- * neither: the caller asks again. Tokens once erased are never reissued: candidates found in
- * tombstones are skipped (and redrawn). The bench's raw-insert ceiling runs this same statement.
- */
-export const GET_OR_CREATE_SQL = `with ins as (
-    insert into mappings (namespace, type, token, fingerprint, consistent, dek_id, ciphertext)
-    select $1, u.type, u.token, u.fp, $2, u.dek, u.ct
-    from unnest($3::text[], $4::text[], $5::bytea[], $6::uuid[], $7::bytea[]) as u(type, token, fp, dek, ct)
-    where not exists (select 1 from tombstones t where t.namespace = $1 and t.token = u.token)
-    on conflict do nothing
-    returning id, token
-  )
-  select id, token, null::bytea as fingerprint from ins
-  union all
-  select id, token, fingerprint from mappings where $2 and consistent and fingerprint = any($5::bytea[])`;
+/** The bench's raw-insert ceiling runs this statement: re-exported where it always was. */
+export { GET_OR_CREATE_SQL } from '../db/repositories/mappings-repository.js';
 
 const MAX_TOKEN_ATTEMPTS = 8;
 /** Queued values from which a second concurrent flush of a namespace starts. */
@@ -71,8 +55,16 @@ const MAX_TX_ATTEMPTS = 3;
 /** Keys entries of random-token namespaces apart, across requests merged into one flush. */
 let randomKeySeq = 0;
 
-export function createTokenizer(deps: { db: Db; keyring: Keyring; dataKeys: DataKeys; rng: RandomSource; cache: TokenCache }) {
-  const { db, keyring, dataKeys, rng, cache } = deps;
+export function createTokenizer(deps: {
+  db: Db;
+  keyring: Keyring;
+  dataKeys: DataKeys;
+  mappings: MappingsRepository;
+  subjectLinks: SubjectLinksRepository;
+  rng: RandomSource;
+  cache: TokenCache;
+}) {
+  const { db, keyring, dataKeys, mappings, subjectLinks, rng, cache } = deps;
 
   function prepare(ns: Namespace, items: TokenizeItem[], onInvalid: 'reject' | 'skip') {
     const results: TokenizeResult[] = new Array(items.length);
@@ -116,7 +108,7 @@ export function createTokenizer(deps: { db: Db; keyring: Keyring; dataKeys: Data
     let todo = [...pending].sort((a, b) => (a.fpHex < b.fpHex ? -1 : a.fpHex > b.fpHex ? 1 : 0));
     for (let attempt = 0; todo.length > 0; attempt++) {
       if (attempt >= MAX_TOKEN_ATTEMPTS) throw errors.tokenSpaceExhausted();
-      const cols = { type: [] as string[], token: [] as string[], fp: [] as Buffer[], dek: [] as string[], ct: [] as Buffer[] };
+      const cols = { type: [] as string[], token: [] as string[], fingerprint: [] as Buffer[], dekId: [] as string[], ciphertext: [] as Buffer[] };
       const byToken = new Map<string, Entry>();
       for (const e of todo) {
         // Tokens are unique within the batch before they reach the database: the insert result
@@ -130,16 +122,16 @@ export function createTokenizer(deps: { db: Db; keyring: Keyring; dataKeys: Data
         const dek = firstSubject ? subjectDeks.get(firstSubject.toString('hex'))! : nsDek;
         cols.type.push(e.type);
         cols.token.push(token);
-        cols.fp.push(e.fp);
-        cols.dek.push(dek.id);
-        cols.ct.push(encrypt(dek.key, Buffer.from(e.normalized, 'utf8'), valueAad(ns.name, e.type, token), rng));
+        cols.fingerprint.push(e.fp);
+        cols.dekId.push(dek.id);
+        cols.ciphertext.push(encrypt(dek.key, Buffer.from(e.normalized, 'utf8'), valueAad(ns.name, e.type, token), rng));
         byToken.set(token, e);
       }
-      const found = await hotQuery<{ id: number; token: string; fingerprint: Buffer | Uint8Array | null }>(tx, 'tv_get_or_create', GET_OR_CREATE_SQL, [ns.name, ns.consistent, cols.type, cols.token, cols.fp, cols.dek, cols.ct]);
+      const found = await mappings.getOrCreate({ tx, namespace: ns.name, consistent: ns.consistent, rows: cols });
       const existing = new Map<string, { id: number; token: string }>();
       for (const r of found) {
         if (r.fingerprint) {
-          existing.set(toBuffer(r.fingerprint).toString('hex'), r);
+          existing.set(r.fingerprint.toString('hex'), r);
           continue;
         }
         const e = byToken.get(r.token)!;
@@ -165,11 +157,7 @@ export function createTokenizer(deps: { db: Db; keyring: Keyring; dataKeys: Data
       hmacs.push(s);
       ids.push(e.mappingId!);
     }
-    if (!ids.length) return;
-    await tx.execute(sql`
-      insert into subject_links (subject_hmac, mapping_id)
-      select * from unnest(${sql.param(hmacs)}::bytea[], ${sql.param(ids)}::bigint[]) order by 1, 2
-      on conflict do nothing`);
+    await subjectLinks.link({ tx, subjectHmacs: hmacs, mappingIds: ids });
   }
 
   /**
@@ -204,7 +192,7 @@ export function createTokenizer(deps: { db: Db; keyring: Keyring; dataKeys: Data
         break;
       } catch (err) {
         // A mapping found by this transaction was erased before the link was written: start over.
-        if (pgErrorCode(err) === '23503' && attempt < MAX_TX_ATTEMPTS) continue;
+        if (err instanceof MappingErasedError && attempt < MAX_TX_ATTEMPTS) continue;
         throw err;
       }
     }

@@ -1,10 +1,10 @@
-import { sql } from 'drizzle-orm';
 import type { AuditEvent } from '../audit/audit-log.js';
 import type { Keyring } from '../crypto/keyring.js';
 import type { Signer } from '../crypto/signing.js';
-import type { Db } from '../db/client.js';
+import { ping, type Db } from '../db/client.js';
+import type { Repositories } from '../db/repositories/index.js';
 import { errors } from '../errors.js';
-import type { RandomSource } from '../formats/random.js';
+import type { RandomSource } from '../crypto/random.js';
 import { createAuditWriter } from './audit-writer.js';
 import type { RevealBudget } from './budget.js';
 import { createDataKeys } from './data-keys.js';
@@ -20,16 +20,17 @@ import { createTokenizer } from './tokenize.js';
 export const ERASURE_POLL_MS = 500;
 
 /** The domain services, wired once per app. Routes call only this. */
-export function createVault(deps: { db: Db; keyring: Keyring; policy: Policy; rng: RandomSource; budget: RevealBudget; signer: Signer }) {
-  const dataKeys = createDataKeys({ db: deps.db, keyring: deps.keyring });
+export function createVault(deps: { db: Db; repos: Repositories; keyring: Keyring; policy: Policy; rng: RandomSource; budget: RevealBudget; signer: Signer }) {
+  const { repos } = deps;
+  const dataKeys = createDataKeys({ db: deps.db, keyring: deps.keyring, repo: repos.dataKeys });
   const cache = createTokenCache();
   const forgetCaches = () => {
     cache.clear();
     dataKeys.forget();
   };
-  const eraser = createEraser({ db: deps.db, keyring: deps.keyring, signer: deps.signer, onErased: forgetCaches });
+  const eraser = createEraser({ db: deps.db, keyring: deps.keyring, signer: deps.signer, repo: repos.erasures, onErased: forgetCaches });
   const auditWriter = createAuditWriter({ db: deps.db, budget: deps.budget });
-  const exporter = createExporter({ db: deps.db, keyring: deps.keyring, dataKeys, audit: auditWriter });
+  const exporter = createExporter({ subjectLinks: repos.subjectLinks, keyring: deps.keyring, dataKeys, audit: auditWriter });
   let lastSeq: number | undefined;
   let timer: NodeJS.Timeout | undefined;
 
@@ -45,8 +46,8 @@ export function createVault(deps: { db: Db; keyring: Keyring; policy: Policy; rn
       lastSeq = undefined;
     }
   }
-  const tokenizer = createTokenizer({ db: deps.db, keyring: deps.keyring, dataKeys, rng: deps.rng, cache });
-  const detokenizer = createDetokenizer({ db: deps.db, dataKeys, audit: auditWriter, keyring: deps.keyring });
+  const tokenizer = createTokenizer({ db: deps.db, keyring: deps.keyring, dataKeys, mappings: repos.mappings, subjectLinks: repos.subjectLinks, rng: deps.rng, cache });
+  const detokenizer = createDetokenizer({ mappings: repos.mappings, erasures: repos.erasures, dataKeys, audit: auditWriter, keyring: deps.keyring });
 
   return {
     policy: deps.policy,
@@ -82,9 +83,8 @@ export function createVault(deps: { db: Db; keyring: Keyring; policy: Policy; rn
     /** An audit record on its own (auth failures, admin actions without another state change). */
     audit: (events: AuditEvent[]): Promise<void> => auditWriter.commit({ events }),
 
-    async ping(): Promise<void> {
-      await deps.db.execute(sql`select 1`);
-    },
+    /** Resolves when the database answers. */
+    ping: (): Promise<void> => ping(deps.db),
   };
 }
 
