@@ -1,5 +1,5 @@
 import '@fastify/rate-limit';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { DbHandle } from '../db/client.js';
 import { migrationsCurrent } from '../db/migrate.js';
@@ -7,7 +7,7 @@ import type { Vault } from '../vault/vault.js';
 
 const Status = Type.Object({ status: Type.String(), checks: Type.Optional(Type.Record(Type.String(), Type.String())) });
 
-export async function healthRoutes(app: FastifyInstance, opts: { db: DbHandle; vault: Vault }) {
+export const healthRoutes: FastifyPluginAsyncTypebox<{ db: DbHandle; vault: Vault }> = async (app, opts) => {
   const noLimit = { rateLimit: false };
   app.get('/healthz', {
     config: noLimit,
@@ -29,4 +29,4 @@ export async function healthRoutes(app: FastifyInstance, opts: { db: DbHandle; v
     const ok = database === 'ok' && migrations === 'ok';
     return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', checks: { database, migrations } });
   });
-}
+};

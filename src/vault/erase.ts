@@ -14,6 +14,12 @@ export type ErasureTarget =
   | { method: 'value'; ns: Namespace; type: TokenType; value: string }
   | { method: 'tokens'; ns: Namespace; tokens: string[] };
 
+/** An erasure as asked for: a namespace by name, not yet checked. */
+export type ErasureRequest =
+  | { subject: string }
+  | { namespace?: string | undefined; type: TokenType; value: string }
+  | { namespace?: string | undefined; tokens: string[] };
+
 export interface ErasedToken {
   namespace: string;
   type: string;
