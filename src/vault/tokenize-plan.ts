@@ -16,8 +16,7 @@ export interface TokenizeItem {
 }
 
 export type TokenizeResult =
-  | { token: string; type: TokenType; created: boolean }
-  | { index: number; error: { code: string; message: string } };
+  { token: string; type: TokenType; created: boolean } | { index: number; error: { code: string; message: string } };
 
 /** One distinct value to write (items of a request with the same fingerprint share one). */
 export interface PlannedValue {
@@ -51,7 +50,12 @@ export interface RequestPlan {
  * equal values share one planned value; in a random-token namespace every item is its own (no two
  * calls share a token). Throws VALIDATION_FAILED when an item is invalid and onInvalid is reject.
  */
-export function planRequest(args: { ns: Namespace; items: TokenizeItem[]; onInvalid: 'reject' | 'skip'; keyring: Pick<Keyring, 'fingerprint' | 'subjectHmac'> }): RequestPlan {
+export function planRequest(args: {
+  ns: Namespace;
+  items: TokenizeItem[];
+  onInvalid: 'reject' | 'skip';
+  keyring: Pick<Keyring, 'fingerprint' | 'subjectHmac'>;
+}): RequestPlan {
   const { ns, items, keyring } = args;
   const byFingerprint = new Map<string, number>();
   const values: PlannedValue[] = [];
@@ -135,7 +139,13 @@ export function tokenizeResults(items: TokenizeItem[], plan: RequestPlan, outcom
 }
 
 /** The request's audit row: counts per type of distinct values created and existing, never values. */
-export function tokenizeAuditEvent(args: { requestId: string; actor: string; namespace: string; plan: RequestPlan; outcomes: ValueOutcome[] }): AuditEvent {
+export function tokenizeAuditEvent(args: {
+  requestId: string;
+  actor: string;
+  namespace: string;
+  plan: RequestPlan;
+  outcomes: ValueOutcome[];
+}): AuditEvent {
   const counts: Record<string, { created: number; existing: number }> = {};
   args.plan.values.forEach((v, i) => {
     const c = (counts[v.type] ??= { created: 0, existing: 0 });

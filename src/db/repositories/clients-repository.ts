@@ -12,7 +12,13 @@ const { secretHash: _secretHash, ...publicColumns } = getTableColumns(clientsTab
 export function createClientsRepository({ db }: { db: Executor }) {
   return {
     /** Inserts a client; null when the name is taken. */
-    async insert({ tx, row }: { tx: Executor; row: Pick<ClientRow, 'id' | 'name' | 'secretHash' | 'scopes' | 'namespaces' | 'revealBudget'> }): Promise<Client | null> {
+    async insert({
+      tx,
+      row,
+    }: {
+      tx: Executor;
+      row: Pick<ClientRow, 'id' | 'name' | 'secretHash' | 'scopes' | 'namespaces' | 'revealBudget'>;
+    }): Promise<Client | null> {
       const [r] = await tx.insert(clientsTable).values(row).onConflictDoNothing({ target: clientsTable.name }).returning(publicColumns);
       return r ?? null;
     },

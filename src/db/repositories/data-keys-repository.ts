@@ -28,7 +28,13 @@ export function createDataKeysRepository({ db }: { db: Executor }) {
     },
 
     /** Inserts a DEK; false when a subject's DEK exists already (another writer won). */
-    async insert({ tx, row }: { tx: Executor; row: Pick<DataKeyRow, 'id' | 'namespace' | 'subjectHmac' | 'kekVersion' | 'wrappedKey'> }): Promise<boolean> {
+    async insert({
+      tx,
+      row,
+    }: {
+      tx: Executor;
+      row: Pick<DataKeyRow, 'id' | 'namespace' | 'subjectHmac' | 'kekVersion' | 'wrappedKey'>;
+    }): Promise<boolean> {
       const r = await tx.insert(dataKeysTable).values(row).onConflictDoNothing().returning({ id: dataKeysTable.id });
       return r.length > 0;
     },
@@ -37,7 +43,13 @@ export function createDataKeysRepository({ db }: { db: Executor }) {
      * The subjects' DEKs, locked FOR SHARE in subject order. The array parameter keeps it one
      * parameter however many subjects a flush carries.
      */
-    async lockForSubjects({ tx, subjectHmacs }: { tx: Executor; subjectHmacs: Buffer[] }): Promise<(WrappedDek & { subjectHmac: Buffer })[]> {
+    async lockForSubjects({
+      tx,
+      subjectHmacs,
+    }: {
+      tx: Executor;
+      subjectHmacs: Buffer[];
+    }): Promise<(WrappedDek & { subjectHmac: Buffer })[]> {
       const found = await tx
         .select({ ...wrappedColumns, subjectHmac: dataKeysTable.subjectHmac })
         .from(dataKeysTable)

@@ -24,11 +24,18 @@ export type ErasureScope =
 const tombstoning = (deleted: string, alsoDelete?: string) => `
   with d as (${deleted} returning namespace, type, token),
        t as (insert into tombstones (namespace, token, type, erasure_id, erased_at)
-             select namespace, token, type, $1, $2 from d on conflict do nothing)${alsoDelete ? `,
-       k as (${alsoDelete})` : ''}
+             select namespace, token, type, $1, $2 from d on conflict do nothing)${
+               alsoDelete
+                 ? `,
+       k as (${alsoDelete})`
+                 : ''
+             }
   select namespace, type, token from d`;
 const ERASE_SQL: Record<ErasureScope['method'], string> = {
-  subject: tombstoning('delete from mappings where id in (select mapping_id from subject_links where subject_hmac = $3)', 'delete from data_keys where subject_hmac = $3'),
+  subject: tombstoning(
+    'delete from mappings where id in (select mapping_id from subject_links where subject_hmac = $3)',
+    'delete from data_keys where subject_hmac = $3',
+  ),
   value: tombstoning('delete from mappings where fingerprint = $3 and namespace = $4'),
   tokens: tombstoning('delete from mappings where namespace = $3 and token = any($4::text[])'),
 };
@@ -55,9 +62,23 @@ export function createErasuresRepository({ db }: { db: Executor }) {
     },
 
     /** Deletes the scope's mappings and writes their tombstones in one statement. */
-    async tombstone({ tx, erasureId, at, scope }: { tx: Executor; erasureId: string; at: Date; scope: ErasureScope }): Promise<TombstonedToken[]> {
+    async tombstone({
+      tx,
+      erasureId,
+      at,
+      scope,
+    }: {
+      tx: Executor;
+      erasureId: string;
+      at: Date;
+      scope: ErasureScope;
+    }): Promise<TombstonedToken[]> {
       const params =
-        scope.method === 'subject' ? [scope.subjectHmac] : scope.method === 'value' ? [scope.fingerprint, scope.namespace] : [scope.namespace, scope.tokens];
+        scope.method === 'subject'
+          ? [scope.subjectHmac]
+          : scope.method === 'value'
+            ? [scope.fingerprint, scope.namespace]
+            : [scope.namespace, scope.tokens];
       return hotQuery<TombstonedToken>(tx, `tv_erase_${scope.method}`, ERASE_SQL[scope.method], [erasureId, at.toISOString(), ...params]);
     },
 

@@ -32,7 +32,17 @@ export function createKeysRepository({ db }: { db: Executor }) {
     },
 
     /** Stores rewrapped DEKs (pairs by position), in one statement of array parameters. */
-    async setWrapped({ tx, kekVersion, ids, wrapped }: { tx: Executor; kekVersion: number; ids: string[]; wrapped: Buffer[] }): Promise<void> {
+    async setWrapped({
+      tx,
+      kekVersion,
+      ids,
+      wrapped,
+    }: {
+      tx: Executor;
+      kekVersion: number;
+      ids: string[];
+      wrapped: Buffer[];
+    }): Promise<void> {
       await tx.execute(sql`
         update data_keys d set wrapped_key = u.w, kek_version = ${kekVersion}
         from unnest(${sql.param(ids)}::uuid[], ${sql.param(wrapped)}::bytea[]) as u(id, w)

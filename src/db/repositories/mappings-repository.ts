@@ -52,22 +52,34 @@ export function createMappingsRepository({ db }: { db: Executor }) {
      * Prepared raw SQL: run for every tokenize flush, where drizzle's builder and a fresh plan per
      * call cost measurable CPU, and an insert of arrays (`unnest`) beats a multi-row insert.
      */
-    async getOrCreate({ tx, namespace, consistent, rows }: { tx: Executor; namespace: string; consistent: boolean; rows: NewMappings }): Promise<GetOrCreateRow[]> {
-      const found = await hotQuery<{ id: number; token: string; fingerprint: Buffer | Uint8Array | null }>(tx, 'tv_get_or_create', GET_OR_CREATE_SQL, [
-        namespace,
-        consistent,
-        rows.type,
-        rows.token,
-        rows.fingerprint,
-        rows.dekId,
-        rows.ciphertext,
-      ]);
+    async getOrCreate({
+      tx,
+      namespace,
+      consistent,
+      rows,
+    }: {
+      tx: Executor;
+      namespace: string;
+      consistent: boolean;
+      rows: NewMappings;
+    }): Promise<GetOrCreateRow[]> {
+      const found = await hotQuery<{ id: number; token: string; fingerprint: Buffer | Uint8Array | null }>(
+        tx,
+        'tv_get_or_create',
+        GET_OR_CREATE_SQL,
+        [namespace, consistent, rows.type, rows.token, rows.fingerprint, rows.dekId, rows.ciphertext],
+      );
       return found.map((r) => ({ id: Number(r.id), token: r.token, fingerprint: r.fingerprint ? toBuffer(r.fingerprint) : null }));
     },
 
     /** Prepared raw SQL: every detokenize lookup runs it. */
     async findByToken({ namespace, tokens }: { namespace: string; tokens: string[] }): Promise<StoredValue[]> {
-      const found = await hotQuery<{ token: string; type: string; dek_id: string; ciphertext: Buffer | Uint8Array }>(db, 'tv_find_by_token', FIND_BY_TOKEN_SQL, [namespace, tokens]);
+      const found = await hotQuery<{ token: string; type: string; dek_id: string; ciphertext: Buffer | Uint8Array }>(
+        db,
+        'tv_find_by_token',
+        FIND_BY_TOKEN_SQL,
+        [namespace, tokens],
+      );
       return found.map((r) => ({ token: r.token, type: r.type, dekId: r.dek_id, ciphertext: toBuffer(r.ciphertext) }));
     },
   };

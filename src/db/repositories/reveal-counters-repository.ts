@@ -16,7 +16,19 @@ const CLAIM_SQL = `
 export function createRevealCountersRepository({ db }: { db: Executor }) {
   return {
     /** True when the claim fit within the limit (and was counted). */
-    async claim({ tx, principal, windowStart, count, limit }: { tx: Executor; principal: string; windowStart: string; count: number; limit: number }): Promise<boolean> {
+    async claim({
+      tx,
+      principal,
+      windowStart,
+      count,
+      limit,
+    }: {
+      tx: Executor;
+      principal: string;
+      windowStart: string;
+      count: number;
+      limit: number;
+    }): Promise<boolean> {
       const r = await hotQuery<{ count: number }>(tx, 'tv_budget_consume', CLAIM_SQL, [principal, windowStart, count, limit]);
       return r.length > 0;
     },
