@@ -1,7 +1,7 @@
 import { asc, eq, sql } from 'drizzle-orm';
 import { pgErrorCode, type Executor } from '../client.js';
 import { mappingsTable, subjectLinksTable } from '../schema.js';
-import { MappingErasedError } from './errors.js';
+import { MappingErasedError } from '../../errors.js';
 
 /** Which subjects a mapping belongs to, and what the vault holds for a subject. */
 export function createSubjectLinksRepository({ db }: { db: Executor }) {
