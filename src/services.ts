@@ -13,7 +13,7 @@ import { createPooledRandom } from './crypto/random.js';
 import type { AppDeps } from './app.js';
 import { createRevealBudget } from './vault/budget.js';
 import type { Policy } from './vault/policy.js';
-import { createKeyManager, type KeyManager } from './vault/keys.js';
+import { createKeyManager, type KeyManager } from './vault/key-manager.js';
 import { createVault, type Vault } from './vault/vault.js';
 
 export interface Services extends AppDeps {
@@ -37,7 +37,12 @@ export interface ServiceOptions {
   audience?: string;
 }
 
-/** Wires the domain services on an open database. Shared by the server, the CLI and the tests. */
+/**
+ * The composition root: from key material, a policy and an open database, builds the repositories,
+ * the keyring, the vault and the identity parts (vault JWTs, IdP, clients). Shared by the server,
+ * the CLI and the tests. It wires processes' parts together; vault/vault.ts wires the domain
+ * services among themselves (their caches, batchers and erasure watcher) and is all routes see.
+ */
 export function createServices(opts: ServiceOptions): Services {
   const access = opts.access ?? DEFAULT_ACCESS;
   const issuer = opts.issuer ?? 'tokenvault';

@@ -20,7 +20,11 @@ import type { Detokenizer } from './detokenize.js';
 /** How often each instance checks for erasures made elsewhere (the cache bound is well under 1 s). */
 export const ERASURE_POLL_MS = 500;
 
-/** The domain services, wired once per app. Routes call only this. */
+/**
+ * The domain services, wired among themselves once per app (services.ts hands in the parts built
+ * from configuration). Routes call only this: it resolves namespaces and erasure targets, so each
+ * route makes one call.
+ */
 export function createVault(deps: { db: Db; repos: Repositories; keyring: Keyring; policy: Policy; rng: RandomSource; budget: RevealBudget; signer: Signer }) {
   const { repos } = deps;
   const dataKeys = createDataKeys({ db: deps.db, keyring: deps.keyring, repo: repos.dataKeys });
