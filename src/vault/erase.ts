@@ -3,7 +3,7 @@ import { appendAudit } from '../audit/audit-log.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { canonicalJson, type Signer } from '../crypto/signing.js';
 import type { Db, Executor } from '../db/client.js';
-import type { ErasuresRepository } from '../db/repositories/erasures-repository.js';
+import type { ErasuresRepository, TombstonedToken } from '../db/repositories/erasures-repository.js';
 import { errors } from '../errors.js';
 import { FormatError, type TokenType } from '../formats/registry.js';
 import type { Namespace } from './policy.js';
@@ -20,11 +20,7 @@ export type ErasureRequest =
   | { namespace?: string | undefined; type: TokenType; value: string }
   | { namespace?: string | undefined; tokens: string[] };
 
-export interface ErasedToken {
-  namespace: string;
-  type: string;
-  token: string;
-}
+export type ErasedToken = TombstonedToken;
 
 /** Receipt format version 1. The signature covers canonicalJson(receipt without `signature`). */
 export interface Receipt {
