@@ -8,7 +8,7 @@ import type { AccessConfig } from './config.js';
 import type { DbHandle } from './db/client.js';
 import { AppError } from './errors.js';
 import { registerErrorHandlers } from './http-errors.js';
-import { authPlugin, type Authenticator } from './plugins/auth.js';
+import { authPlugin, type Authenticator } from './plugins/bearer-auth.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import { swaggerPlugin } from './plugins/swagger.js';
 import { healthRoutes } from './routes/health.js';

@@ -56,12 +56,12 @@ const FIND_TOMBSTONES_SQL = 'select token from tombstones where namespace = $1 a
  */
 export function createErasuresRepository({ db }: { db: Executor }) {
   return {
-    /** Locks a subject's key (FOR UPDATE), in its own statement. */
+    /** Locks a subject's key (FOR UPDATE), in its own statement. Prepared: on every subject erasure. */
     async lockSubjectKey({ tx, subjectHmac }: { tx: Executor; subjectHmac: Buffer }): Promise<void> {
       await hotQuery(tx, 'tv_erase_lock_key', 'select id from data_keys where subject_hmac = $1 for update', [subjectHmac]);
     },
 
-    /** Deletes the scope's mappings and writes their tombstones in one statement. */
+    /** Deletes the scope's mappings and writes their tombstones in one statement (data-modifying CTEs: raw SQL). */
     async tombstone({
       tx,
       erasureId,
@@ -82,6 +82,7 @@ export function createErasuresRepository({ db }: { db: Executor }) {
       return hotQuery<TombstonedToken>(tx, `tv_erase_${scope.method}`, ERASE_SQL[scope.method], [erasureId, at.toISOString(), ...params]);
     },
 
+    /** The feed row, its seq from the feed-lock function (raw SQL: the builder cannot call it in VALUES). */
     async insertFeedRow({ tx, row }: { tx: Executor; row: Omit<ErasureRow, 'seq'> }): Promise<void> {
       await hotQuery(tx, 'tv_erase_feed', FEED_INSERT_SQL, [
         row.id,

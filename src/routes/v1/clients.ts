@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Client, Clients } from '../../auth/clients.js';
-import { principalOf } from '../../plugins/auth.js';
+import { principalOf } from '../../plugins/bearer-auth.js';
 import { bearerSecurity, errorResponses } from '../../schemas/common.js';
 
 const Client = Type.Object({

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { principalOf } from '../../plugins/auth.js';
+import { principalOf } from '../../plugins/bearer-auth.js';
 import { bearerSecurity, errorResponses, NamespaceName, NO_NUL, Purpose } from '../../schemas/common.js';
 import { hasAnyDetokenizeScope } from '../../vault/principal.js';
 import type { Vault } from '../../vault/vault.js';

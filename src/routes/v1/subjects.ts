@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { principalOf } from '../../plugins/auth.js';
+import { principalOf } from '../../plugins/bearer-auth.js';
 import { bearerSecurity, errorResponses, NO_NUL, Purpose } from '../../schemas/common.js';
 import type { Vault } from '../../vault/vault.js';
 
