@@ -2,7 +2,7 @@ import { decrypt, encrypt } from '../crypto/aead.js';
 import { valueAad, type Keyring } from '../crypto/keyring.js';
 import { hotQuery, type Executor } from '../db/client.js';
 import { toBuffer } from '../db/schema.js';
-import type { RandomSource } from '../formats/random.js';
+import type { RandomSource } from '../crypto/random.js';
 import type { DataKeys } from './data-keys.js';
 
 /** A mapping locked by an erasure of subject S whose only copy is under S's key (a pre-0006 row). */
