@@ -4,6 +4,7 @@ import type { Keyring } from '../crypto/keyring.js';
 import { canonicalJson, type Signer } from '../crypto/signing.js';
 import { pgErrorCode, type Db, type Executor } from '../db/client.js';
 import type { ErasuresRepository, TombstonedToken } from '../db/repositories/erasures-repository.js';
+import type { SubjectLinksRepository } from '../db/repositories/subject-links-repository.js';
 import { errors } from '../errors.js';
 import { FormatError, type TokenType } from '../formats/registry.js';
 import type { RandomSource } from '../crypto/random.js';
@@ -87,7 +88,7 @@ export function receiptSigningInput(r: Omit<StoredReceipt, 'signature'> | Stored
   return Buffer.from(canonicalJson(unsigned));
 }
 
-export function createEraser(deps: { db: Db; keyring: Keyring; signer: Signer; repo: ErasuresRepository; dataKeys: DataKeys; rng: RandomSource; onErased: (seq: number) => void }) {
+export function createEraser(deps: { db: Db; keyring: Keyring; signer: Signer; repo: ErasuresRepository; subjectLinks: SubjectLinksRepository; dataKeys: DataKeys; rng: RandomSource; onErased: (seq: number) => void }) {
   const { db, keyring, signer, repo } = deps;
   const keyId = signer.publicJwk().kid;
 

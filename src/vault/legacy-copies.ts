@@ -1,8 +1,9 @@
 import { decrypt, encrypt } from '../crypto/aead.js';
 import { valueAad, type Keyring } from '../crypto/keyring.js';
-import { hotQuery, type Executor } from '../db/client.js';
-import { toBuffer } from '../db/schema.js';
 import type { RandomSource } from '../crypto/random.js';
+import type { Executor } from '../db/client.js';
+import type { SubjectLinksRepository } from '../db/repositories/subject-links-repository.js';
+import { toBuffer } from '../db/schema.js';
 import type { DataKeys } from './data-keys.js';
 
 /** A mapping locked by an erasure of subject S whose only copy is under S's key (a pre-0006 row). */
@@ -22,30 +23,25 @@ export interface LegacyRow {
  */
 export async function handOverLegacyCopies(
   tx: Executor,
-  deps: { keyring: Keyring; dataKeys: DataKeys; rng: RandomSource },
+  deps: { keyring: Keyring; dataKeys: DataKeys; rng: RandomSource; subjectLinks: SubjectLinksRepository },
   erased: { hmac: Buffer; key: { id: string; kek_version: number; wrapped_key: Buffer | Uint8Array } },
   legacy: LegacyRow[],
 ): Promise<void> {
-  const others = await hotQuery<{ mapping_id: number | string; subject_hmac: Buffer | Uint8Array }>(tx, 'tv_legacy_links', 'select mapping_id, subject_hmac from subject_links where mapping_id = any($1::bigint[]) and subject_hmac <> $2 and ciphertext is null order by mapping_id, subject_hmac', [legacy.map((r) => r.id), erased.hmac]);
-  const shared = await hotQuery<{ id: number | string }>(tx, 'tv_legacy_shared', 'select distinct mapping_id as id from subject_links where mapping_id = any($1::bigint[]) and subject_hmac <> $2', [legacy.map((r) => r.id), erased.hmac]);
+  const { copyless, shared } = await deps.subjectLinks.otherHolders({ tx, mappingIds: legacy.map((r) => Number(r.id)), except: erased.hmac });
+  // Held by this subject alone: the erasure deletes it, copy and all.
   if (!shared.length) return;
-  const subjectDeks = others.length ? await deps.dataKeys.lockSubjectDeks(tx, others.map((o) => toBuffer(o.subject_hmac))) : new Map();
+  const subjectDeks = copyless.length ? await deps.dataKeys.lockSubjectDeks(tx, copyless.map((o) => o.subjectHmac)) : new Map();
   const sKey = deps.keyring.unwrapDek(erased.key.id, Number(erased.key.kek_version), toBuffer(erased.key.wrapped_key));
   const byId = new Map(legacy.map((r) => [Number(r.id), r]));
-  const cols = { hmac: [] as Buffer[], id: [] as number[], dek: [] as string[], ct: [] as Buffer[] };
-  for (const o of others) {
-    const r = byId.get(Number(o.mapping_id))!;
+  const links = { subjectHmac: [] as Buffer[], mappingId: [] as number[], dekId: [] as string[], ciphertext: [] as Buffer[] };
+  for (const o of copyless) {
+    const r = byId.get(o.mappingId)!;
     const aad = valueAad(r.namespace, r.type, r.token);
-    const dek = subjectDeks.get(toBuffer(o.subject_hmac).toString('hex'))!;
-    cols.hmac.push(toBuffer(o.subject_hmac));
-    cols.id.push(r.id);
-    cols.dek.push(dek.id);
-    cols.ct.push(encrypt(dek.key, decrypt(sKey, toBuffer(r.ciphertext), aad), aad, deps.rng));
+    const dek = subjectDeks.get(o.subjectHmac.toString('hex'))!;
+    links.subjectHmac.push(o.subjectHmac);
+    links.mappingId.push(o.mappingId);
+    links.dekId.push(dek.id);
+    links.ciphertext.push(encrypt(dek.key, decrypt(sKey, toBuffer(r.ciphertext), aad), aad, deps.rng));
   }
-  if (cols.id.length) {
-    await hotQuery(tx, 'tv_legacy_fill', `update subject_links l set dek_id = u.dek, ciphertext = u.ct
-      from unnest($1::bytea[], $2::bigint[], $3::uuid[], $4::bytea[]) as u(hmac, id, dek, ct)
-      where l.subject_hmac = u.hmac and l.mapping_id = u.id`, [cols.hmac, cols.id, cols.dek, cols.ct]);
-  }
-  await hotQuery(tx, 'tv_legacy_drop', 'update mappings set dek_id = null, ciphertext = null where id = any($1::bigint[])', [shared.map((r) => Number(r.id))]);
+  await deps.subjectLinks.handOver({ tx, links, mappingIds: shared });
 }

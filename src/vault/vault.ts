@@ -34,7 +34,7 @@ export function createVault(deps: { db: Db; repos: Repositories; keyring: Keyrin
     // Destroyed subject keys must not outlive their rows in this process either.
     if (cache.advance(head)) dataKeys.forget();
   };
-  const eraser = createEraser({ db: deps.db, keyring: deps.keyring, signer: deps.signer, repo: repos.erasures, dataKeys, rng: deps.rng, onErased: sawErasureHead });
+  const eraser = createEraser({ db: deps.db, keyring: deps.keyring, signer: deps.signer, repo: repos.erasures, subjectLinks: repos.subjectLinks, dataKeys, rng: deps.rng, onErased: sawErasureHead });
   const auditWriter = createAuditWriter({ db: deps.db, budget: deps.budget });
   const exporter = createExporter({ subjectLinks: repos.subjectLinks, keyring: deps.keyring, dataKeys, audit: auditWriter });
   let timer: NodeJS.Timeout | undefined;

@@ -1,6 +1,6 @@
 import { asc, eq, sql } from 'drizzle-orm';
 import { hotQuery, pgErrorCode, type Executor } from '../client.js';
-import { mappingsTable, subjectLinksTable } from '../schema.js';
+import { mappingsTable, subjectLinksTable, toBuffer } from '../schema.js';
 import { MappingErasedError } from '../../errors.js';
 
 /**
@@ -41,6 +41,34 @@ export function createSubjectLinksRepository({ db }: { db: Executor }) {
         if (pgErrorCode(err) === '23503') throw new MappingErasedError();
         throw err;
       }
+    },
+
+    /**
+     * For an erasure of one subject ($2) among these mappings ($1, rows written before per-link
+     * copies): the other subjects' links that have no copy of their own, and the mappings some
+     * other subject holds at all.
+     */
+    async otherHolders({ tx, mappingIds, except }: { tx: Executor; mappingIds: number[]; except: Buffer }) {
+      const links = await hotQuery<{ mapping_id: number | string; subject_hmac: Buffer | Uint8Array; has_copy: boolean }>(
+        tx,
+        'tv_legacy_links',
+        'select mapping_id, subject_hmac, ciphertext is not null as has_copy from subject_links where mapping_id = any($1::bigint[]) and subject_hmac <> $2 order by mapping_id, subject_hmac',
+        [mappingIds, except],
+      );
+      return {
+        copyless: links.filter((l) => !l.has_copy).map((l) => ({ mappingId: Number(l.mapping_id), subjectHmac: toBuffer(l.subject_hmac) })),
+        shared: [...new Set(links.map((l) => Number(l.mapping_id)))],
+      };
+    },
+
+    /** Gives links their own copies, then drops the mappings' copies (both as one hand-over). */
+    async handOver({ tx, links, mappingIds }: { tx: Executor; links: { subjectHmac: Buffer[]; mappingId: number[]; dekId: string[]; ciphertext: Buffer[] }; mappingIds: number[] }): Promise<void> {
+      if (links.mappingId.length) {
+        await hotQuery(tx, 'tv_legacy_fill', `update subject_links l set dek_id = u.dek, ciphertext = u.ct
+          from unnest($1::bytea[], $2::bigint[], $3::uuid[], $4::bytea[]) as u(hmac, id, dek, ct)
+          where l.subject_hmac = u.hmac and l.mapping_id = u.id`, [links.subjectHmac, links.mappingId, links.dekId, links.ciphertext]);
+      }
+      if (mappingIds.length) await hotQuery(tx, 'tv_legacy_drop', 'update mappings set dek_id = null, ciphertext = null where id = any($1::bigint[])', [mappingIds]);
     },
 
     /**
