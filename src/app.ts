@@ -3,6 +3,7 @@ import rateLimit from '@fastify/rate-limit';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Clients } from './auth/clients.js';
+import type { GrantPolicy } from './auth/grants.js';
 import type { VaultJwt } from './auth/vault-jwt.js';
 import type { AccessConfig } from './config.js';
 import type { DbHandle } from './db/client.js';
@@ -28,6 +29,7 @@ export interface AppDeps {
   clients: Clients;
   jwt: VaultJwt;
   access: AccessConfig;
+  grants: GrantPolicy;
 }
 
 /** Body limit: 10,000 items of typical PII fit with room; a larger body is a 413. */
@@ -94,7 +96,7 @@ export async function buildApp(deps: AppDeps, logger: FastifyServerOptions['logg
   await app.register(tokenizeRoutes, { vault: deps.vault });
   await app.register(detokenizeRoutes, { vault: deps.vault });
   await app.register(authRoutes, { clients: deps.clients, jwt: deps.jwt, vault: deps.vault, access: deps.access });
-  await app.register(clientRoutes, { clients: deps.clients });
+  await app.register(clientRoutes, { clients: deps.clients, grants: deps.grants, defaultBudget: deps.access.revealBudget, vault: deps.vault });
   await app.register(auditRoutes, { db: deps.db.db });
   await app.register(erasureRoutes, { vault: deps.vault });
   await app.register(subjectRoutes, { vault: deps.vault });

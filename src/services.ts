@@ -1,5 +1,6 @@
 import { createAuthenticator } from './auth/authenticator.js';
 import { createClients, type Clients } from './auth/clients.js';
+import { DEFAULT_GRANTS, type GrantPolicy } from './auth/grants.js';
 import { createIdpVerifier, type IdpConfig } from './auth/idp.js';
 import { argon2Hasher, type SecretHasher } from './auth/secrets.js';
 import { createVaultJwt, type VaultJwt } from './auth/vault-jwt.js';
@@ -34,6 +35,10 @@ export interface ServiceOptions {
   hasher?: SecretHasher | undefined;
   issuer?: string;
   audience?: string;
+  /** NODE_ENV=production: development tokens are refused. */
+  production?: boolean | undefined;
+  /** What an admin may grant over HTTP (the policy file's `grants`). */
+  grants?: GrantPolicy | undefined;
 }
 
 /** Wires the domain services on an open database. Shared by the server, the CLI and the tests. */
@@ -47,7 +52,7 @@ export function createServices(opts: ServiceOptions): Services {
   const jwt = createVaultJwt({ secret: opts.keys.jwtSecret, issuer, audience: opts.audience ?? 'tokenvault' });
   const clients = createClients({ db: opts.db.db, hasher: opts.hasher ?? argon2Hasher });
   const idp = opts.idp ? createIdpVerifier(opts.idp.config, opts.idp.keys) : undefined;
-  const authenticator = createAuthenticator({ vaultJwt: jwt, vaultIssuer: issuer, clients, idp });
+  const authenticator = createAuthenticator({ vaultJwt: jwt, vaultIssuer: issuer, clients, idp, production: opts.production ?? false, tokenTtlSeconds: access.tokenTtlSeconds });
   const keyManager = createKeyManager({ db: opts.db.db, keyring, dataKeys: vault.dataKeys, actor: 'cli' });
-  return { db: opts.db, keyring, vault, jwt, clients, access, authenticator, keyManager };
+  return { db: opts.db, keyring, vault, jwt, clients, access, authenticator, keyManager, grants: opts.grants ?? DEFAULT_GRANTS };
 }

@@ -4,6 +4,7 @@ import { appendAudit } from '../audit/audit-log.js';
 import { rows, type Db } from '../db/client.js';
 import { errors } from '../errors.js';
 import { SCOPE_PATTERN } from '../vault/principal.js';
+import { separationOfDutiesError, violatesSeparationOfDuties } from './grants.js';
 import { newClientSecret, type SecretHasher } from './secrets.js';
 
 export interface Client {
@@ -33,19 +34,27 @@ const NS = /^(\*|[a-z0-9][a-z0-9_-]{0,62})$/;
 
 /** Checked on the verified path of every request; refreshed from the database every few seconds. */
 export const REVOCATION_REFRESH_MS = 5_000;
+const CLIENT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** What a client token's verification takes from the client row: it is active, and its budget. */
+export type ClientStatus = { state: 'active'; revealBudget: number | null } | { state: 'revoked' | 'unknown' };
 
 /** Used when the client id is unknown, so an unknown id costs the same argon2 work as a wrong secret. */
 let dummyHash: Promise<string> | undefined;
 
 export function createClients(deps: { db: Db; hasher: SecretHasher }) {
   const { db, hasher } = deps;
-  let revoked = new Set<string>();
+  let known = new Map<string, ClientStatus>();
   let refreshedAt = 0;
   let refreshing: Promise<void> | undefined;
 
-  async function refreshRevoked(): Promise<void> {
-    const r = await rows<{ id: string }>(db, sql`select id from clients where revoked_at is not null`);
-    revoked = new Set(r.map((x) => x.id));
+  const statusOf = (r: { reveal_budget: number | null; revoked_at: Date | null }): ClientStatus =>
+    r.revoked_at ? { state: 'revoked' } : { state: 'active', revealBudget: r.reveal_budget };
+
+  /** Every instance re-reads all clients every few seconds: revocations elsewhere show within that. */
+  async function refresh(): Promise<void> {
+    const r = await rows<{ id: string; reveal_budget: number | null; revoked_at: Date | null }>(db, sql`select id, reveal_budget, revoked_at from clients`);
+    known = new Map(r.map((x) => [x.id, statusOf(x)]));
     refreshedAt = Date.now();
   }
 
@@ -54,9 +63,13 @@ export function createClients(deps: { db: Db; hasher: SecretHasher }) {
     const bad = input.scopes.filter((s) => !SCOPE_PATTERN.test(s));
     if (!input.scopes.length || bad.length) throw errors.validation(`scopes must be known scopes${bad.length ? ` (unknown: ${bad.join(', ').slice(0, 200)})` : ''}`);
     if (!input.namespaces.length || input.namespaces.some((n) => !NS.test(n))) throw errors.validation('namespaces must be namespace names or "*"');
+    if (violatesSeparationOfDuties(input.scopes)) throw separationOfDutiesError();
   }
 
   return {
+    /** The checks every grant passes (CLI or HTTP): 400 on names, unknown scopes, separation of duties. */
+    validate,
+
     async create(input: { name: string; scopes: string[]; namespaces: string[]; revealBudget?: number | null | undefined }, actor: string, requestId?: string): Promise<{ client: Client; secret: string }> {
       validate(input);
       const secret = newClientSecret();
@@ -69,7 +82,7 @@ export function createClients(deps: { db: Db; hasher: SecretHasher }) {
           on conflict (name) do nothing
           returning id, name, scopes, namespaces, reveal_budget, created_at, revoked_at`);
         if (!r[0]) throw errors.validation(`a client named ${input.name} exists already`);
-        await appendAudit(tx, [{ requestId: requestId ?? null, actor, action: 'client.create', outcome: 'success', details: { clientId: id, name: input.name, scopes: input.scopes, namespaces: input.namespaces } }]);
+        await appendAudit(tx, [{ requestId: requestId ?? null, actor, action: 'client.create', outcome: 'success', details: { clientId: id, name: input.name, scopes: input.scopes, namespaces: input.namespaces, revealBudget: input.revealBudget ?? null } }]);
         return { client: toClient(r[0]), secret };
       });
     },
@@ -92,7 +105,7 @@ export function createClients(deps: { db: Db; hasher: SecretHasher }) {
         await appendAudit(tx, [{ requestId: requestId ?? null, actor, action: 'client.revoke', outcome: 'success', details: { clientId: id } }]);
         return toClient(r);
       });
-      revoked.add(id);
+      known.set(id, { state: 'revoked' });
       return c;
     },
 
@@ -120,13 +133,23 @@ export function createClients(deps: { db: Db; hasher: SecretHasher }) {
       return toClient(r);
     },
 
-    /** True when the client was revoked (as of at most REVOCATION_REFRESH_MS ago on other instances). */
-    async isRevoked(id: string): Promise<boolean> {
+    /**
+     * Whether a client token's subject is an active client, and its budget (as of at most
+     * REVOCATION_REFRESH_MS ago on other instances). A client created since the last refresh is
+     * read on its own; only ids of the client id form are looked up.
+     */
+    async status(id: string): Promise<ClientStatus> {
       if (Date.now() - refreshedAt > REVOCATION_REFRESH_MS) {
-        refreshing ??= refreshRevoked().finally(() => (refreshing = undefined));
+        refreshing ??= refresh().finally(() => (refreshing = undefined));
         await refreshing;
       }
-      return revoked.has(id);
+      const cached = known.get(id);
+      if (cached || !CLIENT_ID.test(id)) return cached ?? { state: 'unknown' };
+      const [r] = await rows<{ reveal_budget: number | null; revoked_at: Date | null }>(db, sql`select reveal_budget, revoked_at from clients where id = ${id}`);
+      if (!r) return { state: 'unknown' };
+      const s = statusOf(r);
+      known.set(id, s);
+      return s;
     },
   };
 }

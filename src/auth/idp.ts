@@ -4,7 +4,8 @@ import { dirname, resolve } from 'node:path';
 import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { parse as parseYaml } from 'yaml';
 import { SCOPE_PATTERN, type Principal } from '../vault/principal.js';
-import { VerificationError } from './vault-jwt.js';
+import { violatesSeparationOfDuties } from './grants.js';
+import { namespacesOf, safeClaim, scopesOf, VerificationError } from './vault-jwt.js';
 
 /** The company IdP's configuration: who issues staff tokens, with which keys, carrying what. */
 export interface IdpConfig {
@@ -17,6 +18,11 @@ export interface IdpConfig {
   groupScopes: Record<string, string[]>;
   /** Reveal budget per group (the largest of a principal's groups applies). */
   groupBudgets: Record<string, number>;
+  /**
+   * Budget of a staff token carrying no group with a budget; default: the smallest group budget
+   * (so leaving groups out of a token never buys more reveals), else the vault's default.
+   */
+  defaultBudget: number | undefined;
   namespacesClaim: string;
   /** Namespaces when the token carries none. */
   defaultNamespaces: string[];
@@ -50,9 +56,12 @@ export function loadIdp(path: string): { config: IdpConfig; keys: JWTVerifyGetKe
   const groupScopes = (doc.groupScopes ?? {}) as Record<string, string[]>;
   for (const [g, scopes] of Object.entries(groupScopes)) {
     if (!Array.isArray(scopes) || scopes.some((s) => typeof s !== 'string' || !SCOPE_PATTERN.test(s))) fail(`groupScopes.${g} must be a list of known scopes`);
+    if (violatesSeparationOfDuties(scopes)) fail(`groupScopes.${g}: tokenize together with detokenize scopes breaks separation of duties`);
   }
   const groupBudgets = (doc.groupBudgets ?? {}) as Record<string, number>;
   for (const [g, n] of Object.entries(groupBudgets)) if (!Number.isInteger(n) || n < 0) fail(`groupBudgets.${g} must be a whole number`);
+  if (doc.defaultBudget !== undefined && !(Number.isInteger(doc.defaultBudget) && (doc.defaultBudget as number) >= 0)) fail('defaultBudget must be a whole number');
+  const budgets = Object.values(groupBudgets);
   const config: IdpConfig = {
     issuer: str('issuer'),
     audience: str('audience'),
@@ -60,6 +69,7 @@ export function loadIdp(path: string): { config: IdpConfig; keys: JWTVerifyGetKe
     groupsClaim: str('groupsClaim', 'groups'),
     groupScopes,
     groupBudgets,
+    defaultBudget: (doc.defaultBudget as number | undefined) ?? (budgets.length ? Math.min(...budgets) : undefined),
     namespacesClaim: str('namespacesClaim', 'ns'),
     defaultNamespaces: Array.isArray(doc.defaultNamespaces) ? (doc.defaultNamespaces as string[]) : ['default'],
   };
@@ -98,6 +108,31 @@ function reasonOf(err: unknown): string {
   return 'malformed';
 }
 
+/**
+ * Maps verified IdP claims to a principal. Claims are checked as the vault's own are (a sub with
+ * NUL or a lone surrogate is refused, not stored); staff never get `admin` (it belongs to the
+ * CLI's clients), and a mapping that yields tokenize with a detokenize scope is refused.
+ */
+function principalOf(config: IdpConfig, payload: JWTPayload): Principal {
+  const sub = safeClaim(payload.sub);
+  const scopes = scopesOf(payload[config.scopeClaim]);
+  const rawGroups = payload[config.groupsClaim];
+  const groups = Array.isArray(rawGroups) ? rawGroups.filter((g): g is string => typeof g === 'string') : [];
+  for (const g of groups) for (const s of config.groupScopes[g] ?? []) scopes.add(s);
+  scopes.delete('admin');
+  if (violatesSeparationOfDuties(scopes)) throw new VerificationError('separation_of_duties');
+  // The limit comes from the configuration's group mapping, never from a claim of its own.
+  const budgets = groups.map((g) => config.groupBudgets[g]).filter((n): n is number => n !== undefined);
+  const revealBudget = budgets.length ? Math.max(...budgets) : config.defaultBudget;
+  return {
+    id: `idp:${sub}`,
+    kind: 'staff',
+    scopes,
+    namespaces: namespacesOf(payload[config.namespacesClaim], config.defaultNamespaces),
+    ...(revealBudget !== undefined ? { revealBudget } : {}),
+  };
+}
+
 /** Verifies a staff token: RS256/ES256 only, issuer and audience required, exp required. */
 export function createIdpVerifier(config: IdpConfig, keys: JWTVerifyGetKey) {
   return {
@@ -109,21 +144,7 @@ export function createIdpVerifier(config: IdpConfig, keys: JWTVerifyGetKey) {
       } catch (err) {
         throw new VerificationError(reasonOf(err));
       }
-      const raw = payload[config.scopeClaim];
-      const scopes = new Set((typeof raw === 'string' ? raw.split(/\s+/) : Array.isArray(raw) ? raw : []).filter((s): s is string => typeof s === 'string' && SCOPE_PATTERN.test(s)));
-      const groups = Array.isArray(payload[config.groupsClaim]) ? (payload[config.groupsClaim] as unknown[]).filter((g): g is string => typeof g === 'string') : [];
-      for (const g of groups) for (const s of config.groupScopes[g] ?? []) scopes.add(s);
-      // Staff never get admin or tokenize through the IdP: those belong to service clients.
-      scopes.delete('admin');
-      const ns = payload[config.namespacesClaim];
-      const budgets = groups.map((g) => config.groupBudgets[g]).filter((n): n is number => n !== undefined);
-      return {
-        id: `idp:${payload.sub}`,
-        kind: 'staff',
-        scopes,
-        namespaces: Array.isArray(ns) ? ns.filter((n): n is string => typeof n === 'string') : config.defaultNamespaces,
-        ...(budgets.length ? { revealBudget: Math.max(...budgets) } : {}),
-      };
+      return principalOf(config, payload);
     },
   };
 }

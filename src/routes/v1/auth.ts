@@ -101,7 +101,8 @@ export async function authRoutes(app: FastifyInstance, opts: { clients: Clients;
         scopes = asked;
       }
       const ttl = opts.access.tokenTtlSeconds;
-      const token = opts.jwt.sign({ sub: client.id, scope: scopes.join(' '), ns: client.namespaces, kind: 'client', ...(client.revealBudget !== null ? { budget: client.revealBudget } : {}) }, ttl);
+      // No budget claim: verification reads the budget from the client row.
+      const token = opts.jwt.sign({ sub: client.id, scope: scopes.join(' '), ns: client.namespaces, kind: 'client' }, ttl);
       await opts.vault.audit([{ requestId: request.id, actor: client.id, action: 'auth.token', outcome: 'success', details: { scopes } }]);
       return { access_token: token, token_type: 'Bearer' as const, expires_in: ttl, scope: scopes.join(' ') };
     } catch (err) {

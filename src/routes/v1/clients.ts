@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
 import type { Clients } from '../../auth/clients.js';
+import { grantNotAllowed, refuseHttpGrant, type GrantPolicy } from '../../auth/grants.js';
+import type { Vault } from '../../vault/vault.js';
 import { principalOf } from '../../plugins/auth.js';
 import { bearerSecurity, errorResponses } from '../../schemas/common.js';
 
@@ -22,15 +24,23 @@ const CreateBody = Type.Object({
 }, { additionalProperties: false });
 const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) }, { additionalProperties: false });
 
-export async function clientRoutes(app: FastifyInstance, opts: { clients: Clients }) {
+export async function clientRoutes(app: FastifyInstance, opts: { clients: Clients; grants: GrantPolicy; defaultBudget: number; vault: Vault }) {
   const admin = app.authorize('admin');
   const common = { tags: ['clients'], security: bearerSecurity };
 
   app.post<{ Body: Static<typeof CreateBody> }>('/v1/clients', {
     onRequest: admin,
-    schema: { ...common, operationId: 'createClient', description: 'Create a service client (admin). The secret is returned once.', body: CreateBody, response: { 201: WithSecret, ...errorResponses() } },
+    schema: { ...common, operationId: 'createClient', description: 'Create a service client (admin). The secret is returned once. Only scopes in the policy file\'s grants allowlist (default: tokenize), namespaces the admin holds, and a revealBudget up to the allowed maximum can be granted here (403 GRANT_NOT_ALLOWED); wider grants need the CLI. tokenize with a detokenize scope is 400 SEPARATION_OF_DUTIES.', body: CreateBody, response: { 201: WithSecret, ...errorResponses() } },
   }, async (request, reply) => {
-    const created = await opts.clients.create(request.body, principalOf(request).id, request.id);
+    const grantor = principalOf(request);
+    opts.clients.validate(request.body);
+    const refusal = refuseHttpGrant(request.body, grantor, opts.grants, opts.defaultBudget);
+    if (refusal) {
+      const { name, scopes, namespaces, revealBudget } = request.body;
+      await opts.vault.audit([{ requestId: request.id, actor: grantor.id, action: 'client.create', outcome: 'denied', details: { name, scopes, namespaces, revealBudget: revealBudget ?? null, reason: refusal } }]);
+      throw grantNotAllowed(refusal);
+    }
+    const created = await opts.clients.create(request.body, grantor.id, request.id);
     return reply.code(201).send(created);
   });
 

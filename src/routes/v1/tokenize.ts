@@ -47,6 +47,14 @@ export async function tokenizeRoutes(app: FastifyInstance, opts: { vault: Vault 
     const principal = principalOf(request);
     const ns = opts.vault.namespace(principal, request.body.namespace);
     const results = await opts.vault.tokenize({ principal, ns, items: request.body.items, onInvalid: request.body.onInvalid ?? 'reject', requestId: request.id });
+    let created = 0;
+    let existing = 0;
+    for (const r of results) {
+      if (!('created' in r)) continue;
+      if (r.created) created++;
+      else existing++;
+    }
+    app.countTokenized(principal.id, created, existing);
     return { results };
   });
 }
