@@ -10,6 +10,7 @@ import type { DbHandle } from './db/client.js';
 import { AppError } from './errors.js';
 import { registerErrorHandlers } from './http-errors.js';
 import { authPlugin, type Authenticator } from './plugins/auth.js';
+import { limitsPlugin } from './plugins/limits.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import { swaggerPlugin } from './plugins/swagger.js';
 import { healthRoutes } from './routes/health.js';
@@ -36,8 +37,10 @@ export interface AppDeps {
 export const BODY_LIMIT = 16 * 1024 * 1024;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
-export function fastifyOptions(logger: FastifyServerOptions['logger'] | FastifyServerOptions['loggerInstance']): FastifyServerOptions {
+export function fastifyOptions(logger: FastifyServerOptions['logger'] | FastifyServerOptions['loggerInstance'], access?: Pick<AccessConfig, 'trustProxy'>): FastifyServerOptions {
   return {
+    // request.ip (rate limits, lockout) is the peer unless the proxy in front is trusted.
+    trustProxy: (access?.trustProxy ?? false) as FastifyServerOptions['trustProxy'],
     ...(logger && typeof (logger as { child?: unknown }).child === 'function' ? { loggerInstance: logger as FastifyServerOptions['loggerInstance'] } : { logger: logger as FastifyServerOptions['logger'] }),
     bodyLimit: BODY_LIMIT,
     // A caller's request id is kept only when it is short and plain: it is logged and echoed.
@@ -58,7 +61,7 @@ export function fastifyOptions(logger: FastifyServerOptions['logger'] | FastifyS
 
 /** The app as a plugin-assembled instance: no env, no listen, no exit. Tests build this same app. */
 export async function buildApp(deps: AppDeps, logger: FastifyServerOptions['logger'] | FastifyServerOptions['loggerInstance'] = false): Promise<FastifyInstance> {
-  const app = Fastify(fastifyOptions(logger)).withTypeProvider<TypeBoxTypeProvider>();
+  const app = Fastify(fastifyOptions(logger, deps.access)).withTypeProvider<TypeBoxTypeProvider>();
   // Shutting down: answer what is in flight, refuse what comes after (503 SHUTTING_DOWN), and
   // close each connection after its response, so the server need not wait out keep-alive.
   let closing = false;
@@ -83,6 +86,7 @@ export async function buildApp(deps: AppDeps, logger: FastifyServerOptions['logg
     timeWindow: 60_000,
     keyGenerator: (request) => (request.principal ? `p:${request.principal.id}` : `ip:${request.ip}`),
   });
+  await app.register(limitsPlugin, { ipRateLimitPerMinute: deps.access.ipRateLimitPerMinute });
   await app.register(swaggerPlugin);
   await app.register(metricsPlugin);
   await app.register(authPlugin, {

@@ -4,7 +4,8 @@ import { Type } from 'typebox';
 import type { Clients } from '../../auth/clients.js';
 import type { VaultJwt } from '../../auth/vault-jwt.js';
 import type { AccessConfig } from '../../config.js';
-import { AppError } from '../../errors.js';
+import { mapError } from '../../http-errors.js';
+import { enforce } from '../../plugins/limits.js';
 import type { Vault } from '../../vault/vault.js';
 
 const TokenResponse = Type.Object({
@@ -45,39 +46,55 @@ function basicCredentials(header: string | undefined): { id: string; secret: str
   }
 }
 
+/** Credentials are short: anything larger is refused (413) before it is read, whatever its type. */
+export const TOKEN_BODY_LIMIT = 8192;
+
+/** The client id a token request names, normalized (ids are UUIDs: case does not matter). */
+function clientIdOf(request: FastifyRequest): string | null {
+  const id = basicCredentials(request.headers.authorization)?.id ?? (request.body as TokenBody | undefined)?.client_id;
+  return typeof id === 'string' && id ? id.trim().toLowerCase().slice(0, 128) : null;
+}
+
 export async function authRoutes(app: FastifyInstance, opts: { clients: Clients; jwt: VaultJwt; vault: Vault; access: AccessConfig }) {
-  // Form bodies only here; a small limit: credentials are short.
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 8192 }, (_req, body, done) => {
+  // Form bodies only here; credentials are short (the route's bodyLimit covers JSON too).
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: TOKEN_BODY_LIMIT }, (_req, body, done) => {
     done(null, Object.fromEntries(new URLSearchParams(body as string)));
   });
 
-  // Two limits against brute force, both checked (the plugin's own hook runs only one per request).
-  const limits = [
-    app.createRateLimit({ max: 60, timeWindow: 60_000, keyGenerator: (req: FastifyRequest) => `auth-ip:${req.ip}` }),
-    app.createRateLimit({
-      max: 20,
-      timeWindow: 60_000,
-      keyGenerator: (req: FastifyRequest) => `auth-client:${basicCredentials(req.headers.authorization)?.id ?? (req.body as TokenBody | undefined)?.client_id ?? 'none'}`,
-    }),
-  ];
-  const limitTokenRequests = async (request: FastifyRequest) => {
-    for (const limit of limits) {
-      const r = await limit(request);
-      if (!r.isAllowed && r.isExceeded) throw new AppError(429, 'RATE_LIMITED', 'too many token requests', undefined, { 'retry-after': String(r.ttlInSeconds) });
-    }
-  };
+  // Per IP before the body is read; then per client id and IP together, so 20 wrong secrets
+  // from one address neither lock the real client out elsewhere nor get a fresh bucket by
+  // changing the id's case.
+  const perIp = app.createRateLimit({ max: 60, timeWindow: 60_000, keyGenerator: (req: FastifyRequest) => `auth-ip:${req.ip}` });
+  const perClient = app.createRateLimit({
+    max: 20,
+    timeWindow: 60_000,
+    keyGenerator: (req: FastifyRequest) => `auth-client:${clientIdOf(req)}:${req.ip}`,
+  });
 
   app.post<{ Body: TokenBody }>('/v1/auth/token', {
     config: { rateLimit: false },
+    bodyLimit: TOKEN_BODY_LIMIT,
     // A malformed body is answered the OAuth way (invalid_request), not with the vault's error shape.
     attachValidation: true,
-    preHandler: limitTokenRequests,
+    onRequest: (request) => enforce(perIp, request, 'too many token requests'),
+    preHandler: async (request) => {
+      if (clientIdOf(request) !== null) await enforce(perClient, request, 'too many token requests');
+    },
     schema: {
       operationId: 'issueToken',
       tags: ['auth'],
-      description: 'OAuth 2.0 client credentials grant (RFC 6749 §4.4). Credentials in HTTP Basic or the body; form-encoded or JSON. An optional space-separated `scope` narrows the grant. Errors follow RFC 6749 §5.2. Rate-limited per IP (60/min) and per client id (20/min).',
+      description: 'OAuth 2.0 client credentials grant (RFC 6749 §4.4). Credentials in HTTP Basic or the body; form-encoded or JSON. An optional space-separated `scope` narrows the grant. Errors follow RFC 6749 §5.2. Limited per IP (60/min, before the body is read) and per client id and IP (20/min); bodies over 8 KiB are refused (413).',
       body: Body,
-      response: { 200: TokenResponse, 400: OAuthError, 401: OAuthError, 429: Type.Ref('ErrorBody') },
+      response: { 200: TokenResponse, 400: OAuthError, 401: OAuthError, 413: OAuthError, 415: OAuthError, 429: OAuthError, 500: OAuthError, 503: OAuthError },
+    },
+    // Everything this endpoint refuses before its handler (limits, body, content type) is answered
+    // in the RFC 6749 §5.2 shape too, as OAuth clients expect.
+    errorHandler: (err, request, reply) => {
+      const m = mapError(err);
+      if (m.status >= 500) request.log.error({ err: { type: err.name, code: (err as { code?: unknown }).code } }, 'token request failed');
+      if (m.headers) void reply.headers(m.headers);
+      const error = m.status === 429 || m.status === 503 ? 'temporarily_unavailable' : m.status >= 500 ? 'server_error' : 'invalid_request';
+      return reply.code(m.status).header('cache-control', 'no-store').send({ error, error_description: m.message, requestId: request.id });
     },
   }, async (request, reply: FastifyReply) => {
     void reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
