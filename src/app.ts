@@ -9,7 +9,8 @@ import type { AccessConfig } from './config.js';
 import type { DbHandle } from './db/client.js';
 import { AppError } from './errors.js';
 import { registerErrorHandlers } from './http-errors.js';
-import { authPlugin, type Authenticator } from './plugins/auth.js';
+import type { Authenticator } from './auth/authenticator.js';
+import { authPlugin } from './plugins/auth.js';
 import { limitsPlugin } from './plugins/limits.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import { swaggerPlugin } from './plugins/swagger.js';
@@ -99,7 +100,7 @@ export async function buildApp(deps: AppDeps, logger: FastifyServerOptions['logg
   await app.register(healthRoutes, { db: deps.db });
   await app.register(tokenizeRoutes, { vault: deps.vault });
   await app.register(detokenizeRoutes, { vault: deps.vault });
-  await app.register(authRoutes, { clients: deps.clients, jwt: deps.jwt, vault: deps.vault, access: deps.access });
+  await app.register(authRoutes, { clients: deps.clients, vault: deps.vault, access: deps.access });
   await app.register(clientRoutes, { clients: deps.clients, grants: deps.grants, defaultBudget: deps.access.revealBudget, vault: deps.vault });
   await app.register(auditRoutes, { db: deps.db.db });
   await app.register(erasureRoutes, { vault: deps.vault });

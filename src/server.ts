@@ -30,7 +30,7 @@ async function main(): Promise<void> {
       log.info({ dataDir: config.dataDir }, 'embedded PostgreSQL (PGlite): applying migrations');
       await migrate(db);
     }
-    const idp = config.idpConfigPath ? loadIdp(config.idpConfigPath) : undefined;
+    const idp = config.idpConfigPath ? loadIdp(config.idpConfigPath) : [];
     const services = createServices({ db, keys, policy, idp, access: config.access, issuer: config.jwtIssuer, audience: config.jwtAudience, production: config.production, grants: loadGrants(config.policyPath) });
     if (db.kind === 'pglite' || (await migrationsCurrent(db))) await assertKekVersionsConfigured(db.db, services.keyring);
     else log.warn('database migrations are not applied: run `npm run db:migrate` (readyz answers 503 until then)');

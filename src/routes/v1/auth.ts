@@ -1,8 +1,9 @@
+import { randomUUID } from 'node:crypto';
+import type { JWT } from '@fastify/jwt';
 import '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { Clients } from '../../auth/clients.js';
-import type { VaultJwt } from '../../auth/vault-jwt.js';
 import type { AccessConfig } from '../../config.js';
 import { mapError } from '../../http-errors.js';
 import { enforce } from '../../plugins/limits.js';
@@ -55,7 +56,10 @@ function clientIdOf(request: FastifyRequest): string | null {
   return typeof id === 'string' && id ? id.trim().toLowerCase().slice(0, 128) : null;
 }
 
-export async function authRoutes(app: FastifyInstance, opts: { clients: Clients; jwt: VaultJwt; vault: Vault; access: AccessConfig }) {
+export async function authRoutes(app: FastifyInstance, opts: { clients: Clients; vault: Vault; access: AccessConfig }) {
+  // Signed through @fastify/jwt's `vault` namespace (plugins/auth.ts): HS256, issuer, audience.
+  const vaultJwt = (app.jwt as unknown as Record<'vault', JWT>).vault;
+
   // Form bodies only here; credentials are short (the route's bodyLimit covers JSON too).
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: TOKEN_BODY_LIMIT }, (_req, body, done) => {
     done(null, Object.fromEntries(new URLSearchParams(body as string)));
@@ -119,7 +123,7 @@ export async function authRoutes(app: FastifyInstance, opts: { clients: Clients;
       }
       const ttl = opts.access.tokenTtlSeconds;
       // No budget claim: verification reads the budget from the client row.
-      const token = opts.jwt.sign({ sub: client.id, scope: scopes.join(' '), ns: client.namespaces, kind: 'client' }, ttl);
+      const token = vaultJwt.sign({ sub: client.id, scope: scopes.join(' '), ns: client.namespaces, kind: 'client', jti: randomUUID() }, { expiresIn: ttl });
       await opts.vault.audit([{ requestId: request.id, actor: client.id, action: 'auth.token', outcome: 'success', details: { scopes } }]);
       return { access_token: token, token_type: 'Bearer' as const, expires_in: ttl, scope: scopes.join(' ') };
     } catch (err) {
