@@ -24,8 +24,9 @@ export function jwkToPem(jwk: Record<string, unknown>): string {
 /**
  * An issuer's keys, by `kid`. Remote keys come through get-jwks (Fastify org): cached for
  * cacheSeconds, and served from its stale copy when a refresh fails, so an IdP that is down does
- * not stop tokens signed with keys already seen. A `kid` never seen before is fetched at most once
- * per cool-down: a made-up kid in every request must not make the vault fetch per request.
+ * not stop tokens signed with keys already seen. Keys not in the cache are fetched at most
+ * FETCHES_PER_COOLDOWN times per cool-down: a made-up kid in every request must not make the vault
+ * fetch per request.
  */
 export function createKeyLookup(issuer: string, source: KeySource, opts: KeyLookupOptions) {
   const now = opts.now ?? Date.now;
@@ -48,20 +49,27 @@ export function createKeyLookup(issuer: string, source: KeySource, opts: KeyLook
   /** The last key fetched per kid: what is served while the IdP cannot be reached. */
   const lastGood = new Map<string, string>();
   const inflight = new Map<string, Promise<string>>();
-  let lastFetchAt = -Infinity;
+  let windowStart = -Infinity;
+  let fetchesInWindow = 0;
 
   return async (kid: string | undefined, alg: string | undefined): Promise<string> => {
     if (!kid || !alg) throw new VerificationError('unknown_key');
     let pending = inflight.get(kid);
     if (!pending) {
       const stale = lastGood.get(kid);
-      // A fresh cached key costs nothing; anything else means a fetch: at most one per cool-down.
+      // A fresh cached key costs nothing; anything else means a fetch. get-jwks caches the one
+      // kid it was asked for, so an IdP signing with several keys needs a fetch for each: a few
+      // per cool-down, and no more whatever the kids asked for.
       if (getJwks.cache.get(getJwks.generateCacheKey(alg, kid, domain)) === undefined) {
-        if (now() - lastFetchAt < opts.unknownKidCooldownSeconds * 1000) {
+        if (now() - windowStart >= opts.unknownKidCooldownSeconds * 1000) {
+          windowStart = now();
+          fetchesInWindow = 0;
+        }
+        if (fetchesInWindow >= FETCHES_PER_COOLDOWN) {
           if (stale) return stale;
           throw new VerificationError('unknown_key');
         }
-        lastFetchAt = now();
+        fetchesInWindow++;
       }
       pending = withTimeout(getJwks.getJwk({ domain, alg, kid }), FETCH_TIMEOUT_MS).then((jwk) => jwkToPem(jwk as unknown as Record<string, unknown>));
       inflight.set(kid, pending);
@@ -78,6 +86,9 @@ export function createKeyLookup(issuer: string, source: KeySource, opts: KeyLook
     }
   };
 }
+
+/** Key fetches an issuer may cause per cool-down (a kid per fetch): room for a few keys in use. */
+export const FETCHES_PER_COOLDOWN = 4;
 
 /** A key fetch that takes longer fails the request (fail closed) rather than holding it. */
 const FETCH_TIMEOUT_MS = 5_000;

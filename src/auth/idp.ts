@@ -73,7 +73,7 @@ function keySource(doc: Record<string, unknown>, issuer: string, rel: (p: string
   return { kind: 'discovery' };
 }
 
-function issuerOf(doc: Record<string, unknown>, rel: (p: string) => string): IdpIssuer {
+function issuerOf(doc: Record<string, unknown>, rel: (p: string) => string, now?: () => number): IdpIssuer {
   const str = (k: string, def?: string): string => {
     const v = doc[k] ?? def;
     if (typeof v !== 'string' || !v) fail(`${k} must be a non-empty string`);
@@ -107,6 +107,7 @@ function issuerOf(doc: Record<string, unknown>, rel: (p: string) => string): Idp
   const keyFor = createKeyLookup(issuer, keySource(doc, issuer, rel), {
     cacheSeconds: whole('keyCacheSeconds', 600),
     unknownKidCooldownSeconds: whole('unknownKidCooldownSeconds', 10),
+    ...(now ? { now } : {}),
   });
   return { config, keyFor };
 }
@@ -116,7 +117,7 @@ function issuerOf(doc: Record<string, unknown>, rel: (p: string) => string): Idp
  * keys by `jwks` (an https:// JWKS URL, or a file), `publicKeys` ([{ kid, pem }], PEM files), or
  * nothing: then they come from the issuer's OpenID Connect discovery document.
  */
-export function loadIdp(path: string): IdpIssuer[] {
+export function loadIdp(path: string, opts: { now?: () => number } = {}): IdpIssuer[] {
   let doc: Record<string, unknown>;
   try {
     doc = parseYaml(readFileSync(path, 'utf8')) as Record<string, unknown>;
@@ -126,7 +127,7 @@ export function loadIdp(path: string): IdpIssuer[] {
   if (!doc || typeof doc !== 'object') fail('must be an object');
   const rel = (p: string) => resolve(dirname(path), p);
   const docs = Array.isArray(doc.issuers) ? (doc.issuers as Record<string, unknown>[]) : [doc];
-  const issuers = docs.map((d) => issuerOf(d, rel));
+  const issuers = docs.map((d) => issuerOf(d, rel, opts.now));
   if (new Set(issuers.map((i) => i.config.issuer)).size !== issuers.length) fail('each issuer may appear once');
   return issuers;
 }

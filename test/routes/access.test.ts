@@ -64,6 +64,19 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+describe('JWT verification and IdP keys (findings 1 and 2)', () => {
+  it('every token goes through @fastify/jwt: a vault namespace and an idp namespace', () => {
+    expect(v.app.hasPlugin('@fastify/jwt')).toBe(true);
+    const jwt = v.app.jwt as unknown as Record<string, { verify: unknown }>;
+    expect([typeof jwt.vault?.verify, typeof jwt.idp?.verify]).toEqual(['function', 'function']);
+  });
+
+  it('an IdP configured by JWKS URL or by issuer URL loads (keys are fetched when first needed)', () => {
+    writeFileSync(join(dir, 'idp-url.yaml'), ['issuers:', '  - issuer: "https://idp.example.test/"', `    audience: ${AUDIENCE}`, '    jwks: "https://idp.example.test/oauth2/v1/keys"', '  - issuer: "https://login.example.test/realms/staff"', `    audience: ${AUDIENCE}`].join('\n'));
+    expect(loadIdp(join(dir, 'idp-url.yaml')).map((i) => i.config.issuer)).toEqual(['https://idp.example.test/', 'https://login.example.test/realms/staff']);
+  });
+});
+
 describe('vault tokens (finding 3)', () => {
   it('production refuses development tokens, with or without the kind claim', async () => {
     for (const claims of [{ kind: 'dev' as const }, {}]) {
