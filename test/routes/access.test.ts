@@ -270,3 +270,17 @@ describe('reveal budgets (finding 9)', () => {
     }
   });
 });
+
+describe('OpenAPI', () => {
+  it('declares the oauth2 client credentials scheme and the token endpoint with form, JSON, Basic and RFC 6749 errors', async () => {
+    const doc = (await v.app.inject('/openapi.json')).json();
+    expect(doc.components.securitySchemes.oauth2.flows.clientCredentials.tokenUrl).toBe('/v1/auth/token');
+    const token = doc.paths['/v1/auth/token'].post;
+    expect(Object.keys(token.requestBody.content)).toEqual(['application/x-www-form-urlencoded', 'application/json']);
+    expect(token.security).toEqual([{ clientBasic: [] }, {}]);
+    for (const status of ['400', '401', '413', '429']) {
+      expect(Object.keys(token.responses[status].content['application/json'].schema.properties)).toEqual(['error', 'error_description', 'requestId']);
+    }
+    expect(doc.paths['/v1/tokenize'].post.security).toEqual([{ bearerAuth: [] }, { oauth2: [] }]);
+  });
+});

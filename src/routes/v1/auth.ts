@@ -16,7 +16,11 @@ const TokenResponse = Type.Object({
   scope: Type.String(),
 });
 /** RFC 6749 §5.2: this endpoint's errors follow OAuth 2.0, not the vault's error shape. */
-const OAuthError = Type.Object({ error: Type.String(), error_description: Type.String(), requestId: Type.String() });
+const OAuthError = Type.Object({
+  error: Type.String({ description: 'invalid_request, invalid_client, unsupported_grant_type, invalid_scope; temporarily_unavailable when rate-limited (429, with Retry-After); server_error' }),
+  error_description: Type.String(),
+  requestId: Type.String(),
+}, { description: 'RFC 6749 §5.2 error' });
 
 const Body = Type.Object({
   grant_type: Type.Optional(Type.String({ maxLength: 64 })),
@@ -87,6 +91,9 @@ export async function authRoutes(app: FastifyInstance, opts: { clients: Clients;
     schema: {
       operationId: 'issueToken',
       tags: ['auth'],
+      consumes: ['application/x-www-form-urlencoded', 'application/json'],
+      // Credentials in HTTP Basic, or client_id and client_secret in the body.
+      security: [{ clientBasic: [] }, {}],
       description: 'OAuth 2.0 client credentials grant (RFC 6749 §4.4). Credentials in HTTP Basic or the body; form-encoded or JSON. An optional space-separated `scope` narrows the grant. Errors follow RFC 6749 §5.2. Limited per IP (60/min, before the body is read) and per client id and IP (20/min); bodies over 8 KiB are refused (413).',
       body: Body,
       response: { 200: TokenResponse, 400: OAuthError, 401: OAuthError, 413: OAuthError, 415: OAuthError, 429: OAuthError, 500: OAuthError, 503: OAuthError },
