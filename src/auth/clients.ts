@@ -1,34 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { sql } from 'drizzle-orm';
 import { appendAudit } from '../audit/audit-log.js';
-import { rows, type Db } from '../db/client.js';
+import type { Db } from '../db/client.js';
+import type { Client, ClientsRepository } from '../db/repositories/clients-repository.js';
 import { errors } from '../errors.js';
 import { SCOPE_PATTERN } from '../vault/principal.js';
-import { separationOfDutiesError, violatesSeparationOfDuties } from './grants.js';
+import type { Principal } from '../vault/principal.js';
+import { grantNotAllowed, refuseHttpGrant, separationOfDutiesError, violatesSeparationOfDuties, type GrantPolicy } from './grants.js';
 import { newClientSecret, type SecretHasher } from './secrets.js';
 
-export interface Client {
-  id: string;
-  name: string;
-  scopes: string[];
-  namespaces: string[];
-  revealBudget: number | null;
-  createdAt: Date;
-  revokedAt: Date | null;
-}
+export type { Client };
 
-interface ClientRow {
-  id: string;
-  name: string;
-  scopes: string[];
-  namespaces: string[];
-  reveal_budget: number | null;
-  created_at: Date;
-  revoked_at: Date | null;
-  secret_hash?: string;
-}
-
-const toClient = (r: ClientRow): Client => ({ id: r.id, name: r.name, scopes: r.scopes, namespaces: r.namespaces, revealBudget: r.reveal_budget, createdAt: new Date(r.created_at), revokedAt: r.revoked_at ? new Date(r.revoked_at) : null });
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const NS = /^(\*|[a-z0-9][a-z0-9_-]{0,62})$/;
 
@@ -39,26 +20,27 @@ const CLIENT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 /** What a client token's verification takes from the client row: it is active, and its budget. */
 export type ClientStatus = { state: 'active'; revealBudget: number | null } | { state: 'revoked' | 'unknown' };
 
+type GrantInput = { name: string; scopes: string[]; namespaces: string[]; revealBudget?: number | null | undefined };
+
 /** Used when the client id is unknown, so an unknown id costs the same argon2 work as a wrong secret. */
 let dummyHash: Promise<string> | undefined;
 
-export function createClients(deps: { db: Db; hasher: SecretHasher }) {
-  const { db, hasher } = deps;
+export function createClients(deps: { db: Db; repo: ClientsRepository; hasher: SecretHasher }) {
+  const { db, repo, hasher } = deps;
   let known = new Map<string, ClientStatus>();
   let refreshedAt = 0;
   let refreshing: Promise<void> | undefined;
 
-  const statusOf = (r: { reveal_budget: number | null; revoked_at: Date | null }): ClientStatus =>
-    r.revoked_at ? { state: 'revoked' } : { state: 'active', revealBudget: r.reveal_budget };
+  const statusOf = (r: { revealBudget: number | null; revokedAt: Date | null }): ClientStatus =>
+    r.revokedAt ? { state: 'revoked' } : { state: 'active', revealBudget: r.revealBudget };
 
   /** Every instance re-reads all clients every few seconds: revocations elsewhere show within that. */
   async function refresh(): Promise<void> {
-    const r = await rows<{ id: string; reveal_budget: number | null; revoked_at: Date | null }>(db, sql`select id, reveal_budget, revoked_at from clients`);
-    known = new Map(r.map((x) => [x.id, statusOf(x)]));
+    known = new Map((await repo.statuses()).map((x) => [x.id, statusOf(x)]));
     refreshedAt = Date.now();
   }
 
-  function validate(input: { name: string; scopes: string[]; namespaces: string[]; revealBudget?: number | null | undefined }) {
+  function validate(input: GrantInput) {
     if (!NAME.test(input.name)) throw errors.validation('name must be 1-64 letters, digits, dots, dashes or underscores');
     const bad = input.scopes.filter((s) => !SCOPE_PATTERN.test(s));
     if (!input.scopes.length || bad.length) throw errors.validation(`scopes must be known scopes${bad.length ? ` (unknown: ${bad.join(', ').slice(0, 200)})` : ''}`);
@@ -70,40 +52,47 @@ export function createClients(deps: { db: Db; hasher: SecretHasher }) {
     /** The checks every grant passes (CLI or HTTP): 400 on names, unknown scopes, separation of duties. */
     validate,
 
-    async create(input: { name: string; scopes: string[]; namespaces: string[]; revealBudget?: number | null | undefined }, actor: string, requestId?: string): Promise<{ client: Client; secret: string }> {
+    async create(input: GrantInput, actor: string, requestId?: string): Promise<{ client: Client; secret: string }> {
       validate(input);
       const secret = newClientSecret();
       const hash = await hasher.hash(secret);
       const id = randomUUID();
       return db.transaction(async (tx) => {
-        const r = await rows<ClientRow>(tx, sql`
-          insert into clients (id, name, secret_hash, scopes, namespaces, reveal_budget)
-          values (${id}, ${input.name}, ${hash}, ${sql.param(input.scopes)}::text[], ${sql.param(input.namespaces)}::text[], ${input.revealBudget ?? null})
-          on conflict (name) do nothing
-          returning id, name, scopes, namespaces, reveal_budget, created_at, revoked_at`);
-        if (!r[0]) throw errors.validation(`a client named ${input.name} exists already`);
+        const client = await repo.insert({
+          tx,
+          row: { id, name: input.name, secretHash: hash, scopes: input.scopes, namespaces: input.namespaces, revealBudget: input.revealBudget ?? null },
+        });
+        if (!client) throw errors.validation(`a client named ${input.name} exists already`);
         await appendAudit(tx, [{ requestId: requestId ?? null, actor, action: 'client.create', outcome: 'success', details: { clientId: id, name: input.name, scopes: input.scopes, namespaces: input.namespaces, revealBudget: input.revealBudget ?? null } }]);
-        return { client: toClient(r[0]), secret };
+        return { client, secret };
       });
     },
 
-    async list(): Promise<Client[]> {
-      return (await rows<ClientRow>(db, sql`select id, name, scopes, namespaces, reveal_budget, created_at, revoked_at from clients order by created_at, id`)).map(toClient);
+    /**
+     * An admin's grant over HTTP: only within the policy's allowlist, the admin's own namespaces
+     * and the budget ceiling; a refusal is 403 GRANT_NOT_ALLOWED, audited with what was asked.
+     */
+    async createOverHttp(input: GrantInput, grantor: Principal, policy: { grants: GrantPolicy; defaultBudget: number }, requestId: string): Promise<{ client: Client; secret: string }> {
+      validate(input);
+      const refusal = refuseHttpGrant(input, grantor, policy.grants, policy.defaultBudget);
+      if (refusal) {
+        const { name, scopes, namespaces, revealBudget } = input;
+        await db.transaction((tx) => appendAudit(tx, [{ requestId, actor: grantor.id, action: 'client.create', outcome: 'denied', details: { name, scopes, namespaces, revealBudget: revealBudget ?? null, reason: refusal } }]));
+        throw grantNotAllowed(refusal);
+      }
+      return this.create(input, grantor.id, requestId);
     },
 
-    async get(id: string): Promise<Client | null> {
-      const [r] = await rows<ClientRow>(db, sql`select id, name, scopes, namespaces, reveal_budget, created_at, revoked_at from clients where id = ${id}`);
-      return r ? toClient(r) : null;
-    },
+    list: (): Promise<Client[]> => repo.list(),
+
+    get: (id: string): Promise<Client | null> => repo.get({ id }),
 
     async revoke(id: string, actor: string, requestId?: string): Promise<Client> {
       const c = await db.transaction(async (tx) => {
-        const [r] = await rows<ClientRow>(tx, sql`
-          update clients set revoked_at = coalesce(revoked_at, now()) where id = ${id}
-          returning id, name, scopes, namespaces, reveal_budget, created_at, revoked_at`);
+        const r = await repo.revoke({ tx, id });
         if (!r) throw errors.notFound('client');
         await appendAudit(tx, [{ requestId: requestId ?? null, actor, action: 'client.revoke', outcome: 'success', details: { clientId: id } }]);
-        return toClient(r);
+        return r;
       });
       known.set(id, { state: 'revoked' });
       return c;
@@ -113,24 +102,21 @@ export function createClients(deps: { db: Db; hasher: SecretHasher }) {
       const secret = newClientSecret();
       const hash = await hasher.hash(secret);
       return db.transaction(async (tx) => {
-        const [r] = await rows<ClientRow>(tx, sql`
-          update clients set secret_hash = ${hash} where id = ${id} and revoked_at is null
-          returning id, name, scopes, namespaces, reveal_budget, created_at, revoked_at`);
+        const r = await repo.setSecretHash({ tx, id, secretHash: hash });
         if (!r) throw errors.notFound('active client');
         await appendAudit(tx, [{ requestId: requestId ?? null, actor, action: 'client.rotate_secret', outcome: 'success', details: { clientId: id } }]);
-        return { client: toClient(r), secret };
+        return { client: r, secret };
       });
     },
 
     /** The client credentials grant's check: argon2 runs here and nowhere else. */
     async authenticate(id: string, secret: string): Promise<Client | null> {
-      const [r] = /^[0-9a-f-]{36}$/i.test(id)
-        ? await rows<ClientRow>(db, sql`select id, name, scopes, namespaces, reveal_budget, created_at, revoked_at, secret_hash from clients where id = ${id}`)
-        : [];
+      const r = /^[0-9a-f-]{36}$/i.test(id) ? await repo.getWithSecret({ id }) : null;
       dummyHash ??= hasher.hash(newClientSecret());
-      const ok = await hasher.verify(r?.secret_hash ?? (await dummyHash), secret);
-      if (!r || !ok || r.revoked_at) return null;
-      return toClient(r);
+      const ok = await hasher.verify(r?.secretHash ?? (await dummyHash), secret);
+      if (!r || !ok || r.revokedAt) return null;
+      const { secretHash: _secretHash, ...client } = r;
+      return client;
     },
 
     /**
@@ -145,7 +131,7 @@ export function createClients(deps: { db: Db; hasher: SecretHasher }) {
       }
       const cached = known.get(id);
       if (cached || !CLIENT_ID.test(id)) return cached ?? { state: 'unknown' };
-      const [r] = await rows<{ reveal_budget: number | null; revoked_at: Date | null }>(db, sql`select reveal_budget, revoked_at from clients where id = ${id}`);
+      const r = await repo.get({ id });
       if (!r) return { state: 'unknown' };
       const s = statusOf(r);
       known.set(id, s);

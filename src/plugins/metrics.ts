@@ -19,7 +19,14 @@ export const metricsPlugin = fp(async (app: FastifyInstance) => {
   // clients and staff ids, a bounded set; never values.
   const tokenized = new Counter({ name: 'tokenvault_tokenize_values_total', help: 'Values tokenized, by principal and whether the mapping was created or existed', labelNames: ['principal', 'result'], registers: [registry] });
   app.decorate('metricsRegistry', registry);
-  app.decorate('countTokenized', (principal: string, created: number, existing: number) => {
+  app.decorate('countTokenized', (principal: string, results: readonly object[]) => {
+    let created = 0;
+    let existing = 0;
+    for (const r of results) {
+      if (!('created' in r)) continue;
+      if (r.created) created++;
+      else existing++;
+    }
     if (created) tokenized.inc({ principal, result: 'created' }, created);
     if (existing) tokenized.inc({ principal, result: 'existing' }, existing);
   });
@@ -36,6 +43,7 @@ export const metricsPlugin = fp(async (app: FastifyInstance) => {
 declare module 'fastify' {
   interface FastifyInstance {
     metricsRegistry: Registry;
-    countTokenized(principal: string, created: number, existing: number): void;
+    /** Counts tokenize results ({ created } items; skipped items are not counted). */
+    countTokenized(principal: string, results: readonly object[]): void;
   }
 }

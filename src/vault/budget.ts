@@ -1,6 +1,6 @@
-import { sql } from 'drizzle-orm';
 import type { AppendGuard } from '../audit/audit-log.js';
-import { hotQuery, type Executor } from '../db/client.js';
+import type { Executor } from '../db/client.js';
+import { earlierReveals, type RevealCountersRepository } from '../db/repositories/reveal-counters-repository.js';
 import type { Principal } from './principal.js';
 
 export type BudgetResult = { ok: true } | { ok: false; retryAfter: number };
@@ -13,15 +13,6 @@ export type BudgetResult = { ok: true } | { ok: false; retryAfter: number };
 const BUCKETS_PER_WINDOW = 60;
 
 /**
- * The reveals already counted for a principal in the buckets before the current one ($cur) and
- * not older than the window ($oldest). Past buckets no longer change; the current bucket's row is
- * the one the upsert locks, so two increments of one principal serialize on it and the second one
- * is checked against the first one's committed count.
- */
-const earlier = (principal: string, cur: string, oldest: string) =>
-  `coalesce((select sum(r.count) from reveal_counters r where r.principal = ${principal} and r.window_start >= ${oldest} and r.window_start < ${cur}), 0)`;
-
-/**
  * Claims reveals of several principals ($7 principals, $8 current bucket, $9 counts, $10 limits,
  * $11 oldest bucket) as the guard of an audit append (once it has moved the head): ok only when
  * every principal's new total over the sliding window stays within its limit.
@@ -30,21 +21,13 @@ const CLAIM_GUARD_CTES = `
   claimed as (
     insert into reveal_counters (principal, window_start, count)
     select u.p, $8::timestamptz, u.n from unnest($7::text[], $9::int[], $10::int[]) as u(p, n, l)
-    where (select ok from moved) and ${earlier('u.p', '$8::timestamptz', '$11::timestamptz')} + u.n <= u.l
+    where (select ok from moved) and ${earlierReveals('u.p', '$8::timestamptz', '$11::timestamptz')} + u.n <= u.l
     on conflict (principal, window_start) do update set count = reveal_counters.count + excluded.count
-    where ${earlier('excluded.principal', '$8::timestamptz', '$11::timestamptz')} + reveal_counters.count + excluded.count
+    where ${earlierReveals('excluded.principal', '$8::timestamptz', '$11::timestamptz')} + reveal_counters.count + excluded.count
       <= (select l from unnest($7::text[], $10::int[]) as x(p, l) where x.p = excluded.principal)
     returning 1
   ),
   guard as (select count(*) = cardinality($7::text[]) as ok from claimed)`;
-
-/** One principal's claim ($1 principal, $2 current bucket, $3 count, $4 limit, $5 oldest bucket). */
-const CONSUME_SQL = `
-  insert into reveal_counters (principal, window_start, count)
-  select $1::text, $2::timestamptz, $3::int where ${earlier('$1', '$2::timestamptz', '$5::timestamptz')} + $3::int <= $4::int
-  on conflict (principal, window_start) do update set count = reveal_counters.count + excluded.count
-  where ${earlier('excluded.principal', '$2::timestamptz', '$5::timestamptz')} + reveal_counters.count + excluded.count <= $4::int
-  returning count`;
 
 /**
  * Reveal budgets: N revealed values per principal per sliding window, counted in PostgreSQL so
@@ -53,7 +36,7 @@ const CONSUME_SQL = `
  * The limit is the principal's (set from the client row or the IdP group mapping at
  * authentication, never from a token claim), else the configured default.
  */
-export function createRevealBudget(opts: { defaultBudget: number; windowSeconds: number; now?: () => number }) {
+export function createRevealBudget(opts: { defaultBudget: number; windowSeconds: number; counters: RevealCountersRepository; now?: () => number }) {
   const now = opts.now ?? Date.now;
   const windowMs = opts.windowSeconds * 1000;
   const bucketMs = Math.max(1, Math.floor(windowMs / BUCKETS_PER_WINDOW));
@@ -76,7 +59,7 @@ export function createRevealBudget(opts: { defaultBudget: number; windowSeconds:
     const t = now();
     if (t - lastCleanup <= windowMs) return;
     lastCleanup = t;
-    await ex.execute(sql`delete from reveal_counters where window_start < ${buckets().oldest}`);
+    await opts.counters.deleteBefore({ tx: ex, before: new Date(buckets().oldest) });
   }
 
   return {
@@ -86,8 +69,7 @@ export function createRevealBudget(opts: { defaultBudget: number; windowSeconds:
       const { current, oldest, retryAfter } = buckets();
       const limit = limitOf(principal);
       if (n > limit) return { ok: false, retryAfter };
-      const r = await hotQuery<{ count: number }>(tx, 'tv_budget_consume_sliding', CONSUME_SQL, [principal.id, current, n, limit, oldest]);
-      if (!r.length) return { ok: false, retryAfter };
+      if (!(await opts.counters.claim({ tx, principal: principal.id, windowStart: current, oldest, count: n, limit }))) return { ok: false, retryAfter };
       await prune(tx);
       return { ok: true };
     },

@@ -8,6 +8,7 @@ import { loadIdp } from '../../src/auth/idp.js';
 import { runCli } from '../../src/cli.js';
 import { DEFAULT_ACCESS } from '../../src/config.js';
 import { rows } from '../../src/db/client.js';
+import { createRevealCountersRepository } from '../../src/db/repositories/reveal-counters-repository.js';
 import { createRevealBudget } from '../../src/vault/budget.js';
 import type { Principal } from '../../src/vault/principal.js';
 import { createTestDatabase, usingPostgres, type TestDatabase } from '../helpers/db.js';
@@ -242,7 +243,7 @@ describe('reveal budgets (finding 9)', () => {
     const windowMs = 3_600_000;
     const boundary = Math.ceil(Date.now() / windowMs) * windowMs + 10 * windowMs;
     let t = boundary - 1000;
-    const budget = createRevealBudget({ defaultBudget: 4, windowSeconds: 3600, now: () => t });
+    const budget = createRevealBudget({ defaultBudget: 4, windowSeconds: 3600, counters: createRevealCountersRepository({ db: v.handle.db }), now: () => t });
     const p: Principal = { id: `slide-${Math.random()}`, kind: 'client', scopes: new Set(), namespaces: ['*'] };
     const consume = (n: number) => v.handle.db.transaction((tx) => budget.consume(tx, p, n));
     expect(await consume(4)).toEqual({ ok: true });

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { JWT } from '@fastify/jwt';
 import '@fastify/rate-limit';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Type } from 'typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
+import { Type, type Static } from 'typebox';
 import type { Clients } from '../../auth/clients.js';
 import type { AccessConfig } from '../../config.js';
 import { mapError } from '../../http-errors.js';
@@ -29,10 +30,8 @@ const Body = Type.Object({
   scope: Type.Optional(Type.String({ maxLength: 2048 })),
 }, { additionalProperties: true });
 
-type TokenBody = { grant_type?: string; client_id?: string; client_secret?: string; scope?: string };
-
 class OAuthFailure extends Error {
-  constructor(readonly status: number, readonly error: string, readonly description: string) {
+  constructor(readonly status: 400 | 401, readonly error: string, readonly description: string) {
     super(description);
   }
 }
@@ -56,12 +55,12 @@ export const TOKEN_BODY_LIMIT = 8192;
 
 /** The client id a token request names, normalized (ids are UUIDs: case does not matter). */
 function clientIdOf(request: FastifyRequest): string | null {
-  const id = basicCredentials(request.headers.authorization)?.id ?? (request.body as TokenBody | undefined)?.client_id;
+  const id = basicCredentials(request.headers.authorization)?.id ?? (request.body as Static<typeof Body> | undefined)?.client_id;
   return typeof id === 'string' && id ? id.trim().toLowerCase().slice(0, 128) : null;
 }
 
-export async function authRoutes(app: FastifyInstance, opts: { clients: Clients; vault: Vault; access: AccessConfig }) {
-  // Signed through @fastify/jwt's `vault` namespace (plugins/auth.ts): HS256, issuer, audience.
+export const authRoutes: FastifyPluginAsyncTypebox<{ clients: Clients; vault: Vault; access: AccessConfig }> = async (app, opts) => {
+  // Signed through @fastify/jwt's `vault` namespace (plugins/bearer-auth.ts): HS256, issuer, audience.
   const vaultJwt = (app.jwt as unknown as Record<'vault', JWT>).vault;
 
   // Form bodies only here; credentials are short (the route's bodyLimit covers JSON too).
@@ -79,7 +78,7 @@ export async function authRoutes(app: FastifyInstance, opts: { clients: Clients;
     keyGenerator: (req: FastifyRequest) => `auth-client:${clientIdOf(req)}:${req.ip}`,
   });
 
-  app.post<{ Body: TokenBody }>('/v1/auth/token', {
+  app.post('/auth/token', {
     config: { rateLimit: false },
     bodyLimit: TOKEN_BODY_LIMIT,
     // A malformed body is answered the OAuth way (invalid_request), not with the vault's error shape.
@@ -105,9 +104,9 @@ export async function authRoutes(app: FastifyInstance, opts: { clients: Clients;
       if (m.status >= 500) request.log.error({ err: { type: err.name, code: (err as { code?: unknown }).code } }, 'token request failed');
       if (m.headers) void reply.headers(m.headers);
       const error = m.status === 429 || m.status === 503 ? 'temporarily_unavailable' : m.status >= 500 ? 'server_error' : 'invalid_request';
-      return reply.code(m.status).header('cache-control', 'no-store').send({ error, error_description: m.message, requestId: request.id });
+      return reply.code(m.status as 400).header('cache-control', 'no-store').send({ error, error_description: m.message, requestId: request.id });
     },
-  }, async (request, reply: FastifyReply) => {
+  }, async (request, reply) => {
     void reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
     const basic = basicCredentials(request.headers.authorization);
     try {
@@ -140,4 +139,4 @@ export async function authRoutes(app: FastifyInstance, opts: { clients: Clients;
       return reply.code(err.status).send({ error: err.error, error_description: err.description, requestId: request.id });
     }
   });
-}
+};

@@ -1,9 +1,8 @@
-import type { FastifyInstance } from 'fastify';
-import { Type, type Static } from 'typebox';
-import type { Clients } from '../../auth/clients.js';
-import { grantNotAllowed, refuseHttpGrant, type GrantPolicy } from '../../auth/grants.js';
-import type { Vault } from '../../vault/vault.js';
-import { principalOf } from '../../plugins/auth.js';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { Client, Clients } from '../../auth/clients.js';
+import type { GrantPolicy } from '../../auth/grants.js';
+import { principalOf } from '../../plugins/bearer-auth.js';
 import { bearerSecurity, errorResponses } from '../../schemas/common.js';
 
 const Client = Type.Object({
@@ -24,38 +23,34 @@ const CreateBody = Type.Object({
 }, { additionalProperties: false });
 const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) }, { additionalProperties: false });
 
-export async function clientRoutes(app: FastifyInstance, opts: { clients: Clients; grants: GrantPolicy; defaultBudget: number; vault: Vault }) {
+/** The client as the schema shows it (the serializer would write the dates so anyway). */
+const view = (c: Client) => ({ ...c, createdAt: c.createdAt.toISOString(), revokedAt: c.revokedAt?.toISOString() ?? null });
+const withSecret = ({ client, secret }: { client: Client; secret: string }) => ({ client: view(client), secret });
+
+export const clientRoutes: FastifyPluginAsyncTypebox<{ clients: Clients; grants: GrantPolicy; defaultBudget: number }> = async (app, opts) => {
   const admin = app.authorize('admin');
   const common = { tags: ['clients'], security: bearerSecurity };
 
-  app.post<{ Body: Static<typeof CreateBody> }>('/v1/clients', {
+  app.post('/clients', {
     onRequest: admin,
     schema: { ...common, operationId: 'createClient', description: 'Create a service client (admin). The secret is returned once. Only scopes in the policy file\'s grants allowlist (default: tokenize), namespaces the admin holds, and a revealBudget up to the allowed maximum can be granted here (403 GRANT_NOT_ALLOWED); wider grants need the CLI. tokenize with a detokenize scope is 400 SEPARATION_OF_DUTIES.', body: CreateBody, response: { 201: WithSecret, ...errorResponses() } },
   }, async (request, reply) => {
-    const grantor = principalOf(request);
-    opts.clients.validate(request.body);
-    const refusal = refuseHttpGrant(request.body, grantor, opts.grants, opts.defaultBudget);
-    if (refusal) {
-      const { name, scopes, namespaces, revealBudget } = request.body;
-      await opts.vault.audit([{ requestId: request.id, actor: grantor.id, action: 'client.create', outcome: 'denied', details: { name, scopes, namespaces, revealBudget: revealBudget ?? null, reason: refusal } }]);
-      throw grantNotAllowed(refusal);
-    }
-    const created = await opts.clients.create(request.body, grantor.id, request.id);
-    return reply.code(201).send(created);
+    const created = await opts.clients.createOverHttp(request.body, principalOf(request), { grants: opts.grants, defaultBudget: opts.defaultBudget }, request.id);
+    return reply.code(201).send(withSecret(created));
   });
 
-  app.get('/v1/clients', {
+  app.get('/clients', {
     onRequest: admin,
     schema: { ...common, operationId: 'listClients', description: 'List service clients (admin). Secrets are never returned.', response: { 200: Type.Object({ clients: Type.Array(Client) }), ...errorResponses() } },
-  }, async () => ({ clients: await opts.clients.list() }));
+  }, async () => ({ clients: (await opts.clients.list()).map(view) }));
 
-  app.delete<{ Params: Static<typeof IdParams> }>('/v1/clients/:id', {
+  app.delete('/clients/:id', {
     onRequest: admin,
     schema: { ...common, operationId: 'revokeClient', description: 'Revoke a client (admin): its secret stops working at once, its tokens within 5 seconds on every instance.', params: IdParams, response: { 200: Type.Object({ client: Client }), ...errorResponses(404) } },
-  }, async (request) => ({ client: await opts.clients.revoke(request.params.id, principalOf(request).id, request.id) }));
+  }, async (request) => ({ client: view(await opts.clients.revoke(request.params.id, principalOf(request).id, request.id)) }));
 
-  app.post<{ Params: Static<typeof IdParams> }>('/v1/clients/:id/secret', {
+  app.post('/clients/:id/secret', {
     onRequest: admin,
     schema: { ...common, operationId: 'rotateClientSecret', description: 'Replace a client secret (admin); the new one is returned once. Tokens already issued stay valid until they expire.', params: IdParams, response: { 200: WithSecret, ...errorResponses(404) } },
-  }, async (request) => opts.clients.rotateSecret(request.params.id, principalOf(request).id, request.id));
-}
+  }, async (request) => withSecret(await opts.clients.rotateSecret(request.params.id, principalOf(request).id, request.id)));
+};
