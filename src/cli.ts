@@ -11,6 +11,7 @@ import { resolveKeys } from './dev-keys.js';
 import { createServices, type Services } from './services.js';
 import { loadPolicy } from './vault/policy.js';
 import { SCOPE_PATTERN } from './vault/principal.js';
+import { violatesSeparationOfDuties } from './auth/grants.js';
 
 const HELP = `tokenvault — tokenization vault for personal data
 
@@ -85,6 +86,9 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, out: (s: st
       const bad = scopes.filter((s) => !SCOPE_PATTERN.test(s));
       if (bad.length) throw new UsageError(`unknown scope(s): ${bad.join(', ')}`);
       const ttl = parseTtl(values.ttl);
+      if (violatesSeparationOfDuties(scopes)) {
+        console.error('warning: this token holds tokenize with a detokenize scope, which breaks separation of duties: consistent tokens let it confirm guessed values. Fine for trying the API; the vault refuses such clients and IdP mappings, and refuses development tokens in production.');
+      }
       // Only the JWT secret is needed: no database is opened.
       const keys = resolveKeys(config, (m) => console.error(`warning: ${m}`));
       const { createVaultJwt } = await import('./auth/vault-jwt.js');

@@ -4,7 +4,7 @@ import { buildApp } from '../../src/app.js';
 import type { KeyMaterial } from '../../src/config.js';
 import type { DbHandle } from '../../src/db/client.js';
 import { createServices, type ServiceOptions, type Services } from '../../src/services.js';
-import { buildPolicy } from '../../src/vault/policy.js';
+import { buildGrants, buildPolicy } from '../../src/vault/policy.js';
 import { afterAll, beforeAll } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './db.js';
 
@@ -23,10 +23,10 @@ export interface TestVault {
 }
 
 /** Builds the same app the server runs, on a test database. */
-export async function startVault(db: TestDatabase, opts: { keys?: KeyMaterial; policy?: unknown } & Partial<Pick<ServiceOptions, 'access' | 'idp' | 'hasher'>> = {}): Promise<TestVault> {
+export async function startVault(db: TestDatabase, opts: { keys?: KeyMaterial; policy?: unknown } & Partial<Pick<ServiceOptions, 'access' | 'idp' | 'hasher' | 'production'>> = {}): Promise<TestVault> {
   const keys = opts.keys ?? testKeys();
   const handle = await db.open();
-  const services = createServices({ db: handle, keys, policy: buildPolicy(opts.policy), access: opts.access, idp: opts.idp, hasher: opts.hasher });
+  const services = createServices({ db: handle, keys, policy: buildPolicy(opts.policy), grants: buildGrants(opts.policy), access: opts.access, idp: opts.idp, hasher: opts.hasher, production: opts.production });
   const app = await buildApp(services);
   await app.ready();
   return {
