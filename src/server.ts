@@ -25,7 +25,9 @@ async function main(): Promise<void> {
   try {
     const keys = resolveKeys(config, (m) => log.warn(m));
     const policy = loadPolicy(config.policyPath);
-    const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize, onPoolError: (e) => log.warn({ err: { type: e.name } }, 'database connection lost') });
+    const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize, onPoolError: (e) => log.warn({ err: { type: e.name, code: (e as { code?: unknown }).code } }, 'database connection lost'),
+      onAvailability: (reason) => (reason ? log.error({ reason }, 'database unavailable: answering 503 and retrying with backoff') : log.info('database available again')),
+    });
     if (db.kind === 'pglite') {
       log.info({ dataDir: config.dataDir }, 'embedded PostgreSQL (PGlite): applying migrations');
       await migrate(db);

@@ -5,6 +5,7 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
 import type { SQL } from 'drizzle-orm';
 import pg from 'pg';
+import { guardPool } from './availability.js';
 import * as schema from './schema.js';
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -91,6 +92,8 @@ export interface OpenOptions {
   /** An already-open PGlite (tests load a migrated template into one). */
   pglite?: PGlite;
   onPoolError?: (err: Error) => void;
+  /** Told when the database becomes unavailable (with the reason) and when it is back (undefined). */
+  onAvailability?: (reason: string | undefined) => void;
 }
 
 export async function openDatabase(opts: OpenOptions): Promise<DbHandle> {
@@ -105,8 +108,12 @@ export async function openDatabase(opts: OpenOptions): Promise<DbHandle> {
       query_timeout: 20_000,
       application_name: 'tokenvault',
     });
-    // An idle client losing its connection must not crash the process; the pool replaces it.
+    // A connection lost while idle (the pool's 'error') or while checked out (the client's own
+    // 'error', e.g. `Connection terminated` after a 57P01) must not crash the process: without a
+    // listener Node throws it. The pool replaces such clients; guardPool backs off reconnects.
     pool.on('error', (err) => opts.onPoolError?.(err));
+    pool.on('connect', (client) => client.on('error', (err) => opts.onPoolError?.(err)));
+    guardPool(pool, opts.onAvailability);
     return { db: drizzlePg(pool, { schema }) as unknown as Db, kind: 'postgres', pool, close: () => pool.end() };
   }
   let client = opts.pglite;
@@ -130,14 +137,4 @@ export function pgErrorCode(err: unknown): string | undefined {
 }
 
 /** Connection-level failures: the database is unreachable, not the request wrong. */
-export function isConnectionError(err: unknown): boolean {
-  const code = pgErrorCode(err);
-  if (code && (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03')) return true;
-  for (let e: unknown = err, i = 0; e && i < 5; e = (e as { cause?: unknown }).cause, i++) {
-    const c = (e as { code?: unknown }).code;
-    const m = String((e as { message?: unknown }).message ?? '');
-    if (c === 'ECONNREFUSED' || c === 'ECONNRESET' || c === 'ETIMEDOUT' || c === 'EPIPE') return true;
-    if (/Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Query read timeout/i.test(m)) return true;
-  }
-  return false;
-}
+export { isUnavailable as isConnectionError } from './availability.js';

@@ -3,9 +3,15 @@ import type { FastifyInstance } from 'fastify';
 import { sql } from 'drizzle-orm';
 import { Type } from 'typebox';
 import type { DbHandle } from '../db/client.js';
+import { unavailableReason } from '../db/availability.js';
 import { migrationsCurrent } from '../db/migrate.js';
 
-const Status = Type.Object({ status: Type.String(), checks: Type.Optional(Type.Record(Type.String(), Type.String())) });
+const Status = Type.Object({
+  status: Type.String(),
+  checks: Type.Optional(Type.Record(Type.String(), Type.String())),
+  /** Why not ready, in fixed words (never the driver's message). */
+  reason: Type.Optional(Type.String()),
+});
 
 export async function healthRoutes(app: FastifyInstance, opts: { db: DbHandle }) {
   const noLimit = { rateLimit: false };
@@ -20,13 +26,16 @@ export async function healthRoutes(app: FastifyInstance, opts: { db: DbHandle })
   }, async (_req, reply) => {
     let database = 'ok';
     let migrations = 'unknown';
+    let reason: string | undefined;
     try {
       await opts.db.db.execute(sql`select 1`);
       migrations = (await migrationsCurrent(opts.db)) ? 'ok' : 'pending';
-    } catch {
+      if (migrations === 'pending') reason = 'database migrations are not applied: run `tokenvault migrate`';
+    } catch (err) {
       database = 'unreachable';
+      reason = `database unavailable: ${unavailableReason(err) ?? 'the query failed'}`;
     }
     const ok = database === 'ok' && migrations === 'ok';
-    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', checks: { database, migrations } });
+    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', checks: { database, migrations }, ...(reason ? { reason } : {}) });
   });
 }
