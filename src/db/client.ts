@@ -6,6 +6,7 @@ import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg
 import type { SQL } from 'drizzle-orm';
 import pg from 'pg';
 import { guardPool } from './availability.js';
+import { lockDataDir } from './data-dir-lock.js';
 import * as schema from './schema.js';
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -92,6 +93,8 @@ export interface OpenOptions {
   /** An already-open PGlite (tests load a migrated template into one). */
   pglite?: PGlite;
   onPoolError?: (err: Error) => void;
+  /** Who holds the embedded data directory, as the lock file names it (e.g. `tokenvault server`). */
+  owner?: string;
   /** Told when the database becomes unavailable (with the reason) and when it is back (undefined). */
   onAvailability?: (reason: string | undefined) => void;
 }
@@ -121,7 +124,15 @@ export async function openDatabase(opts: OpenOptions): Promise<DbHandle> {
     if (!opts.dataDir) throw new Error('dataDir is required for the embedded database');
     const dir = `${opts.dataDir}/pglite`;
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    client = await PGlite.create(dir);
+    const unlock = lockDataDir(opts.dataDir, opts.owner ?? 'tokenvault');
+    try {
+      client = await PGlite.create(dir);
+    } catch (err) {
+      unlock();
+      throw err;
+    }
+    const c = client;
+    return { db: drizzlePglite(c, { schema }) as unknown as Db, kind: 'pglite', close: () => c.close().finally(unlock) };
   }
   const c = client;
   return { db: drizzlePglite(c, { schema }) as unknown as Db, kind: 'pglite', close: () => c.close() };
