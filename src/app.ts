@@ -28,6 +28,8 @@ export interface AppDeps {
   clients: Clients;
   jwt: VaultJwt;
   access: AccessConfig;
+  /** Serve /docs and /openapi.json (TOKENVAULT_DOCS); on unless turned off. */
+  docs?: boolean;
 }
 
 /** Body limit: 10,000 items of typical PII fit with room; a larger body is a 413. */
@@ -81,7 +83,7 @@ export async function buildApp(deps: AppDeps, logger: FastifyServerOptions['logg
     timeWindow: 60_000,
     keyGenerator: (request) => (request.principal ? `p:${request.principal.id}` : `ip:${request.ip}`),
   });
-  await app.register(swaggerPlugin);
+  await app.register(swaggerPlugin, { ui: deps.docs !== false });
   await app.register(metricsPlugin);
   await app.register(authPlugin, {
     authenticator: deps.authenticator,

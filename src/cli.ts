@@ -67,7 +67,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, out: (s: st
     out(HELP);
     return command ? 0 : 2;
   }
-  const config = loadConfig(env);
+  const config = loadConfig(env, { requireKeys: command !== 'migrate' });
   switch (command) {
     case 'migrate': {
       const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 1, owner: 'tokenvault migrate' });

@@ -53,7 +53,7 @@ async function main(): Promise<void> {
     }
     const services = createServices({ db, keys, policy, idp, access: config.access, issuer: config.jwtIssuer, audience: config.jwtAudience });
     await assertKekVersionsConfigured(db.db, services.keyring);
-    const app = await buildApp(services, log);
+    const app = await buildApp({ ...services, docs: config.docs }, log);
     const opened = db;
     closeWithGrace({ delay: 10_000, logger: log }, async ({ signal, err }) => {
       if (err) log.error({ err: { type: err.name } }, 'shutting down after an error');

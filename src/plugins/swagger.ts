@@ -10,7 +10,8 @@ export const OPENAPI_INFO = {
   description: 'Self-hosted tokenization vault for personal data. Values travel only in request bodies, never in URLs.',
 };
 
-export const swaggerPlugin = fp(async (app: FastifyInstance) => {
+/** `ui: false` (TOKENVAULT_DOCS=off) serves neither /docs nor /openapi.json: the API's map stays private. */
+export const swaggerPlugin = fp(async (app: FastifyInstance, opts: { ui?: boolean }) => {
   app.addSchema(ErrorBody);
   await app.register(swagger, {
     openapi: {
@@ -20,6 +21,7 @@ export const swaggerPlugin = fp(async (app: FastifyInstance) => {
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });
+  if (opts.ui === false) return;
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
   app.get('/openapi.json', { schema: { hide: true }, config: { rateLimit: false } }, async () => app.swagger());
 }, { name: 'swagger' });
