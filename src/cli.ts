@@ -8,6 +8,7 @@ import { loadConfig, type Config } from './config.js';
 import { openDatabase, type DbHandle } from './db/client.js';
 import { DataDirLockedError } from './db/data-dir-lock.js';
 import { EXIT } from './exit-codes.js';
+import { createProgress } from './progress.js';
 import { migrate } from './db/migrate.js';
 import { resolveKeys } from './dev-keys.js';
 import { createServices, type Services } from './services.js';
@@ -129,7 +130,10 @@ async function keysCommand(config: Config, args: string[], out: (s: string) => v
         return 0;
       }
       case 'rewrap': {
-        const r = await keyManager.rewrap({ batchSize, onBatch: (n) => console.error(`re-wrapped ${n} data key(s)`) });
+        const before = await keyManager.status();
+        const total = before.versions.filter((v) => v.version !== before.activeVersion).reduce((sum, v) => sum + v.dataKeys, 0);
+        const progress = createProgress({ what: 're-wrapped data keys', total, stream: process.stderr });
+        const r = await keyManager.rewrap({ batchSize, onBatch: (n) => progress.advance(n) }).finally(() => progress.stop());
         out(`re-wrapped ${r.rewrapped} data key(s) under version ${(await keyManager.status()).activeVersion}; ${r.remaining} left under other versions`);
         return r.remaining === 0 ? 0 : 1;
       }

@@ -76,6 +76,19 @@ describe('start-up names what is wrong and exits with a documented code', () => 
     expect(r.code).toBe(69);
   });
 
+  it('a policy file with several problems: all listed, one per line, exit 78', async () => {
+    const policy = join(tmp(), 'policy.yaml');
+    writeFileSync(policy, 'namespaces:\n  analytics:\n    types:\n      card: { keepFirst: 9, luhn: maybe }\n      email: { domain: nowhere }\n');
+    const r = await startFails({ TOKENVAULT_POLICY: policy });
+    expect(r.output.endsWith([
+      'tokenvault: invalid policy:',
+      '  - namespace analytics, type email: option domain must be one of keep, token',
+      '  - namespace analytics, type card: option keepFirst must be one of 0, 6',
+      '  - namespace analytics, type card: option luhn must be one of invalid, valid',
+    ].join('\n')), r.output).toBe(true);
+    expect(r.code).toBe(78);
+  });
+
   it('a busy port: exit 73 before the database is opened or migrated', async () => {
     const blocker: Server = createServer();
     const port = await new Promise<number>((resolve) => blocker.listen(0, '127.0.0.1', () => resolve((blocker.address() as { port: number }).port)));
