@@ -94,14 +94,17 @@ export function guardPool(pool: pg.Pool, onChange?: (reason: string | undefined)
   }
 
   function guarded(cb: (err: Error | undefined, client?: pg.PoolClient, done?: (release?: unknown) => void) => void): void {
-    if (down && (down.probing || Date.now() < down.retryAt)) {
+    // An idle connection is no new connect: it may still work (a role at its connection limit
+    // refuses new ones only), and if it is dead the pool drops it.
+    const fresh = pool.idleCount === 0;
+    if (fresh && down && (down.probing || Date.now() < down.retryAt)) {
       const refusal = new DatabaseUnavailableError(down.reason);
       setImmediate(() => cb(refusal));
       return;
     }
-    if (down) down.probing = true;
+    if (fresh && down) down.probing = true;
     connect((err, client, done) => {
-      settled(err);
+      if (fresh) settled(err);
       cb(err, client, done);
     });
   }

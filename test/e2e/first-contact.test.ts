@@ -32,7 +32,8 @@ async function startFails(env: Record<string, string>, port?: number) {
   return { code, output: p.output().trim(), last: p.output().trim().split('\n').at(-1) };
 }
 
-describe('the embedded database has one owner at a time', () => {
+// Embedded-database behaviour: run once, in the PGlite pass (the PostgreSQL pass would repeat it).
+describe.skipIf(usingPostgres)('the embedded database has one owner at a time', () => {
   it('the CLI refuses, naming the running server, while it holds the data directory; a second server too', async () => {
     const dir = tmp();
     const server = spawnVault({ TOKENVAULT_DATA_DIR: dir }, await freePort());
@@ -65,7 +66,7 @@ describe('the embedded database has one owner at a time', () => {
     const r = cli(['migrate'], { TOKENVAULT_DATA_DIR: dir });
     expect(r.status, r.stderr).toBe(0);
     expect(existsSync(join(dir, 'tokenvault.lock'))).toBe(false);
-  });
+  }, 180_000); // a fresh embedded database, created and migrated
 });
 
 describe('start-up names what is wrong and exits with a documented code', () => {
