@@ -1,10 +1,10 @@
 import '@fastify/rate-limit';
-import type { FastifyInstance } from 'fastify';
-import { sql } from 'drizzle-orm';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { DbHandle } from '../db/client.js';
 import { unavailableReason } from '../db/availability.js';
 import { migrationsCurrent } from '../db/migrate.js';
+import type { Vault } from '../vault/vault.js';
 
 const Status = Type.Object({
   status: Type.String(),
@@ -13,7 +13,7 @@ const Status = Type.Object({
   reason: Type.Optional(Type.String()),
 });
 
-export async function healthRoutes(app: FastifyInstance, opts: { db: DbHandle }) {
+export const healthRoutes: FastifyPluginAsyncTypebox<{ db: DbHandle; vault: Vault }> = async (app, opts) => {
   const noLimit = { rateLimit: false };
   app.get('/healthz', {
     config: noLimit,
@@ -28,7 +28,7 @@ export async function healthRoutes(app: FastifyInstance, opts: { db: DbHandle })
     let migrations = 'unknown';
     let reason: string | undefined;
     try {
-      await opts.db.db.execute(sql`select 1`);
+      await opts.vault.ping();
       migrations = (await migrationsCurrent(opts.db)) ? 'ok' : 'pending';
       if (migrations === 'pending') reason = 'database migrations are not applied: run `tokenvault migrate`';
     } catch (err) {
@@ -38,4 +38,4 @@ export async function healthRoutes(app: FastifyInstance, opts: { db: DbHandle })
     const ok = database === 'ok' && migrations === 'ok';
     return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', checks: { database, migrations }, ...(reason ? { reason } : {}) });
   });
-}
+};
