@@ -25,7 +25,7 @@ it.skipIf(usingPostgres)('the README walk-through works when pasted into bash, f
   const vault = spawnVault({ TOKENVAULT_DATA_DIR: dataDir }, await freePort());
   const before = readdirSync(ROOT).sort();
   try {
-    await waitReady(vault);
+    await waitReady(vault, 180_000); // a fresh embedded database: wasm start and every migration
     const script = walkthroughScript(readFileSync(join(ROOT, 'README.md'), 'utf8'));
     const r = spawnSync('bash', ['-c', `set -euo pipefail\n${script}`], {
       cwd: ROOT,
