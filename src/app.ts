@@ -32,6 +32,8 @@ export interface AppDeps {
   jwt: VaultJwt;
   access: AccessConfig;
   grants: GrantPolicy;
+  /** Serve /docs and /openapi.json (TOKENVAULT_DOCS); on unless turned off. */
+  docs?: boolean;
 }
 
 /** Body limit: 10,000 items of typical PII fit with room; a larger body is a 413. */
@@ -88,7 +90,7 @@ export async function buildApp(deps: AppDeps, logger: FastifyServerOptions['logg
     keyGenerator: (request) => (request.principal ? `p:${request.principal.id}` : `ip:${request.ip}`),
   });
   await app.register(limitsPlugin, { ipRateLimitPerMinute: deps.access.ipRateLimitPerMinute });
-  await app.register(swaggerPlugin);
+  await app.register(swaggerPlugin, { ui: deps.docs !== false });
   await app.register(metricsPlugin);
   await app.register(authPlugin, {
     authenticator: deps.authenticator,

@@ -22,7 +22,8 @@ const OAUTH_SCOPES = {
   admin: 'manage service clients (over HTTP only within the policy file\'s grants allowlist)',
 };
 
-export const swaggerPlugin = fp(async (app: FastifyInstance) => {
+/** `ui: false` (TOKENVAULT_DOCS=off) serves neither /docs nor /openapi.json: the API's map stays private. */
+export const swaggerPlugin = fp(async (app: FastifyInstance, opts: { ui?: boolean }) => {
   app.addSchema(ErrorBody);
   await app.register(swagger, {
     openapi: {
@@ -42,6 +43,7 @@ export const swaggerPlugin = fp(async (app: FastifyInstance) => {
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });
+  if (opts.ui === false) return;
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
   app.get('/openapi.json', { schema: { hide: true }, config: { rateLimit: false } }, async () => app.swagger());
 }, { name: 'swagger' });

@@ -25,7 +25,12 @@ export function errorResponses(...statuses: number[]): Record<number, TSchema> {
 /** An enum, not a union of literals: ajv checks it in one step for each of 10,000 items. */
 export const TokenTypeSchema = Type.Unsafe<TokenType>({ type: 'string', enum: [...TOKEN_TYPES], description: 'token type (SPEC §4)' });
 
-export const NamespaceName = Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$', description: 'namespace (policy domain); default "default"' });
+export const NamespaceName = Type.String({
+  pattern: '^[a-z0-9][a-z0-9_-]{0,62}$',
+  description: 'namespace (policy domain); default "default"',
+  // Swagger UI's "Try it out" fills in the first example: one that exists, not a random string (a 404).
+  examples: ['default'],
+});
 
 /**
  * No NUL (PostgreSQL text cannot hold it), no other C0/C1 controls, no bidi overrides or isolates
