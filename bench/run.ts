@@ -116,16 +116,16 @@ const valuesBody = (values: string[]) => body(values.map((value) => ({ type: 'em
  * One run of a scenario: the vault's figure and its same-run ceiling, and where the CPU went (per
  * request, or per batch or query for the database ceilings): cpuUs of the server under test (all
  * its threads), pgCpuUs of PostgreSQL's processes, hostCores how many of the host's cores were
- * busy on average; the ceiling* ones are the same for the ceiling. `notes`: what else the run saw.
+ * busy on average; the ceiling* ones are the same for the ceiling (ceilingP99: an echo's p99). `notes`: what else the run saw.
  */
-interface Run { vault: number; ceiling?: number; p50?: number; p99?: number; errors: number; cpuUs?: number; ceilingCpuUs?: number; pgCpuUs?: number; ceilingPgCpuUs?: number; hostCores?: number; ceilingHostCores?: number; notes?: string }
+interface Run { vault: number; ceiling?: number; p50?: number; p99?: number; ceilingP99?: number; errors: number; cpuUs?: number; ceilingCpuUs?: number; pgCpuUs?: number; ceilingPgCpuUs?: number; hostCores?: number; ceilingHostCores?: number; notes?: string }
 interface Target { ratio?: number; p99Ms?: number; noLockWaits?: boolean; text?: string }
 interface Row extends Omit<Run, 'notes'> { scenario: string; unit: string; ceilingName?: string; ratio?: number; target?: string; verdict?: 'met' | 'missed'; peakRssMb: number; load1: number[]; notes: string[] }
-const MEDIAN_FIELDS = ['ceiling', 'p50', 'p99', 'cpuUs', 'ceilingCpuUs', 'pgCpuUs', 'ceilingPgCpuUs', 'hostCores', 'ceilingHostCores'] as const;
+const MEDIAN_FIELDS = ['ceiling', 'p50', 'p99', 'ceilingP99', 'cpuUs', 'ceilingCpuUs', 'pgCpuUs', 'ceilingPgCpuUs', 'hostCores', 'ceilingHostCores'] as const;
 /** The figures of a vault load, beside those of its ceiling. */
-const measured = (r: LoadResult, c?: { pgUs: number; hostCores: number; cpuUs?: number }) => ({
+const measured = (r: LoadResult, c?: { pgUs: number; hostCores: number; cpuUs?: number; p99?: number }) => ({
   p50: r.p50, p99: r.p99, errors: r.errors, cpuUs: r.cpuUs, pgCpuUs: r.pgUs, hostCores: r.hostCores,
-  ...(c ? { ceilingPgCpuUs: c.pgUs, ceilingHostCores: c.hostCores, ...(c.cpuUs !== undefined ? { ceilingCpuUs: c.cpuUs } : {}) } : {}),
+  ...(c ? { ceilingPgCpuUs: c.pgUs, ceilingHostCores: c.hostCores, ...(c.cpuUs !== undefined ? { ceilingCpuUs: c.cpuUs } : {}), ...(c.p99 !== undefined ? { ceilingP99: c.p99 } : {}) } : {}),
 });
 const results: Row[] = [];
 let peakRss = 0;
@@ -434,6 +434,6 @@ function printTables(report: { runs: number; prefill: number; machine: { postgre
   console.log('| scenario | p50 ms | p99 ms | server CPU µs | PostgreSQL CPU µs | host cores busy | errors | peak RSS MB | load avg per run | notes |');
   console.log('|---|---|---|---|---|---|---|---|---|---|');
   for (const r of results) {
-    console.log(`| ${r.scenario} | ${r.p50 ?? ''} | ${r.p99 ?? ''} | ${withCeiling(r.cpuUs, r.ceilingCpuUs, fmt)} | ${withCeiling(r.pgCpuUs, r.ceilingPgCpuUs, fmt)} | ${withCeiling(r.hostCores, r.ceilingHostCores, (v) => v.toFixed(2))} | ${r.errors} | ${r.peakRssMb} | ${r.load1.join(' / ')} | ${r.notes.join('; ')} |`);
+    console.log(`| ${r.scenario} | ${r.p50 ?? ''} | ${withCeiling(r.p99, r.ceilingP99, String)} | ${withCeiling(r.cpuUs, r.ceilingCpuUs, fmt)} | ${withCeiling(r.pgCpuUs, r.ceilingPgCpuUs, fmt)} | ${withCeiling(r.hostCores, r.ceilingHostCores, (v) => v.toFixed(2))} | ${r.errors} | ${r.peakRssMb} | ${r.load1.join(' / ')} | ${r.notes.join('; ')} |`);
   }
 }
