@@ -21,7 +21,8 @@ const inline = (s: unknown): unknown => {
   if (Array.isArray(s)) return s.map(inline);
   if (!s || typeof s !== 'object') return s;
   const ref = (s as Json).$ref;
-  if (typeof ref === 'string' && ref.startsWith('#/components/schemas/')) return inline(components[ref.slice('#/components/schemas/'.length)]);
+  if (typeof ref === 'string' && ref.startsWith('#/components/schemas/'))
+    return inline(components[ref.slice('#/components/schemas/'.length)]);
   return Object.fromEntries(Object.entries(s).map(([k, v]) => [k, inline(v)]));
 };
 const op = ((spec.paths as Json)['/v1/tokenize'] as Json).post as Json;
@@ -40,9 +41,14 @@ if (withs.has('rate-limit')) {
 }
 if (withs.has('metrics')) await app.register(metricsPlugin);
 
-interface Items { items?: { type: string; value: string }[]; tokens?: string[] }
+interface Items {
+  items?: { type: string; value: string }[];
+  tokens?: string[];
+}
 const answer = (b: Items) => ({
-  results: b.tokens ? b.tokens.map((token) => ({ token, status: 'ok', type: 'text', value: token })) : (b.items ?? []).map((i) => ({ token: i.value, type: i.type, created: false })),
+  results: b.tokens
+    ? b.tokens.map((token) => ({ token, status: 'ok', type: 'text', value: token }))
+    : (b.items ?? []).map((i) => ({ token: i.value, type: i.type, created: false })),
 });
 app.get('/readyz', { config: { rateLimit: false } }, async () => ({ status: 'ready' }));
 app.post('/echo', async (request) => answer(request.body as Items));

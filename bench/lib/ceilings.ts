@@ -8,9 +8,17 @@ import { GET_OR_CREATE_SQL } from '../../src/vault/tokenize.js';
 import { cpuWindow } from './measure.js';
 
 /** rate per second; CPU per batch or query: of PostgreSQL, and (cpuUs) of this process's thread. */
-export interface CeilingResult { rate: number; pgUs: number; hostCores: number; cpuUs: number }
+export interface CeilingResult {
+  rate: number;
+  pgUs: number;
+  hostCores: number;
+  cpuUs: number;
+}
 
-const ownCpuUs = () => { const u = process.cpuUsage(); return u.user + u.system; };
+const ownCpuUs = () => {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+};
 
 const ROWS = 1000;
 const SEP = '\u0000';
@@ -47,42 +55,52 @@ export async function insertCeiling(pool: pg.Pool, o: { connections: number; bat
   const rand = pooledRandom();
   const tag = randomBytes(4).toString('hex');
   // Plaintexts made before the window; all unique, so every row is new.
-  const values = Array.from({ length: o.connections * o.batches }, (_, b) => Array.from({ length: ROWS }, (_, i) => `mw${tag}b${b}i${i}@bench.example`));
-  const premade = o.crypto ? undefined : values.map((vs) => ({ fp: vs.map(() => randomBytes(32)), ct: vs.map((v) => randomBytes(1 + 12 + Buffer.byteLength(v) + 16)) }));
+  const values = Array.from({ length: o.connections * o.batches }, (_, b) =>
+    Array.from({ length: ROWS }, (_, i) => `mw${tag}b${b}i${i}@bench.example`),
+  );
+  const premade = o.crypto
+    ? undefined
+    : values.map((vs) => ({ fp: vs.map(() => randomBytes(32)), ct: vs.map((v) => randomBytes(1 + 12 + Buffer.byteLength(v) + 16)) }));
   const types: string[] = Array(ROWS).fill('email');
   const deks: string[] = Array(ROWS).fill(dekId);
   const cpu = cpuWindow();
   const own0 = ownCpuUs();
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: o.connections }, async (_, c) => {
-    const client = await pool.connect();
-    try {
-      for (let b = c; b < values.length; b += o.connections) {
-        const vs = values[b]!;
-        const tokens = vs.map(() => `${rand(9).toString('hex')}@tok.example`);
-        let fp: Buffer[];
-        let ct: Buffer[];
-        if (premade) ({ fp, ct } = premade[b]!);
-        else {
-          fp = vs.map((v) => createHmac('sha256', fpKey).update(`default${SEP}email${SEP}${v}`).digest());
-          ct = vs.map((v, i) => {
-            const iv = rand(12);
-            const cipher = createCipheriv('aes-256-gcm', dek, iv, { authTagLength: 16 });
-            cipher.setAAD(Buffer.from(`tokenvault:value:v1${SEP}${JSON.stringify(['default', 'email', tokens[i]])}`));
-            const body = cipher.update(v, 'utf8');
-            cipher.final();
-            return Buffer.concat([Buffer.of(1), iv, body, cipher.getAuthTag()]);
-          });
+  await Promise.all(
+    Array.from({ length: o.connections }, async (_, c) => {
+      const client = await pool.connect();
+      try {
+        for (let b = c; b < values.length; b += o.connections) {
+          const vs = values[b]!;
+          const tokens = vs.map(() => `${rand(9).toString('hex')}@tok.example`);
+          let fp: Buffer[];
+          let ct: Buffer[];
+          if (premade) ({ fp, ct } = premade[b]!);
+          else {
+            fp = vs.map((v) => createHmac('sha256', fpKey).update(`default${SEP}email${SEP}${v}`).digest());
+            ct = vs.map((v, i) => {
+              const iv = rand(12);
+              const cipher = createCipheriv('aes-256-gcm', dek, iv, { authTagLength: 16 });
+              cipher.setAAD(Buffer.from(`tokenvault:value:v1${SEP}${JSON.stringify(['default', 'email', tokens[i]])}`));
+              const body = cipher.update(v, 'utf8');
+              cipher.final();
+              return Buffer.concat([Buffer.of(1), iv, body, cipher.getAuthTag()]);
+            });
+          }
+          await client.query('begin');
+          await client.query({ name: 'tv_get_or_create', text: GET_OR_CREATE_SQL, values: ['default', true, types, tokens, fp, deks, ct] });
+          await client.query('commit');
         }
-        await client.query('begin');
-        await client.query({ name: 'tv_get_or_create', text: GET_OR_CREATE_SQL, values: ['default', true, types, tokens, fp, deks, ct] });
-        await client.query('commit');
+      } finally {
+        client.release();
       }
-    } finally {
-      client.release();
-    }
-  }));
-  return { rate: (values.length * ROWS) / ((performance.now() - t0) / 1000), cpuUs: (ownCpuUs() - own0) / values.length, ...cpu(values.length) };
+    }),
+  );
+  return {
+    rate: (values.length * ROWS) / ((performance.now() - t0) / 1000),
+    cpuUs: (ownCpuUs() - own0) / values.length,
+    ...cpu(values.length),
+  };
 }
 
 /**
@@ -97,21 +115,43 @@ export async function lookupCeiling(pool: pg.Pool, keys: Buffer[], viaGetOrCreat
   const queries = Math.floor(keys.length / ROWS);
   const types: string[] = Array(ROWS).fill('email');
   const deks: string[] = Array(ROWS).fill(randomUUID());
-  const extra = viaGetOrCreate ? Array.from({ length: queries }, () => ({ tokens: Array.from({ length: ROWS }, () => `${randomBytes(9).toString('hex')}@tok.example`), ct: Array.from({ length: ROWS }, () => randomBytes(1 + 12 + 30 + 16)) })) : [];
+  const extra = viaGetOrCreate
+    ? Array.from({ length: queries }, () => ({
+        tokens: Array.from({ length: ROWS }, () => `${randomBytes(9).toString('hex')}@tok.example`),
+        ct: Array.from({ length: ROWS }, () => randomBytes(1 + 12 + 30 + 16)),
+      }))
+    : [];
   const cpu = cpuWindow();
   const own0 = ownCpuUs();
   const t0 = performance.now();
-  await Promise.all([0, 1].map(async (c) => {
-    for (let q = c; q < queries; q += 2) {
-      const slice = keys.slice(q * ROWS, (q + 1) * ROWS);
-      if (viaGetOrCreate) await pool.query({ name: 'tv_get_or_create', text: GET_OR_CREATE_SQL, values: ['default', true, types, extra[q]!.tokens, slice, deks, extra[q]!.ct] });
-      else await pool.query({ name: 'bench_find_by_fingerprint', text: 'select id, token, fingerprint from mappings where consistent and fingerprint = any($1::bytea[])', values: [slice] });
-    }
-  }));
+  await Promise.all(
+    [0, 1].map(async (c) => {
+      for (let q = c; q < queries; q += 2) {
+        const slice = keys.slice(q * ROWS, (q + 1) * ROWS);
+        if (viaGetOrCreate)
+          await pool.query({
+            name: 'tv_get_or_create',
+            text: GET_OR_CREATE_SQL,
+            values: ['default', true, types, extra[q]!.tokens, slice, deks, extra[q]!.ct],
+          });
+        else
+          await pool.query({
+            name: 'bench_find_by_fingerprint',
+            text: 'select id, token, fingerprint from mappings where consistent and fingerprint = any($1::bytea[])',
+            values: [slice],
+          });
+      }
+    }),
+  );
   return { rate: (queries * ROWS) / ((performance.now() - t0) / 1000), cpuUs: (ownCpuUs() - own0) / Math.max(1, queries), ...cpu(queries) };
 }
 
-export interface WaitSample { samples: number; lockWaitsPerSample: number; maxLockWaits: number; events: Record<string, number> }
+export interface WaitSample {
+  samples: number;
+  lockWaitsPerSample: number;
+  maxLockWaits: number;
+  events: Record<string, number>;
+}
 
 /**
  * Samples pg_stat_activity every `everyMs` on a connection of its own: for the backends of one
@@ -129,16 +169,25 @@ export async function sampleWaits(connectionString: string, database: string, ev
   const timer = setInterval(() => {
     if (busy) return;
     busy = true;
-    client.query<{ t: string; e: string }>(`select wait_event_type as t, wait_event as e from pg_stat_activity
-        where datname = $1 and state = 'active' and wait_event_type is not null and pid <> pg_backend_pid()`, [database])
-      .then(({ rows }) => {
-        samples++;
-        const locks = rows.filter((r) => r.t === 'Lock').length;
-        lockWaits += locks;
-        maxLockWaits = Math.max(maxLockWaits, locks);
-        for (const r of rows) events[`${r.t}:${r.e}`] = (events[`${r.t}:${r.e}`] ?? 0) + 1;
-      }, () => undefined)
-      .finally(() => { busy = false; });
+    client
+      .query<{ t: string; e: string }>(
+        `select wait_event_type as t, wait_event as e from pg_stat_activity
+        where datname = $1 and state = 'active' and wait_event_type is not null and pid <> pg_backend_pid()`,
+        [database],
+      )
+      .then(
+        ({ rows }) => {
+          samples++;
+          const locks = rows.filter((r) => r.t === 'Lock').length;
+          lockWaits += locks;
+          maxLockWaits = Math.max(maxLockWaits, locks);
+          for (const r of rows) events[`${r.t}:${r.e}`] = (events[`${r.t}:${r.e}`] ?? 0) + 1;
+        },
+        () => undefined,
+      )
+      .finally(() => {
+        busy = false;
+      });
   }, everyMs);
   return async () => {
     clearInterval(timer);

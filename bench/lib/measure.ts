@@ -38,7 +38,9 @@ export async function startProcess(script: string, o: { nodeArgs?: string[]; env
   for (let i = 0; i < 300 && child.exitCode === null; i++) {
     try {
       if ((await fetch(`${url}/readyz`)).ok) return { url, child, logLines: () => lines, stop };
-    } catch { /* starting */ }
+    } catch {
+      /* starting */
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   await stop();
@@ -66,7 +68,12 @@ function cpuOfStat(stat: string): number {
 
 /** CPU seconds the host's cores have been busy (all but idle and iowait), from /proc/stat. */
 function hostBusySeconds(): number {
-  const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8')
+    .split('\n')[0]!
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
   return (user! + nice! + system! + irq! + softirq! + steal!) / 100;
 }
 
@@ -81,7 +88,9 @@ function postgresCpuSeconds(): number {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       if (stat.includes(' (postgres) ')) total += cpuOfStat(stat);
-    } catch { /* exited meanwhile */ }
+    } catch {
+      /* exited meanwhile */
+    }
   }
   return total;
 }
@@ -101,13 +110,29 @@ export function cpuWindow() {
   });
 }
 
-export interface LoadResult { rps: number; p50: number; p99: number; errors: number; requests: number; seconds: number; cpuUs: number; pgUs: number; hostCores: number; logLinesPerRequest: number }
+export interface LoadResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  requests: number;
+  seconds: number;
+  cpuUs: number;
+  pgUs: number;
+  hostCores: number;
+  logLinesPerRequest: number;
+}
 
 /**
  * Closed-loop load on a server (autocannon, bodies cycled in order); its CPU time per request (all
  * threads) is cpuUs. `onBody` sees each response body (for counts such as `created`).
  */
-export async function load(server: Server, path: string, bodies: string[], o: { connections: number; amount?: number; duration?: number; headers: Record<string, string>; onBody?: (body: string) => void }): Promise<LoadResult> {
+export async function load(
+  server: Server,
+  path: string,
+  bodies: string[],
+  o: { connections: number; amount?: number; duration?: number; headers: Record<string, string>; onBody?: (body: string) => void },
+): Promise<LoadResult> {
   let i = 0;
   const pid = server.child.pid!;
   const cpu0 = cpuSeconds(pid);
@@ -121,21 +146,30 @@ export async function load(server: Server, path: string, bodies: string[], o: { 
     url: `${server.url}${path}`,
     connections: o.amount ? Math.min(o.connections, o.amount) : o.connections,
     ...(o.amount ? { amount: o.amount } : { duration: o.duration ?? 5 }),
-    requests: [{
-      method: 'POST',
-      headers: o.headers,
-      setupRequest: (req: autocannon.Request) => ({ ...req, body: bodies[i++ % bodies.length]! }),
-      onResponse: (_status: number, body: string) => {
-        lastResponse = performance.now();
-        o.onBody?.(body);
+    requests: [
+      {
+        method: 'POST',
+        headers: o.headers,
+        setupRequest: (req: autocannon.Request) => ({ ...req, body: bodies[i++ % bodies.length]! }),
+        onResponse: (_status: number, body: string) => {
+          lastResponse = performance.now();
+          o.onBody?.(body);
+        },
       },
-    }],
+    ],
   });
   const seconds = o.amount ? (lastResponse - t0) / 1000 : r.duration;
   const total = Math.max(1, r.requests.total);
   return {
-    rps: r.requests.total / seconds, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts + r.non2xx, requests: r.requests.total, seconds,
-    cpuUs: ((cpuSeconds(pid) - cpu0) * 1e6) / total, logLinesPerRequest: (server.logLines() - lines0) / total, ...cpu(total),
+    rps: r.requests.total / seconds,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    errors: r.errors + r.timeouts + r.non2xx,
+    requests: r.requests.total,
+    seconds,
+    cpuUs: ((cpuSeconds(pid) - cpu0) * 1e6) / total,
+    logLinesPerRequest: (server.logLines() - lines0) / total,
+    ...cpu(total),
   };
 }
 
@@ -143,14 +177,26 @@ export async function load(server: Server, path: string, bodies: string[], o: { 
  * One POST over a keep-alive agent, resolving with the status and body: the client of the
  * one-at-a-time scenarios (fetch cost ~0.5–1 ms more per request at p50 here).
  */
-export function post(agent: http.Agent, url: string, path: string, headers: Record<string, string>, body: string): Promise<{ status: number; body: string }> {
+export function post(
+  agent: http.Agent,
+  url: string,
+  path: string,
+  headers: Record<string, string>,
+  body: string,
+): Promise<{ status: number; body: string }> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
-    http.request({ agent, hostname, port, path, method: 'POST', headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8').on('data', (c: string) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode!, body: text })).on('error', reject);
-    }).on('error', reject).end(body);
+    http
+      .request(
+        { agent, hostname, port, path, method: 'POST', headers: { ...headers, 'content-length': Buffer.byteLength(body) } },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8').on('data', (c: string) => (text += c));
+          res.on('end', () => resolve({ status: res.statusCode!, body: text })).on('error', reject);
+        },
+      )
+      .on('error', reject)
+      .end(body);
   });
 }
 
