@@ -4,7 +4,7 @@
  */
 import { createCipheriv, createHmac, createSecretKey, randomBytes, randomFillSync, randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { GET_OR_CREATE_SQL } from '../../src/vault/tokenize.js';
+import { GET_OR_CREATE_SQL } from '../../src/db/repositories/mappings-repository.js';
 import { cpuWindow } from './measure.js';
 
 /** rate per second; CPU per batch or query: of PostgreSQL, and (cpuUs) of this process's thread. */
