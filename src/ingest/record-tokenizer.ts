@@ -11,6 +11,8 @@ export interface Slot {
 
 /** A record as the tokenizer sees it: an object in memory, or a line of JSON text (tokenize-file). */
 export interface RecordView<R> {
+  /** Set when the record could not be read at all (a line that is not a JSON object): it is rejected. */
+  readonly unreadable?: FieldProblem;
   find(segments: PathSegment[]): Slot[];
   remove(segments: PathSegment[]): void;
   /** The record with every set() and remove() applied. */
@@ -98,6 +100,11 @@ export interface StreamOptions {
   chunksInFlight?: number;
 }
 
+export interface IterateOptions<R> extends StreamOptions {
+  /** How a record is read and changed (default: a parsed JSON value, changed in place). */
+  view?: (record: R) => RecordView<R>;
+}
+
 export interface RecordTokenizer {
   readonly policy: FieldPolicy;
   /** Tokenizes records in place: each distinct (type, value, subject) is sent once. */
@@ -105,7 +112,7 @@ export interface RecordTokenizer {
   /** The same over views (tokenize-file uses text views that keep every other byte of a line). */
   tokenizeViews<R>(views: RecordView<R>[]): Promise<RecordOutcome<R>[]>;
   /** Outcomes in input order, with backpressure: no more than chunksInFlight chunks are read ahead. */
-  iterate<R>(source: AsyncIterable<R> | Iterable<R>, opts?: StreamOptions): AsyncGenerator<RecordOutcome<R>>;
+  iterate<R>(source: AsyncIterable<R> | Iterable<R>, opts?: IterateOptions<R>): AsyncGenerator<RecordOutcome<R>>;
   /** An object-mode Duplex for stream.pipeline: records in, outcomes out. */
   stream(opts?: StreamOptions): Duplex;
 }
@@ -138,6 +145,11 @@ export function createRecordTokenizer(opts: RecordTokenizerOptions): RecordToken
     const unique = new Map<string, { item: TokenizeRequest['items'][number]; uses: Use[] }>();
 
     views.forEach((view, rec) => {
+      if (view.unreadable) {
+        states[rec]!.problems.push(view.unreadable);
+        states[rec]!.fail = 'reject';
+        return;
+      }
       let subject: string | undefined;
       if (policy.subject) {
         const s = view.find(policy.subject.segments)[0]?.value;
@@ -204,12 +216,12 @@ export function createRecordTokenizer(opts: RecordTokenizerOptions): RecordToken
     });
   }
 
-  async function* iterate<R>(source: AsyncIterable<R> | Iterable<R>, s: StreamOptions = {}): AsyncGenerator<RecordOutcome<R>> {
+  async function* iterate<R>(source: AsyncIterable<R> | Iterable<R>, s: IterateOptions<R> = {}): AsyncGenerator<RecordOutcome<R>> {
     const chunkRecords = s.chunkRecords ?? 2_000;
     const inFlight = s.chunksInFlight ?? 2;
     const queue: Promise<RecordOutcome<R>[]>[] = [];
     const start = (chunk: R[]) => {
-      const p = tokenizeViews(chunk.map((r) => objectView(r)));
+      const p = tokenizeViews(chunk.map(s.view ?? ((r) => objectView(r))));
       p.catch(() => undefined); // awaited in order below; this only keeps a later chunk's failure from going unhandled meanwhile
       queue.push(p);
     };
