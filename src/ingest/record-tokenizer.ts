@@ -39,6 +39,14 @@ export const MAX_BATCH = 10_000;
 const MAX_VALUE_CHARS = 65_536;
 const MAX_SUBJECT_CHARS = 256;
 
+/** A value inside a parsed record: a class, not a closure per value (the hot path of a large file). */
+class PropertySlot implements Slot {
+  constructor(readonly value: unknown, private readonly owner: Record<string | number, unknown>, private readonly key: string | number) {}
+  set(value: string | null): void {
+    this.owner[this.key] = value;
+  }
+}
+
 function walk(node: unknown, segments: PathSegment[], i: number, out: Slot[]): void {
   if (typeof node !== 'object' || node === null || Array.isArray(node)) return;
   const seg = segments[i]!;
@@ -47,38 +55,43 @@ function walk(node: unknown, segments: PathSegment[], i: number, out: Slot[]): v
   const last = i === segments.length - 1;
   const child = obj[seg.key];
   if (!seg.each) {
-    if (last) out.push({ value: child, set: (v) => (obj[seg.key] = v) });
+    if (last) out.push(new PropertySlot(child, obj, seg.key));
     else walk(child, segments, i + 1, out);
     return;
   }
   if (!Array.isArray(child)) return;
-  child.forEach((el: unknown, j) => {
-    if (last) out.push({ value: el, set: (v) => (child[j] = v) });
-    else walk(el, segments, i + 1, out);
-  });
+  for (let j = 0; j < child.length; j++) {
+    if (last) out.push(new PropertySlot(child[j], child as unknown as Record<number, unknown>, j));
+    else walk(child[j], segments, i + 1, out);
+  }
+}
+
+class ObjectView<R> implements RecordView<R> {
+  private removals: PathSegment[][] | undefined;
+  constructor(private readonly record: R) {}
+  find(segments: PathSegment[]): Slot[] {
+    const out: Slot[] = [];
+    walk(this.record, segments, 0, out);
+    return out;
+  }
+  remove(segments: PathSegment[]): void {
+    (this.removals ??= []).push(segments);
+  }
+  finish(): R {
+    for (const segments of this.removals ?? []) {
+      const owners: Slot[] = [];
+      if (segments.length === 1) owners.push(new PropertySlot(this.record, {}, ''));
+      else walk(this.record, segments.slice(0, -1), 0, owners);
+      const key = segments[segments.length - 1]!.key;
+      for (const { value } of owners) if (typeof value === 'object' && value !== null && !Array.isArray(value)) delete (value as Record<string, unknown>)[key];
+    }
+    return this.record;
+  }
 }
 
 /** A parsed JSON record, changed in place. */
 export function objectView<R>(record: R): RecordView<R> {
-  const removals: PathSegment[][] = [];
-  return {
-    find(segments) {
-      const out: Slot[] = [];
-      walk(record, segments, 0, out);
-      return out;
-    },
-    remove: (segments) => removals.push(segments),
-    finish() {
-      for (const segments of removals) {
-        const owners: Slot[] = [];
-        if (segments.length === 1) owners.push({ value: record, set: () => undefined });
-        else walk(record, segments.slice(0, -1), 0, owners);
-        const key = segments[segments.length - 1]!.key;
-        for (const { value } of owners) if (typeof value === 'object' && value !== null && !Array.isArray(value)) delete (value as Record<string, unknown>)[key];
-      }
-      return record;
-    },
-  };
+  return new ObjectView(record);
 }
 
 export interface RecordTokenizerOptions {
@@ -117,6 +130,13 @@ export interface RecordTokenizer {
   stream(opts?: StreamOptions): Duplex;
 }
 
+interface RecordState {
+  problems: FieldProblem[];
+  fail: InvalidChoice | undefined;
+  slots: Slot[];
+  values: (string | null)[];
+}
+
 interface Use {
   rec: number;
   rule: FieldRule;
@@ -126,6 +146,7 @@ interface Use {
 export function createRecordTokenizer(opts: RecordTokenizerOptions): RecordTokenizer {
   const base = opts.policy ?? parseFieldPolicy({ fields: opts.fields, ...(opts.subject ? { subject: opts.subject } : {}) });
   const policy: FieldPolicy = { ...base, namespace: opts.namespace ?? base.namespace };
+  const drops = policy.fields.filter((f) => f.action === 'drop');
   const batchSize = opts.batchSize ?? MAX_BATCH;
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH) throw new RangeError(`batchSize must be 1 to ${MAX_BATCH}`);
   // Masks use each type's default options: the mask is computed here, the vault is never called.
@@ -133,11 +154,16 @@ export function createRecordTokenizer(opts: RecordTokenizerOptions): RecordToken
   const maskFormat = (t: TokenType) => masks.get(t) ?? masks.set(t, bindFormat(t)).get(t)!;
 
   async function tokenizeViews<R>(views: RecordView<R>[]): Promise<RecordOutcome<R>[]> {
-    const states = views.map(() => ({ problems: [] as FieldProblem[], fail: undefined as InvalidChoice | undefined, writes: [] as (() => void)[] }));
+    // Per record: what to write once every value is known (data, not closures: see PropertySlot).
+    const states = views.map((): RecordState => ({ problems: [], fail: undefined, slots: [], values: [] }));
+    const write = (rec: number, slot: Slot, value: string | null) => {
+      states[rec]!.slots.push(slot);
+      states[rec]!.values.push(value);
+    };
     const invalid = (rec: number, rule: Pick<FieldRule, 'path' | 'onInvalid'>, slot: Slot | undefined, code: string, message: string) => {
       const st = states[rec]!;
       st.problems.push({ path: rule.path, code, message });
-      if (rule.onInvalid === 'null' && slot) st.writes.push(() => slot.set(null));
+      if (rule.onInvalid === 'null' && slot) write(rec, slot, null);
       // reject wins over drop: a rejected record is reported, a dropped one only counted.
       else if (rule.onInvalid === 'reject' || !slot) st.fail = 'reject';
       else st.fail ??= 'drop';
@@ -157,10 +183,7 @@ export function createRecordTokenizer(opts: RecordTokenizerOptions): RecordToken
         else if (s !== undefined && s !== null) return invalid(rec, { path: policy.subject.path, onInvalid: 'reject' }, undefined, 'INVALID_SUBJECT', `the subject must be a string of 1 to ${MAX_SUBJECT_CHARS} characters`);
       }
       for (const rule of policy.fields) {
-        if (rule.action === 'drop') {
-          states[rec]!.writes.push(() => view.remove(rule.segments));
-          continue;
-        }
+        if (rule.action === 'drop') continue;
         const type = rule.type!;
         for (const slot of view.find(rule.segments)) {
           const value = slot.value;
@@ -172,8 +195,7 @@ export function createRecordTokenizer(opts: RecordTokenizerOptions): RecordToken
           if (rule.action === 'mask') {
             try {
               const f = maskFormat(type);
-              const masked = f.mask(f.normalize(value));
-              states[rec]!.writes.push(() => slot.set(masked));
+              write(rec, slot, f.mask(f.normalize(value)));
             } catch (err) {
               if (!(err instanceof FormatError)) throw err;
               invalid(rec, rule, slot, err.code, err.message);
@@ -201,7 +223,7 @@ export function createRecordTokenizer(opts: RecordTokenizerOptions): RecordToken
       results.forEach((r, i) => {
         for (const use of batch[i]!.uses) {
           const token = r.token;
-          if (token !== undefined) states[use.rec]!.writes.push(() => use.slot.set(token));
+          if (token !== undefined) write(use.rec, use.slot, token);
           else invalid(use.rec, use.rule, use.slot, r.error?.code ?? 'INVALID_VALUE', r.error?.message ?? 'the vault refused this value');
         }
       });
@@ -211,7 +233,8 @@ export function createRecordTokenizer(opts: RecordTokenizerOptions): RecordToken
       const st = states[rec]!;
       // A failed record gets none of its writes: it comes back as it was.
       if (st.fail) return { status: st.fail === 'drop' ? 'dropped' : 'rejected', record: view.finish(), problems: st.problems };
-      for (const w of st.writes) w();
+      st.slots.forEach((slot, i) => slot.set(st.values[i]!));
+      for (const rule of drops) view.remove(rule.segments);
       return { status: 'ok', record: view.finish(), problems: st.problems };
     });
   }

@@ -19,7 +19,7 @@ other byte of each line is written as it was. Records stay in input order.
   --client-id <id>        client credentials (TOKENVAULT_CLIENT_ID)
   --client-secret <s>     (TOKENVAULT_CLIENT_SECRET; prefer the variable: arguments show in ps)
   --rejected <file>       write rejected lines here (mode 600: they may hold plaintext)
-  --chunk <n>             records per round of calls (default 2000)
+  --chunk <n>             records per round of calls (default 10000)
   --concurrency <n>       requests in flight (default 4)
   --retry-timeout <s>     keep retrying an unreachable vault this long (default 120)
   --no-progress           no progress bar (it is shown only on a terminal anyway)
@@ -64,7 +64,7 @@ export async function tokenizeFileCommand(args: string[], env: NodeJS.ProcessEnv
       allowPositionals: true,
       options: {
         fields: { type: 'string' }, namespace: { type: 'string' }, url: { type: 'string' }, 'client-id': { type: 'string' }, 'client-secret': { type: 'string' },
-        rejected: { type: 'string' }, chunk: { type: 'string', default: '2000' }, concurrency: { type: 'string', default: '4' }, 'retry-timeout': { type: 'string', default: '120' },
+        rejected: { type: 'string' }, chunk: { type: 'string', default: '10000' }, concurrency: { type: 'string', default: '4' }, 'retry-timeout': { type: 'string', default: '120' },
         progress: { type: 'boolean', default: true }, 'no-progress': { type: 'boolean' }, help: { type: 'boolean' },
       },
     });
@@ -114,7 +114,7 @@ export async function tokenizeFileCommand(args: string[], env: NodeJS.ProcessEnv
     io.stderr.write(`line ${line}: ${what}: ${problems.map((p) => `${p.path || '(record)'} ${p.code}`).join(', ')}\n`);
   };
   try {
-    for await (const o of tokenizer.iterate(lines(input, (n) => (bytes += n)), { chunkRecords: chunk, chunksInFlight: 2, view: textView })) {
+    for await (const o of tokenizer.iterate(lines(input, (n) => (bytes += n)), { chunkRecords: chunk, chunksInFlight: concurrency, view: textView })) {
       lineNo++;
       if (o.status === 'ok') {
         await write(io.stdout, `${o.record}\n`);
