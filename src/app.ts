@@ -10,6 +10,7 @@ import { AppError } from './errors.js';
 import { registerErrorHandlers } from './http-errors.js';
 import { authPlugin, type Authenticator } from './plugins/auth.js';
 import { metricsPlugin } from './plugins/metrics.js';
+import type { Registry } from 'prom-client';
 import { swaggerPlugin } from './plugins/swagger.js';
 import { healthRoutes } from './routes/health.js';
 import { auditRoutes } from './routes/v1/audit.js';
@@ -28,6 +29,8 @@ export interface AppDeps {
   clients: Clients;
   jwt: VaultJwt;
   access: AccessConfig;
+  /** Where the vault's own metrics are registered; /metrics serves it (a fresh one when absent). */
+  metricsRegistry?: Registry;
 }
 
 /** Body limit: 10,000 items of typical PII fit with room; a larger body is a 413. */
@@ -82,7 +85,7 @@ export async function buildApp(deps: AppDeps, logger: FastifyServerOptions['logg
     keyGenerator: (request) => (request.principal ? `p:${request.principal.id}` : `ip:${request.ip}`),
   });
   await app.register(swaggerPlugin);
-  await app.register(metricsPlugin);
+  await app.register(metricsPlugin, { registry: deps.metricsRegistry });
   await app.register(authPlugin, {
     authenticator: deps.authenticator,
     onFailure: async (request, reason) => {

@@ -13,7 +13,9 @@ import type { AppDeps } from './app.js';
 import { createRevealBudget } from './vault/budget.js';
 import type { Policy } from './vault/policy.js';
 import { createKeyManager, type KeyManager } from './vault/keys.js';
+import { createVaultMetrics } from './vault/metrics.js';
 import { createVault, type Vault } from './vault/vault.js';
+import { Registry } from 'prom-client';
 
 export interface Services extends AppDeps {
   keyring: Keyring;
@@ -43,11 +45,15 @@ export function createServices(opts: ServiceOptions): Services {
   const rng = createPooledRandom();
   const keyring = createKeyring({ masterKeys: opts.keys.masterKeys, fingerprintKey: opts.keys.fingerprintKey, rng });
   const budget = createRevealBudget({ defaultBudget: access.revealBudget, windowSeconds: access.revealWindowSeconds });
-  const vault = createVault({ db: opts.db.db, keyring, policy: opts.policy, rng, budget, signer: createSigner(opts.keys.signingKey) });
+  // One registry per app (tests run several in one process): the metrics plugin serves it.
+  const metricsRegistry = new Registry();
+  const metrics = createVaultMetrics(metricsRegistry);
+  const vault = createVault({ db: opts.db.db, keyring, policy: opts.policy, rng, budget, signer: createSigner(opts.keys.signingKey), metrics });
+  metrics.watch({ cache: vault.cache, feedHead: vault.erasureHead, pool: opts.db.pool });
   const jwt = createVaultJwt({ secret: opts.keys.jwtSecret, issuer, audience: opts.audience ?? 'tokenvault' });
   const clients = createClients({ db: opts.db.db, hasher: opts.hasher ?? argon2Hasher });
   const idp = opts.idp ? createIdpVerifier(opts.idp.config, opts.idp.keys) : undefined;
   const authenticator = createAuthenticator({ vaultJwt: jwt, vaultIssuer: issuer, clients, idp });
   const keyManager = createKeyManager({ db: opts.db.db, keyring, dataKeys: vault.dataKeys, actor: 'cli' });
-  return { db: opts.db, keyring, vault, jwt, clients, access, authenticator, keyManager };
+  return { db: opts.db, keyring, vault, jwt, clients, access, authenticator, keyManager, metricsRegistry };
 }

@@ -6,8 +6,17 @@
  */
 export function createTokenCache(maxEntries = 100_000) {
   let map = new Map<string, string>();
+  let hits = 0;
+  let misses = 0;
   return {
-    get: (fp: string) => map.get(fp),
+    get(fp: string) {
+      const token = map.get(fp);
+      if (token === undefined) misses++;
+      else hits++;
+      return token;
+    },
+    /** Lookups since start, for the metrics. */
+    stats: () => ({ hits, misses }),
     set(fp: string, token: string) {
       // Cheap bound: drop everything when full (repeat values refill it at once).
       if (map.size >= maxEntries) map = new Map();

@@ -14,13 +14,14 @@ import { createExporter } from './export.js';
 import type { Namespace, Policy } from './policy.js';
 import { mayUseNamespace, type Principal } from './principal.js';
 import { createTokenCache } from './token-cache.js';
+import type { VaultMetrics } from './metrics.js';
 import { createTokenizer } from './tokenize.js';
 
 /** How often each instance checks for erasures made elsewhere (the cache bound is well under 1 s). */
 export const ERASURE_POLL_MS = 500;
 
 /** The domain services, wired once per app. Routes call only this. */
-export function createVault(deps: { db: Db; keyring: Keyring; policy: Policy; rng: RandomSource; budget: RevealBudget; signer: Signer }) {
+export function createVault(deps: { db: Db; keyring: Keyring; policy: Policy; rng: RandomSource; budget: RevealBudget; signer: Signer; metrics?: VaultMetrics }) {
   const dataKeys = createDataKeys({ db: deps.db, keyring: deps.keyring });
   const cache = createTokenCache();
   const forgetCaches = () => {
@@ -52,11 +53,30 @@ export function createVault(deps: { db: Db; keyring: Keyring; policy: Policy; rn
     policy: deps.policy,
     dataKeys,
     cache,
-    tokenize: tokenizer.tokenize,
-    detokenize: detokenizer.detokenize,
-    erase: eraser.erase,
+    async tokenize(args: Parameters<typeof tokenizer.tokenize>[0]) {
+      const results = await tokenizer.tokenize(args);
+      deps.metrics?.tokenized(args.principal, args.ns.name, results);
+      return results;
+    },
+    async detokenize(args: Parameters<typeof detokenizer.detokenize>[0]) {
+      try {
+        const results = await detokenizer.detokenize(args);
+        deps.metrics?.revealed(args.principal, args.ns.name, results);
+        return results;
+      } catch (err) {
+        deps.metrics?.refused(args.ns.name, args.tokens.length, err);
+        throw err;
+      }
+    },
+    async erase(args: Parameters<typeof eraser.erase>[0]) {
+      const receipt = await eraser.erase(args);
+      deps.metrics?.erased(receipt.method, receipt.tokensErased);
+      return receipt;
+    },
     receipt: eraser.receipt,
     erasureFeed: eraser.feed,
+    /** The newest erasure's feed position (metrics). */
+    erasureHead: () => eraser.latestSeq(),
     exportSubject: exporter.exportSubject,
     publicKey: () => deps.signer.publicJwk(),
 
