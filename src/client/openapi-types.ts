@@ -10,7 +10,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description Liveness: the process answers. */
+        /**
+         * Liveness
+         * @description Liveness: the process answers.
+         */
         get: operations["healthz"];
         put?: never;
         post?: never;
@@ -27,7 +30,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description Readiness: the database answers and every migration is applied. */
+        /**
+         * Readiness
+         * @description Readiness: the database answers and every migration is applied.
+         */
         get: operations["readyz"];
         put?: never;
         post?: never;
@@ -46,7 +52,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Swap 1 to 10,000 values for format-preserving tokens, in request order. The same value in a namespace always gets the same token (unless the namespace is random). With onInvalid "reject" one bad item stores nothing; with "skip" bad items come back as { index, error } in place. */
+        /**
+         * Tokenize values
+         * @description Swap 1 to 10,000 values for format-preserving tokens, in request order. The same value in a namespace always gets the same token (unless the namespace is random). With onInvalid "reject" one bad item stores nothing; with "skip" bad items come back as { index, error } in place.
+         */
         post: operations["tokenize"];
         delete?: never;
         options?: never;
@@ -63,7 +72,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Reveal 1 to 1,000 tokens, in request order, for a stated purpose (audited per token). A caller with only detokenize:masked:<type> gets masked values; asking for plain without detokenize:plain:<type> gives status "forbidden". */
+        /**
+         * Reveal values for tokens
+         * @description Reveal 1 to 1,000 tokens, in request order, for a stated purpose (audited per token). A caller with only detokenize:masked:<type> gets masked values; asking for plain without detokenize:plain:<type> gives status "forbidden".
+         */
         post: operations["detokenize"];
         delete?: never;
         options?: never;
@@ -80,7 +92,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description OAuth 2.0 client credentials grant (RFC 6749 §4.4). Credentials in HTTP Basic or the body; form-encoded or JSON. An optional space-separated `scope` narrows the grant. Errors follow RFC 6749 §5.2. Rate-limited per IP (60/min) and per client id (20/min). */
+        /**
+         * Get an access token (client credentials)
+         * @description OAuth 2.0 client credentials grant (RFC 6749 §4.4). Credentials in HTTP Basic or the body; form-encoded or JSON. An optional space-separated `scope` narrows the grant. Errors follow RFC 6749 §5.2. Rate-limited per IP (60/min) and per client id (20/min).
+         */
         post: operations["issueToken"];
         delete?: never;
         options?: never;
@@ -95,10 +110,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description List service clients (admin). Secrets are never returned. */
+        /**
+         * List service clients
+         * @description List service clients (admin). Secrets are never returned.
+         */
         get: operations["listClients"];
         put?: never;
-        /** @description Create a service client (admin). The secret is returned once. */
+        /**
+         * Create a service client
+         * @description Create a service client (admin). The secret is returned once.
+         */
         post: operations["createClient"];
         delete?: never;
         options?: never;
@@ -116,7 +137,10 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** @description Revoke a client (admin): its secret stops working at once, its tokens within 5 seconds on every instance. */
+        /**
+         * Revoke a service client
+         * @description Revoke a client (admin): its secret stops working at once, its tokens within 5 seconds on every instance.
+         */
         delete: operations["revokeClient"];
         options?: never;
         head?: never;
@@ -132,7 +156,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Replace a client secret (admin); the new one is returned once. Tokens already issued stay valid until they expire. */
+        /**
+         * Rotate a client secret
+         * @description Replace a client secret (admin); the new one is returned once. Tokens already issued stay valid until they expire.
+         */
         post: operations["rotateClientSecret"];
         delete?: never;
         options?: never;
@@ -147,7 +174,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description Audit events in chain order, filtered by actor, action, outcome, namespace, token and time [from, to). Page with nextCursor; at most 1,000 rows a page. */
+        /**
+         * Query the audit log
+         * @description Audit events in chain order, filtered by actor, action, outcome, namespace, token and time [from, to). Page with nextCursor; at most 1,000 rows a page.
+         */
         get: operations["queryAudit"];
         put?: never;
         post?: never;
@@ -164,7 +194,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description Walk the hash chain from the first row. ok with the rows checked and the head, or the first broken row and why. With anchorId and anchorHash (from `tokenvault audit head`, kept outside the database), also confirms the chain still contains that row unchanged. */
+        /**
+         * Verify the audit chain
+         * @description Walk the hash chain from the first row. ok with the rows checked and the head, or the first broken row and why. With anchorId and anchorHash (from `tokenvault audit head`, kept outside the database), also confirms the chain still contains that row unchanged.
+         */
         get: operations["verifyAudit"];
         put?: never;
         post?: never;
@@ -181,7 +214,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description The newest row id and hash: record them outside the database as an anchor. */
+        /**
+         * The audit chain head
+         * @description The newest row id and hash: record them outside the database as an anchor.
+         */
         get: operations["auditHead"];
         put?: never;
         post?: never;
@@ -198,10 +234,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description Every erasure in commit order with its erased tokens, for downstream systems (Kafka tombstones, warehouse deletes). Poll with after=<nextCursor>; the cursor never skips an event, even when erasures commit concurrently. */
+        /**
+         * Erasure feed
+         * @description Every erasure in commit order with its erased tokens, for downstream systems (Kafka tombstones, warehouse deletes). Poll with after=<nextCursor>; the cursor never skips an event, even when erasures commit concurrently.
+         */
         get: operations["erasureFeed"];
         put?: never;
-        /** @description Hard-delete by subject (every namespace; destroys the subject key), by value, or by tokens, in one transaction, and return a signed receipt. Erased tokens answer "erased" and are never reissued; tokenizing the value again gives a new token. Repeating an erasure is safe: it erases nothing more and returns its own receipt with tokensErased 0. */
+        /**
+         * Erase by subject, value or tokens
+         * @description Hard-delete by subject (every namespace; destroys the subject key), by value, or by tokens, in one transaction, and return a signed receipt. Erased tokens answer "erased" and are never reissued; tokenizing the value again gives a new token. Repeating an erasure is safe: it erases nothing more and returns its own receipt with tokensErased 0.
+         */
         post: operations["erase"];
         delete?: never;
         options?: never;
@@ -216,7 +258,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description The Ed25519 public key (JWK) that verifies erasure receipts. */
+        /**
+         * Receipt verification key
+         * @description The Ed25519 public key (JWK) that verifies erasure receipts.
+         */
         get: operations["erasurePublicKey"];
         put?: never;
         post?: never;
@@ -233,7 +278,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description A receipt by erasure id. */
+        /**
+         * Get an erasure receipt
+         * @description A receipt by erasure id.
+         */
         get: operations["getErasureReceipt"];
         put?: never;
         post?: never;
@@ -252,7 +300,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description What the vault holds for a data subject (GDPR Art. 15 / portability): the tokens linked to the subject in the namespaces the caller may use, with values only where the caller also holds detokenize:plain:<type> (those count against the reveal budget). Audited with the purpose. */
+        /**
+         * Export what is held for a subject
+         * @description What the vault holds for a data subject (GDPR Art. 15 / portability): the tokens linked to the subject in the namespaces the caller may use, with values only where the caller also holds detokenize:plain:<type> (those count against the reveal budget). Audited with the purpose.
+         */
         post: operations["exportSubject"];
         delete?: never;
         options?: never;
@@ -267,8 +318,11 @@ export interface components {
         /** @description The one error shape */
         ErrorBody: {
             error: {
-                /** @description stable UPPER_SNAKE error code */
-                code: string;
+                /**
+                 * @description stable UPPER_SNAKE error code
+                 * @enum {string}
+                 */
+                code: "VALIDATION_FAILED" | "MALFORMED_JSON" | "BAD_REQUEST" | "UNAUTHORIZED" | "FORBIDDEN" | "NAMESPACE_NOT_FOUND" | "NOT_FOUND" | "TOKEN_SPACE_EXHAUSTED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "REVEAL_BUDGET_EXCEEDED" | "INTERNAL_ERROR" | "DECRYPTION_FAILED" | "DATABASE_UNAVAILABLE" | "SHUTTING_DOWN";
                 message: string;
                 items?: {
                     index: number;
@@ -333,6 +387,15 @@ export interface operations {
                     };
                 };
             };
+            /** @description a client error (e.g. 413, 415), in the one error shape */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     readyz: {
@@ -361,6 +424,8 @@ export interface operations {
             /** @description Default Response */
             503: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -370,6 +435,15 @@ export interface operations {
                             [key: string]: string;
                         };
                     };
+                };
+            };
+            /** @description a client error (e.g. 413, 415), in the one error shape */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -383,8 +457,26 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "namespace": "default",
+                 *       "items": [
+                 *         {
+                 *           "type": "email",
+                 *           "value": "jane.doe@example.com"
+                 *         },
+                 *         {
+                 *           "type": "ipv4",
+                 *           "value": "192.0.2.10"
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": {
-                    /** @description namespace (policy domain); default "default" */
+                    /**
+                     * @description namespace (policy domain); default "default"
+                     * @example default
+                     */
                     namespace?: string;
                     items: {
                         /**
@@ -489,6 +581,8 @@ export interface operations {
             /** @description The one error shape */
             429: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -507,6 +601,8 @@ export interface operations {
             /** @description The one error shape */
             503: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -524,8 +620,21 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "namespace": "default",
+                 *       "tokens": [
+                 *         "abcdefgh@example.com"
+                 *       ],
+                 *       "purpose": "TICKET-1234",
+                 *       "reveal": "masked"
+                 *     }
+                 */
                 "application/json": {
-                    /** @description namespace (policy domain); default "default" */
+                    /**
+                     * @description namespace (policy domain); default "default"
+                     * @example default
+                     */
                     namespace?: string;
                     tokens: string[];
                     /** @description why the values are needed (audited), e.g. a ticket reference; printable text only */
@@ -610,6 +719,8 @@ export interface operations {
             /** @description The one error shape */
             429: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -628,6 +739,8 @@ export interface operations {
             /** @description The one error shape */
             503: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -645,6 +758,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "grant_type": "client_credentials",
+                 *       "client_id": "00000000-0000-4000-8000-000000000000",
+                 *       "client_secret": "tvs_…"
+                 *     }
+                 */
                 "application/json": {
                     grant_type?: string;
                     client_id?: string;
@@ -700,6 +820,8 @@ export interface operations {
             /** @description The one error shape */
             429: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -768,6 +890,8 @@ export interface operations {
             /** @description The one error shape */
             429: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -786,6 +910,8 @@ export interface operations {
             /** @description The one error shape */
             503: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -803,6 +929,17 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "checkout-ingest",
+                 *       "scopes": [
+                 *         "tokenize"
+                 *       ],
+                 *       "namespaces": [
+                 *         "default"
+                 *       ]
+                 *     }
+                 */
                 "application/json": {
                     name: string;
                     scopes: string[];
@@ -870,6 +1007,8 @@ export interface operations {
             /** @description The one error shape */
             429: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -888,6 +1027,8 @@ export interface operations {
             /** @description The one error shape */
             503: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -967,6 +1108,8 @@ export interface operations {
             /** @description The one error shape */
             429: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -985,6 +1128,8 @@ export interface operations {
             /** @description The one error shape */
             503: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1066,6 +1211,8 @@ export interface operations {
             /** @description The one error shape */
             429: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1084,6 +1231,8 @@ export interface operations {
             /** @description The one error shape */
             503: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1175,6 +1324,8 @@ export interface operations {
             /** @description The one error shape */
             429: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1193,6 +1344,8 @@ export interface operations {
             /** @description The one error shape */
             503: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1261,6 +1414,8 @@ export interface operations {
             /** @description The one error shape */
             429: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1279,6 +1434,8 @@ export interface operations {
             /** @description The one error shape */
             503: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1340,6 +1497,8 @@ export interface operations {
             /** @description The one error shape */
             429: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1358,6 +1517,8 @@ export interface operations {
             /** @description The one error shape */
             503: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1433,6 +1594,8 @@ export interface operations {
             /** @description The one error shape */
             429: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1451,6 +1614,8 @@ export interface operations {
             /** @description The one error shape */
             503: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1469,12 +1634,21 @@ export interface operations {
         /** @description exactly one of: { subject } | { namespace?, type, value } | { namespace?, tokens } */
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "subject": "customer-0001",
+                 *       "reference": "DSR-2026-001"
+                 *     }
+                 */
                 "application/json": {
                     subject: string;
                     /** @description your DSR ticket id (letters, digits, ._:/#-): recorded in the receipt and audit, so never put personal data here */
                     reference?: string;
                 } | {
-                    /** @description namespace (policy domain); default "default" */
+                    /**
+                     * @description namespace (policy domain); default "default"
+                     * @example default
+                     */
                     namespace?: string;
                     /**
                      * @description token type (SPEC §4)
@@ -1485,7 +1659,10 @@ export interface operations {
                     /** @description your DSR ticket id (letters, digits, ._:/#-): recorded in the receipt and audit, so never put personal data here */
                     reference?: string;
                 } | {
-                    /** @description namespace (policy domain); default "default" */
+                    /**
+                     * @description namespace (policy domain); default "default"
+                     * @example default
+                     */
                     namespace?: string;
                     tokens: string[];
                     /** @description your DSR ticket id (letters, digits, ._:/#-): recorded in the receipt and audit, so never put personal data here */
@@ -1542,6 +1719,8 @@ export interface operations {
             /** @description The one error shape */
             429: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1560,6 +1739,8 @@ export interface operations {
             /** @description The one error shape */
             503: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1591,6 +1772,15 @@ export interface operations {
                         alg: string;
                         use: string;
                     };
+                };
+            };
+            /** @description a client error (e.g. 413, 415), in the one error shape */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -1654,6 +1844,8 @@ export interface operations {
             /** @description The one error shape */
             429: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1672,6 +1864,8 @@ export interface operations {
             /** @description The one error shape */
             503: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1689,6 +1883,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "subject": "customer-0001",
+                 *       "purpose": "DSR-2026-001 access request"
+                 *     }
+                 */
                 "application/json": {
                     subject: string;
                     /** @description why the values are needed (audited), e.g. a ticket reference; printable text only */
@@ -1744,6 +1944,8 @@ export interface operations {
             /** @description The one error shape */
             429: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1762,6 +1964,8 @@ export interface operations {
             /** @description The one error shape */
             503: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {

@@ -21,7 +21,7 @@ const Body = Type.Object({
   client_id: Type.Optional(Type.String({ maxLength: 128 })),
   client_secret: Type.Optional(Type.String({ maxLength: 256 })),
   scope: Type.Optional(Type.String({ maxLength: 2048 })),
-}, { additionalProperties: true });
+}, { additionalProperties: true, examples: [{ grant_type: 'client_credentials', client_id: '00000000-0000-4000-8000-000000000000', client_secret: 'tvs_…' }] });
 
 type TokenBody = { grant_type?: string; client_id?: string; client_secret?: string; scope?: string };
 
@@ -73,7 +73,8 @@ export async function authRoutes(app: FastifyInstance, opts: { clients: Clients;
     attachValidation: true,
     preHandler: limitTokenRequests,
     schema: {
-      operationId: 'issueToken',
+      operationId: 'issueToken', summary: 'Get an access token (client credentials)',
+      security: [],
       tags: ['auth'],
       description: 'OAuth 2.0 client credentials grant (RFC 6749 §4.4). Credentials in HTTP Basic or the body; form-encoded or JSON. An optional space-separated `scope` narrows the grant. Errors follow RFC 6749 §5.2. Rate-limited per IP (60/min) and per client id (20/min).',
       body: Body,

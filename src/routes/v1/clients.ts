@@ -19,7 +19,7 @@ const CreateBody = Type.Object({
   scopes: Type.Array(Type.String({ maxLength: 64 }), { minItems: 1, maxItems: 32 }),
   namespaces: Type.Array(Type.String({ maxLength: 64 }), { minItems: 1, maxItems: 64, default: ['default'] }),
   revealBudget: Type.Optional(Type.Integer({ minimum: 0 })),
-}, { additionalProperties: false });
+}, { additionalProperties: false, examples: [{ name: 'checkout-ingest', scopes: ['tokenize'], namespaces: ['default'] }] });
 const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) }, { additionalProperties: false });
 
 export async function clientRoutes(app: FastifyInstance, opts: { clients: Clients }) {
@@ -28,7 +28,7 @@ export async function clientRoutes(app: FastifyInstance, opts: { clients: Client
 
   app.post<{ Body: Static<typeof CreateBody> }>('/v1/clients', {
     onRequest: admin,
-    schema: { ...common, operationId: 'createClient', description: 'Create a service client (admin). The secret is returned once.', body: CreateBody, response: { 201: WithSecret, ...errorResponses() } },
+    schema: { ...common, operationId: 'createClient', summary: 'Create a service client', description: 'Create a service client (admin). The secret is returned once.', body: CreateBody, response: { 201: WithSecret, ...errorResponses() } },
   }, async (request, reply) => {
     const created = await opts.clients.create(request.body, principalOf(request).id, request.id);
     return reply.code(201).send(created);
@@ -36,16 +36,16 @@ export async function clientRoutes(app: FastifyInstance, opts: { clients: Client
 
   app.get('/v1/clients', {
     onRequest: admin,
-    schema: { ...common, operationId: 'listClients', description: 'List service clients (admin). Secrets are never returned.', response: { 200: Type.Object({ clients: Type.Array(Client) }), ...errorResponses() } },
+    schema: { ...common, operationId: 'listClients', summary: 'List service clients', description: 'List service clients (admin). Secrets are never returned.', response: { 200: Type.Object({ clients: Type.Array(Client) }), ...errorResponses() } },
   }, async () => ({ clients: await opts.clients.list() }));
 
   app.delete<{ Params: Static<typeof IdParams> }>('/v1/clients/:id', {
     onRequest: admin,
-    schema: { ...common, operationId: 'revokeClient', description: 'Revoke a client (admin): its secret stops working at once, its tokens within 5 seconds on every instance.', params: IdParams, response: { 200: Type.Object({ client: Client }), ...errorResponses(404) } },
+    schema: { ...common, operationId: 'revokeClient', summary: 'Revoke a service client', description: 'Revoke a client (admin): its secret stops working at once, its tokens within 5 seconds on every instance.', params: IdParams, response: { 200: Type.Object({ client: Client }), ...errorResponses(404) } },
   }, async (request) => ({ client: await opts.clients.revoke(request.params.id, principalOf(request).id, request.id) }));
 
   app.post<{ Params: Static<typeof IdParams> }>('/v1/clients/:id/secret', {
     onRequest: admin,
-    schema: { ...common, operationId: 'rotateClientSecret', description: 'Replace a client secret (admin); the new one is returned once. Tokens already issued stay valid until they expire.', params: IdParams, response: { 200: WithSecret, ...errorResponses(404) } },
+    schema: { ...common, operationId: 'rotateClientSecret', summary: 'Rotate a client secret', description: 'Replace a client secret (admin); the new one is returned once. Tokens already issued stay valid until they expire.', params: IdParams, response: { 200: WithSecret, ...errorResponses(404) } },
   }, async (request) => opts.clients.rotateSecret(request.params.id, principalOf(request).id, request.id));
 }
