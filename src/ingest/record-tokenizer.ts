@@ -178,7 +178,9 @@ export function createRecordTokenizer(opts: RecordTokenizerOptions): RecordToken
       }
       let subject: string | undefined;
       if (policy.subject) {
-        const s = view.find(policy.subject.segments)[0]?.value;
+        const found = view.find(policy.subject.segments)[0]?.value;
+        // Numeric ids are common (user.id: 42): the vault keys subjects by text, so 42 is "42".
+        const s = typeof found === 'number' && Number.isSafeInteger(found) ? String(found) : found;
         if (typeof s === 'string' && s.length > 0 && s.length <= MAX_SUBJECT_CHARS && !s.includes('\u0000')) subject = s;
         else if (s !== undefined && s !== null) return invalid(rec, { path: policy.subject.path, onInvalid: 'reject' }, undefined, 'INVALID_SUBJECT', `the subject must be a string of 1 to ${MAX_SUBJECT_CHARS} characters`);
       }

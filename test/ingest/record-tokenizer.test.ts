@@ -110,6 +110,14 @@ describe('record tokenizer', () => {
     expect(res.json().tokens).toContainEqual(expect.objectContaining({ token }));
   });
 
+  it('a numeric subject id links as its decimal text; any other non-string subject rejects the record', async () => {
+    const t = createRecordTokenizer({ client, subject: 'uid', fields: { e: 'email' } });
+    const out = await t.tokenize([{ uid: 4242, e: 'numeric-subject@example.com' }, { uid: { x: 1 }, e: 'numeric-subject@example.com' }, { uid: 1.5, e: 'numeric-subject@example.com' }]);
+    expect(out.map((o) => o.status)).toEqual(['ok', 'rejected', 'rejected']);
+    expect((out[0]!.record as { e: string }).e).toBe(await apiToken('email', 'numeric-subject@example.com', '4242'));
+    expect(out[1]!.problems).toEqual([{ path: 'uid', code: 'INVALID_SUBJECT', message: expect.any(String) as string }]);
+  });
+
   it('streams with backpressure: reads at most chunksInFlight chunks ahead, outcomes in input order', async () => {
     const t = createRecordTokenizer({ client, fields: { e: 'email' } });
     let pulled = 0;
