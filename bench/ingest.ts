@@ -21,12 +21,22 @@ import { openDatabase } from '../src/db/client.js';
 import { migrate } from '../src/db/migrate.js';
 import { freePort, ROOT, spawnVault, waitReady } from '../test/helpers/process.js';
 
-const { values: args } = parseArgs({ options: { lines: { type: 'string', default: '100000' }, profile: { type: 'boolean', default: false }, 'database-url': { type: 'string' } } });
+const { values: args } = parseArgs({
+  options: {
+    lines: { type: 'string', default: '100000' },
+    profile: { type: 'boolean', default: false },
+    'database-url': { type: 'string' },
+  },
+});
 const LINES = Number(args.lines);
 const ADMIN_URL = args['database-url'] ?? process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const dir = mkdtempSync(join(tmpdir(), 'tv-bench-ingest-'));
 const dbName = `tv_bench_ingest_${randomBytes(4).toString('hex')}`;
-const dbUrl = (() => { const u = new URL(ADMIN_URL); u.pathname = `/${dbName}`; return u.toString(); })();
+const dbUrl = (() => {
+  const u = new URL(ADMIN_URL);
+  u.pathname = `/${dbName}`;
+  return u.toString();
+})();
 const admin = new pg.Client({ connectionString: ADMIN_URL });
 await admin.connect();
 await admin.query(`create database ${dbName}`);
@@ -35,14 +45,24 @@ const vault = spawnVault(env, await freePort());
 
 // One event shape: an email (a value in three repeats) and an IPv4 address (one in ten repeats).
 const email = (set: string, i: number) => `${set}${Math.floor(i / 3)}@example.com`;
-const ip = (set: string, i: number) => { const n = Math.floor(i / 10) + (set === 'a' ? 0 : 1 << 22); return `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`; };
+const ip = (set: string, i: number) => {
+  const n = Math.floor(i / 10) + (set === 'a' ? 0 : 1 << 22);
+  return `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
+};
 
 try {
   const h = await openDatabase({ databaseUrl: dbUrl, poolSize: 1 });
   await migrate(h);
   await h.close();
   await waitReady(vault);
-  const creds = JSON.parse(execFileSync(process.execPath, ['bin/tokenvault.js', 'clients', 'create', '--name', 'bench', '--scopes', 'tokenize'], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })) as { clientId: string; clientSecret: string };
+  const creds = JSON.parse(
+    execFileSync(process.execPath, ['bin/tokenvault.js', 'clients', 'create', '--name', 'bench', '--scopes', 'tokenize'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', ...env },
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }),
+  ) as { clientId: string; clientSecret: string };
 
   // The batch API: distinct values of set "a", 10,000 a call, 4 calls in flight.
   const client = createClient({ url: vault.url, ...creds, concurrency: 4 });
@@ -59,13 +79,33 @@ try {
   // The command: set "b" as JSON Lines.
   const input = join(dir, 'in.jsonl');
   const out = createWriteStream(input);
-  for (let i = 0; i < LINES; i++) if (!out.write(`{"id":${i},"user":{"email":"${email('b', i)}","plan":"pro"},"ip":"${ip('b', i)}","ts":"2026-01-01T00:00:00Z"}\n`)) await once(out, 'drain');
+  for (let i = 0; i < LINES; i++)
+    if (!out.write(`{"id":${i},"user":{"email":"${email('b', i)}","plan":"pro"},"ip":"${ip('b', i)}","ts":"2026-01-01T00:00:00Z"}\n`))
+      await once(out, 'drain');
   await new Promise((resolve) => out.end(resolve));
   writeFileSync(join(dir, 'fields.yaml'), 'fields:\n  user.email: email\n  ip: ipv4\n');
   t = performance.now();
-  const child = spawn(process.execPath, [...(args.profile ? ['--cpu-prof', '--cpu-prof-dir=bench/results'] : []), 'bin/tokenvault.js', 'tokenize-file', '--fields', join(dir, 'fields.yaml'), input], {
-    cwd: ROOT, env: { PATH: process.env.PATH ?? '', TOKENVAULT_URL: vault.url, TOKENVAULT_CLIENT_ID: creds.clientId, TOKENVAULT_CLIENT_SECRET: creds.clientSecret }, stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      ...(args.profile ? ['--cpu-prof', '--cpu-prof-dir=bench/results'] : []),
+      'bin/tokenvault.js',
+      'tokenize-file',
+      '--fields',
+      join(dir, 'fields.yaml'),
+      input,
+    ],
+    {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH ?? '',
+        TOKENVAULT_URL: vault.url,
+        TOKENVAULT_CLIENT_ID: creds.clientId,
+        TOKENVAULT_CLIENT_SECRET: creds.clientSecret,
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const [code] = await once(child, 'exit');
@@ -77,8 +117,12 @@ try {
   const rate = (s: number) => Math.round(LINES / s);
   console.log(`${LINES} records (${items.length} distinct values) each way`);
   console.log(`batch API:     ${apiSeconds.toFixed(1)} s  ${rate(apiSeconds)} records/s`);
-  console.log(`tokenize-file: ${ownSeconds.toFixed(1)} s  ${rate(ownSeconds)} records/s; ${cmdSeconds.toFixed(1)} s with the process start`);
-  console.log(`ratio: ${Math.round((100 * apiSeconds) / ownSeconds)}% (target ≥ 80%); ${Math.round((100 * apiSeconds) / cmdSeconds)}% with the process start`);
+  console.log(
+    `tokenize-file: ${ownSeconds.toFixed(1)} s  ${rate(ownSeconds)} records/s; ${cmdSeconds.toFixed(1)} s with the process start`,
+  );
+  console.log(
+    `ratio: ${Math.round((100 * apiSeconds) / ownSeconds)}% (target ≥ 80%); ${Math.round((100 * apiSeconds) / cmdSeconds)}% with the process start`,
+  );
 } finally {
   await vault.stop();
   await admin.query(`drop database if exists ${dbName} with (force)`);

@@ -24,8 +24,15 @@ function need(name: string): string {
 const cursorFile = need('CURSOR_FILE');
 const topic = need('COMPACTED_TOPIC');
 const pollMs = Number(process.env.POLL_MS ?? 5000);
-const vault = createClient({ url: need('TOKENVAULT_URL'), clientId: need('TOKENVAULT_CLIENT_ID'), clientSecret: need('TOKENVAULT_CLIENT_SECRET') });
-const producer = new Kafka({ clientId: 'erasure-tombstones', brokers: need('KAFKA_BROKERS').split(',') }).producer({ idempotent: true, maxInFlightRequests: 1 });
+const vault = createClient({
+  url: need('TOKENVAULT_URL'),
+  clientId: need('TOKENVAULT_CLIENT_ID'),
+  clientSecret: need('TOKENVAULT_CLIENT_SECRET'),
+});
+const producer = new Kafka({ clientId: 'erasure-tombstones', brokers: need('KAFKA_BROKERS').split(',') }).producer({
+  idempotent: true,
+  maxInFlightRequests: 1,
+});
 
 let cursor = existsSync(cursorFile) ? readFileSync(cursorFile, 'utf8').trim() : '0';
 let running = true;

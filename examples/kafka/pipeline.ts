@@ -39,11 +39,19 @@ export async function tokenizeBatch(tokenizer: RecordTokenizer, messages: RawMes
   const outcomes = await tokenizer.tokenize(readable.map((r) => r.record));
   const result: BatchResult = { clean: [], rejected: [] };
   parsed.forEach((record, i) => {
-    if (!record) result.rejected.push({ offset: messages[i]!.offset, problems: [{ path: '', code: 'INVALID_JSON', message: 'the message is not a JSON object' }] });
+    if (!record)
+      result.rejected.push({
+        offset: messages[i]!.offset,
+        problems: [{ path: '', code: 'INVALID_JSON', message: 'the message is not a JSON object' }],
+      });
   });
   outcomes.forEach((o, i) => {
     if (o.status === 'ok') {
-      const key = keyPath ? keyPath.split('.').reduce<unknown>((n, k) => (typeof n === 'object' && n !== null ? (n as Record<string, unknown>)[k] : undefined), o.record) : null;
+      const key = keyPath
+        ? keyPath
+            .split('.')
+            .reduce<unknown>((n, k) => (typeof n === 'object' && n !== null ? (n as Record<string, unknown>)[k] : undefined), o.record)
+        : null;
       result.clean.push({ key: typeof key === 'string' ? key : null, value: JSON.stringify(o.record) });
     } else if (o.status === 'rejected') {
       result.rejected.push({ offset: readable[i]!.offset, problems: o.problems });
@@ -53,7 +61,11 @@ export async function tokenizeBatch(tokenizer: RecordTokenizer, messages: RawMes
 }
 
 /** One page of the erasure feed → tombstones (null values keyed by token) and the cursor to store after sending them. */
-export async function nextTombstones(client: Pick<VaultClient, 'erasureFeed'>, after: string, limit = 1000): Promise<{ tombstones: OutMessage[]; cursor: string; events: ErasureFeedResponse['events'] }> {
+export async function nextTombstones(
+  client: Pick<VaultClient, 'erasureFeed'>,
+  after: string,
+  limit = 1000,
+): Promise<{ tombstones: OutMessage[]; cursor: string; events: ErasureFeedResponse['events'] }> {
   const page = await client.erasureFeed({ after, limit: String(limit) });
   const tombstones = page.events.flatMap((e) => e.tokens.map((t) => ({ key: t.token, value: null })));
   return { tombstones, cursor: page.nextCursor, events: page.events };

@@ -23,7 +23,11 @@ function need(name: string): string {
 const kafka = new Kafka({ clientId: 'tokenize-service', brokers: need('KAFKA_BROKERS').split(',') });
 const consumer = kafka.consumer({ groupId: process.env.GROUP_ID ?? 'tokenize-service' });
 const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-const vault = createClient({ url: need('TOKENVAULT_URL'), clientId: need('TOKENVAULT_CLIENT_ID'), clientSecret: need('TOKENVAULT_CLIENT_SECRET') });
+const vault = createClient({
+  url: need('TOKENVAULT_URL'),
+  clientId: need('TOKENVAULT_CLIENT_ID'),
+  clientSecret: need('TOKENVAULT_CLIENT_SECRET'),
+});
 const tokenizer = createRecordTokenizer({ client: vault, policy: loadFieldPolicy(need('FIELDS')) });
 const [rawTopic, cleanTopic, rejectTopic] = [need('RAW_TOPIC'), need('CLEAN_TOPIC'), process.env.REJECT_TOPIC];
 
@@ -38,7 +42,10 @@ await consumer.run({
     await producer.send({ topic: cleanTopic, compression: CompressionTypes.GZIP, messages: clean });
     if (rejectTopic && rejected.length) {
       // Where and why, never the event: it still holds the plaintext the vault refused.
-      await producer.send({ topic: rejectTopic, messages: rejected.map((r) => ({ key: `${batch.topic}/${batch.partition}/${r.offset}`, value: JSON.stringify(r.problems) })) });
+      await producer.send({
+        topic: rejectTopic,
+        messages: rejected.map((r) => ({ key: `${batch.topic}/${batch.partition}/${r.offset}`, value: JSON.stringify(r.problems) })),
+      });
     }
     resolveOffset(batch.lastOffset());
     await commitOffsetsIfNecessary();

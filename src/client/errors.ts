@@ -3,7 +3,11 @@
  * carries a value that was sent (messages come from the vault, which never echoes plaintext).
  */
 export class VaultClientError extends Error {
-  constructor(readonly code: string, message: string, options?: ErrorOptions) {
+  constructor(
+    readonly code: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
     super(message, options);
     this.name = new.target.name;
   }
@@ -24,7 +28,11 @@ export class VaultApiError extends VaultClientError {
 
 /** The token endpoint refused the client credentials (RFC 6749 §5.2 error, e.g. `invalid_client`). */
 export class VaultAuthError extends VaultClientError {
-  constructor(readonly status: number, readonly oauthError: string, description: string) {
+  constructor(
+    readonly status: number,
+    readonly oauthError: string,
+    description: string,
+  ) {
     super('AUTHENTICATION_FAILED', `${status} ${oauthError}: ${description}`);
   }
 }
@@ -47,7 +55,8 @@ export function toApiError(body: unknown, response: Response): VaultApiError {
   const b = (typeof body === 'object' && body !== null ? body : {}) as ErrorBodyLike;
   const e = typeof b.error === 'object' && b.error !== null ? b.error : {};
   const code = typeof e.code === 'string' ? e.code : typeof b.error === 'string' ? b.error : `HTTP_${response.status}`;
-  const message = typeof e.message === 'string' ? e.message : typeof b.error_description === 'string' ? b.error_description : response.statusText;
+  const message =
+    typeof e.message === 'string' ? e.message : typeof b.error_description === 'string' ? b.error_description : response.statusText;
   const items = Array.isArray(e.items) ? (e.items as { index: number; code: string; message: string }[]) : [];
   return new VaultApiError(response.status, code, message, typeof b.requestId === 'string' ? b.requestId : undefined, items);
 }

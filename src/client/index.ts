@@ -14,7 +14,11 @@ export { VaultApiError, VaultAuthError, VaultClientError, VaultUnavailableError 
 export type { RetryEvent, RetryOptions } from './transport.js';
 export type { components, operations, paths } from './openapi-types.js';
 
-type Json<Op extends keyof operations, Status extends number> = operations[Op] extends { responses: { [S in Status]: { content: { 'application/json': infer B } } } } ? B : never;
+type Json<Op extends keyof operations, Status extends number> = operations[Op] extends {
+  responses: { [S in Status]: { content: { 'application/json': infer B } } };
+}
+  ? B
+  : never;
 type Body<Op extends keyof operations> = operations[Op] extends { requestBody: { content: { 'application/json': infer B } } } ? B : never;
 
 export type TokenizeRequest = Body<'tokenize'>;
@@ -67,19 +71,30 @@ function clientCredentials(opts: ClientOptions): (stale: boolean) => Promise<str
   if (!clientId || !clientSecret) throw new TypeError('createClient needs clientId and clientSecret, or token');
   // The token endpoint goes through retries but not the concurrency limit: a slot held by a call
   // that waits for a token must not block the token request itself.
-  const auth = createFetchClient<paths>({ baseUrl: opts.url, fetch: retryingTransport({ fetch: opts.fetch, retry: opts.retry, onRetry: opts.onRetry }) });
+  const auth = createFetchClient<paths>({
+    baseUrl: opts.url,
+    fetch: retryingTransport({ fetch: opts.fetch, retry: opts.retry, onRetry: opts.onRetry }),
+  });
   let current: { token: string; refreshAt: number } | undefined;
   let pending: Promise<string> | undefined;
   const fetchToken = async (): Promise<string> => {
     const { data, error, response } = await auth.POST('/v1/auth/token', {
-      body: { grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret, ...(opts.scope ? { scope: opts.scope } : {}) },
+      body: {
+        grant_type: 'client_credentials',
+        client_id: clientId,
+        client_secret: clientSecret,
+        ...(opts.scope ? { scope: opts.scope } : {}),
+      },
     });
     if (!data) {
       const e = (error ?? {}) as { error?: unknown; error_description?: unknown };
       if (typeof e.error === 'string') throw new VaultAuthError(response.status, e.error, String(e.error_description ?? ''));
       throw toApiError(error, response);
     }
-    current = { token: data.access_token, refreshAt: Date.now() + Math.min(data.expires_in * (1 - REFRESH_SHARE), data.expires_in - 5) * 1000 };
+    current = {
+      token: data.access_token,
+      refreshAt: Date.now() + Math.min(data.expires_in * (1 - REFRESH_SHARE), data.expires_in - 5) * 1000,
+    };
     return data.access_token;
   };
   return (stale) => {

@@ -62,7 +62,11 @@ export function retryingTransport(opts: {
       let cause: unknown;
       try {
         const r = await doFetch(req);
-        res = new Response(r.status === 204 ? null : await r.arrayBuffer(), { status: r.status, statusText: r.statusText, headers: r.headers });
+        res = new Response(r.status === 204 ? null : await r.arrayBuffer(), {
+          status: r.status,
+          statusText: r.statusText,
+          headers: r.headers,
+        });
       } catch (err) {
         if (request.signal.aborted) throw err;
         cause = err;

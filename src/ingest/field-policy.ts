@@ -20,7 +20,8 @@ export function parsePath(path: string): PathSegment[] {
   if (typeof path !== 'string' || path.length === 0 || path.length > 512) throw new FieldPolicyError(`path must be 1 to 512 characters`);
   return path.split('.').map((part) => {
     const m = SEGMENT.exec(part);
-    if (!m) throw new FieldPolicyError(`path "${path}": each dot-separated part must be a key, optionally followed by [] (e.g. items[].email)`);
+    if (!m)
+      throw new FieldPolicyError(`path "${path}": each dot-separated part must be a key, optionally followed by [] (e.g. items[].email)`);
     return { key: m[1]!, each: Boolean(m[2]) };
   });
 }
@@ -53,14 +54,22 @@ const INVALID = new Set<InvalidChoice>(['reject', 'null', 'drop']);
 function ruleOf(path: string, spec: unknown): FieldRule {
   const segments = parsePath(path);
   if (typeof spec === 'string') spec = { type: spec };
-  if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) throw new FieldPolicyError(`field "${path}": give a token type, or { type, action, onInvalid }`);
+  if (typeof spec !== 'object' || spec === null || Array.isArray(spec))
+    throw new FieldPolicyError(`field "${path}": give a token type, or { type, action, onInvalid }`);
   const { type, action = 'tokenize', onInvalid = 'reject', ...rest } = spec as Record<string, unknown>;
   const extra = Object.keys(rest);
   if (extra.length) throw new FieldPolicyError(`field "${path}": unknown key(s) ${extra.join(', ')}`);
   if (!ACTIONS.has(action as FieldAction)) throw new FieldPolicyError(`field "${path}": action must be tokenize, mask or drop`);
   if (!INVALID.has(onInvalid as InvalidChoice)) throw new FieldPolicyError(`field "${path}": onInvalid must be reject, null or drop`);
-  if (action !== 'drop' && (typeof type !== 'string' || !isTokenType(type))) throw new FieldPolicyError(`field "${path}": type must be a token type (email, phone, ipv4, …)`);
-  return { path, segments, action: action as FieldAction, type: action === 'drop' ? undefined : (type as TokenType), onInvalid: onInvalid as InvalidChoice };
+  if (action !== 'drop' && (typeof type !== 'string' || !isTokenType(type)))
+    throw new FieldPolicyError(`field "${path}": type must be a token type (email, phone, ipv4, …)`);
+  return {
+    path,
+    segments,
+    action: action as FieldAction,
+    type: action === 'drop' ? undefined : (type as TokenType),
+    onInvalid: onInvalid as InvalidChoice,
+  };
 }
 
 /**
@@ -75,7 +84,10 @@ function ruleOf(path: string, spec: unknown): FieldRule {
  * A bare map of path → type (no `fields` key) is accepted too.
  */
 export function parseFieldPolicy(raw: unknown): FieldPolicy {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new FieldPolicyError('a field policy is an object: { namespace?, subject?, fields: { path: type | { type, action, onInvalid } } }');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new FieldPolicyError(
+      'a field policy is an object: { namespace?, subject?, fields: { path: type | { type, action, onInvalid } } }',
+    );
   const r = raw as Record<string, unknown>;
   const wrapped = 'fields' in r;
   const fields = (wrapped ? r.fields : r) as Record<string, unknown>;
@@ -83,10 +95,12 @@ export function parseFieldPolicy(raw: unknown): FieldPolicy {
     const extra = Object.keys(r).filter((k) => !['namespace', 'subject', 'fields'].includes(k));
     if (extra.length) throw new FieldPolicyError(`unknown key(s) ${extra.join(', ')}: expected namespace, subject, fields`);
   }
-  if (typeof fields !== 'object' || fields === null || Array.isArray(fields) || Object.keys(fields).length === 0) throw new FieldPolicyError('fields must map at least one path to a token type');
+  if (typeof fields !== 'object' || fields === null || Array.isArray(fields) || Object.keys(fields).length === 0)
+    throw new FieldPolicyError('fields must map at least one path to a token type');
   const policy: FieldPolicy = { fields: Object.entries(fields).map(([path, spec]) => ruleOf(path, spec)) };
   if (wrapped && r.namespace !== undefined) {
-    if (typeof r.namespace !== 'string' || !/^[a-z0-9][a-z0-9_-]{0,62}$/.test(r.namespace)) throw new FieldPolicyError('namespace must be a namespace name');
+    if (typeof r.namespace !== 'string' || !/^[a-z0-9][a-z0-9_-]{0,62}$/.test(r.namespace))
+      throw new FieldPolicyError('namespace must be a namespace name');
     policy.namespace = r.namespace;
   }
   if (wrapped && r.subject !== undefined) {

@@ -28,13 +28,15 @@ function locate(root: Node, segments: PathSegment[], owners = false): Node[] {
   let nodes = [root];
   segments.forEach((seg, i) => {
     const last = i === segments.length - 1;
-    nodes = nodes.flatMap((n) => properties(n, seg.key)).flatMap((prop) => {
-      if (last && owners) return [prop];
-      const value = prop.children?.[1];
-      if (!value) return [];
-      if (!seg.each) return [value];
-      return value.type === 'array' ? (value.children ?? []) : [];
-    });
+    nodes = nodes
+      .flatMap((n) => properties(n, seg.key))
+      .flatMap((prop) => {
+        if (last && owners) return [prop];
+        const value = prop.children?.[1];
+        if (!value) return [];
+        if (!seg.each) return [value];
+        return value.type === 'array' ? (value.children ?? []) : [];
+      });
   });
   return nodes;
 }
@@ -52,12 +54,20 @@ function removeOne(text: string, segments: PathSegment[]): string | undefined {
   const i = siblings.indexOf(prop);
   const next = siblings[i + 1];
   const prev = siblings[i - 1];
-  const [from, to] = next ? [prop.offset, next.offset] : prev ? [prev.offset + prev.length, prop.offset + prop.length] : [prop.offset, prop.offset + prop.length];
+  const [from, to] = next
+    ? [prop.offset, next.offset]
+    : prev
+      ? [prev.offset + prev.length, prop.offset + prop.length]
+      : [prop.offset, prop.offset + prop.length];
   return text.slice(0, from) + text.slice(to);
 }
 
 class TextSlot implements Slot {
-  constructor(readonly value: unknown, private readonly node: Node, private readonly edits: Edit[]) {}
+  constructor(
+    readonly value: unknown,
+    private readonly node: Node,
+    private readonly edits: Edit[],
+  ) {}
   set(v: string | null): void {
     this.edits.push({ offset: this.node.offset, length: this.node.length, content: JSON.stringify(v) });
   }
@@ -67,7 +77,10 @@ class TextSlot implements Slot {
 class SplicedView implements RecordView<string> {
   private readonly edits: Edit[] = [];
   private readonly removals: PathSegment[][] = [];
-  constructor(private readonly line: string, private readonly root: Node) {}
+  constructor(
+    private readonly line: string,
+    private readonly root: Node,
+  ) {}
   find(segments: PathSegment[]): Slot[] {
     return locate(this.root, segments).map((node) => new TextSlot(valueOf(node), node, this.edits));
   }
@@ -77,7 +90,8 @@ class SplicedView implements RecordView<string> {
   finish(): string {
     let text = this.line;
     // Right to left, so earlier offsets stay valid; the value nodes of one tree never overlap.
-    for (const e of this.edits.sort((a, b) => b.offset - a.offset)) text = text.slice(0, e.offset) + e.content + text.slice(e.offset + e.length);
+    for (const e of this.edits.sort((a, b) => b.offset - a.offset))
+      text = text.slice(0, e.offset) + e.content + text.slice(e.offset + e.length);
     for (const segments of this.removals) {
       // One at a time on a fresh parse: adjacent removals would otherwise share a comma.
       for (let cut = removeOne(text, segments); cut !== undefined; cut = removeOne(text, segments)) text = cut;
@@ -90,7 +104,10 @@ class SplicedView implements RecordView<string> {
 class CompactView implements RecordView<string> {
   private readonly view: RecordView<unknown>;
   private changed = false;
-  constructor(private readonly line: string, parsed: object) {
+  constructor(
+    private readonly line: string,
+    parsed: object,
+  ) {
     this.view = objectView(parsed);
   }
   find(segments: PathSegment[]): Slot[] {
@@ -109,7 +126,10 @@ class CompactView implements RecordView<string> {
 
 /** A line that is blank or not a JSON object: passed through, or rejected. */
 class FixedView implements RecordView<string> {
-  constructor(private readonly line: string, readonly unreadable?: { path: string; code: string; message: string }) {}
+  constructor(
+    private readonly line: string,
+    readonly unreadable?: { path: string; code: string; message: string },
+  ) {}
   find(): Slot[] {
     return [];
   }
@@ -134,7 +154,8 @@ export function textView(line: string): RecordView<string> {
   } catch {
     parsed = undefined;
   }
-  if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) && JSON.stringify(parsed) === line) return new CompactView(line, parsed);
+  if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) && JSON.stringify(parsed) === line)
+    return new CompactView(line, parsed);
   const root = parseObject(line);
   if (!root) return new FixedView(line, { path: '', code: 'INVALID_JSON', message: 'the line is not a JSON object' });
   return new SplicedView(line, root);

@@ -41,7 +41,11 @@ const MAX_SUBJECT_CHARS = 256;
 
 /** A value inside a parsed record: a class, not a closure per value (the hot path of a large file). */
 class PropertySlot implements Slot {
-  constructor(readonly value: unknown, private readonly owner: Record<string | number, unknown>, private readonly key: string | number) {}
+  constructor(
+    readonly value: unknown,
+    private readonly owner: Record<string | number, unknown>,
+    private readonly key: string | number,
+  ) {}
   set(value: string | null): void {
     this.owner[this.key] = value;
   }
@@ -83,7 +87,8 @@ class ObjectView<R> implements RecordView<R> {
       if (segments.length === 1) owners.push(new PropertySlot(this.record, {}, ''));
       else walk(this.record, segments.slice(0, -1), 0, owners);
       const key = segments[segments.length - 1]!.key;
-      for (const { value } of owners) if (typeof value === 'object' && value !== null && !Array.isArray(value)) delete (value as Record<string, unknown>)[key];
+      for (const { value } of owners)
+        if (typeof value === 'object' && value !== null && !Array.isArray(value)) delete (value as Record<string, unknown>)[key];
     }
     return this.record;
   }
@@ -182,7 +187,14 @@ export function createRecordTokenizer(opts: RecordTokenizerOptions): RecordToken
         // Numeric ids are common (user.id: 42): the vault keys subjects by text, so 42 is "42".
         const s = typeof found === 'number' && Number.isSafeInteger(found) ? String(found) : found;
         if (typeof s === 'string' && s.length > 0 && s.length <= MAX_SUBJECT_CHARS && !s.includes('\u0000')) subject = s;
-        else if (s !== undefined && s !== null) return invalid(rec, { path: policy.subject.path, onInvalid: 'reject' }, undefined, 'INVALID_SUBJECT', `the subject must be a string of 1 to ${MAX_SUBJECT_CHARS} characters`);
+        else if (s !== undefined && s !== null)
+          return invalid(
+            rec,
+            { path: policy.subject.path, onInvalid: 'reject' },
+            undefined,
+            'INVALID_SUBJECT',
+            `the subject must be a string of 1 to ${MAX_SUBJECT_CHARS} characters`,
+          );
       }
       for (const rule of policy.fields) {
         if (rule.action === 'drop') continue;
@@ -220,16 +232,22 @@ export function createRecordTokenizer(opts: RecordTokenizerOptions): RecordToken
     const entries = [...unique.values()];
     const batches: (typeof entries)[] = [];
     for (let i = 0; i < entries.length; i += batchSize) batches.push(entries.slice(i, i + batchSize));
-    await Promise.all(batches.map(async (batch) => {
-      const { results } = await opts.client.tokenize({ ...(policy.namespace ? { namespace: policy.namespace } : {}), items: batch.map((e) => e.item), onInvalid: 'skip' });
-      results.forEach((r, i) => {
-        for (const use of batch[i]!.uses) {
-          const token = r.token;
-          if (token !== undefined) write(use.rec, use.slot, token);
-          else invalid(use.rec, use.rule, use.slot, r.error?.code ?? 'INVALID_VALUE', r.error?.message ?? 'the vault refused this value');
-        }
-      });
-    }));
+    await Promise.all(
+      batches.map(async (batch) => {
+        const { results } = await opts.client.tokenize({
+          ...(policy.namespace ? { namespace: policy.namespace } : {}),
+          items: batch.map((e) => e.item),
+          onInvalid: 'skip',
+        });
+        results.forEach((r, i) => {
+          for (const use of batch[i]!.uses) {
+            const token = r.token;
+            if (token !== undefined) write(use.rec, use.slot, token);
+            else invalid(use.rec, use.rule, use.slot, r.error?.code ?? 'INVALID_VALUE', r.error?.message ?? 'the vault refused this value');
+          }
+        });
+      }),
+    );
 
     return views.map((view, rec) => {
       const st = states[rec]!;
@@ -267,8 +285,9 @@ export function createRecordTokenizer(opts: RecordTokenizerOptions): RecordToken
     tokenize: (records) => tokenizeViews(records.map((r) => objectView(r))),
     tokenizeViews,
     iterate,
-    stream: (s) => Duplex.from(async function* (source: AsyncIterable<unknown>) {
-      yield* iterate(source, s);
-    }),
+    stream: (s) =>
+      Duplex.from(async function* (source: AsyncIterable<unknown>) {
+        yield* iterate(source, s);
+      }),
   };
 }

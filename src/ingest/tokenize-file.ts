@@ -63,9 +63,18 @@ export async function tokenizeFileCommand(args: string[], env: NodeJS.ProcessEnv
       args,
       allowPositionals: true,
       options: {
-        fields: { type: 'string' }, namespace: { type: 'string' }, url: { type: 'string' }, 'client-id': { type: 'string' }, 'client-secret': { type: 'string' },
-        rejected: { type: 'string' }, chunk: { type: 'string', default: '10000' }, concurrency: { type: 'string', default: '4' }, 'retry-timeout': { type: 'string', default: '120' },
-        progress: { type: 'boolean', default: true }, 'no-progress': { type: 'boolean' }, help: { type: 'boolean' },
+        fields: { type: 'string' },
+        namespace: { type: 'string' },
+        url: { type: 'string' },
+        'client-id': { type: 'string' },
+        'client-secret': { type: 'string' },
+        rejected: { type: 'string' },
+        chunk: { type: 'string', default: '10000' },
+        concurrency: { type: 'string', default: '4' },
+        'retry-timeout': { type: 'string', default: '120' },
+        progress: { type: 'boolean', default: true },
+        'no-progress': { type: 'boolean' },
+        help: { type: 'boolean' },
       },
     });
   } catch (err) {
@@ -77,7 +86,10 @@ export async function tokenizeFileCommand(args: string[], env: NodeJS.ProcessEnv
   const clientId = v['client-id'] ?? env.TOKENVAULT_CLIENT_ID;
   const clientSecret = v['client-secret'] ?? env.TOKENVAULT_CLIENT_SECRET;
   if (!v.fields) return usage('--fields is required');
-  if (!url || !clientId || !clientSecret) return usage('the vault URL and client credentials are required (--url, --client-id, --client-secret or TOKENVAULT_URL, TOKENVAULT_CLIENT_ID, TOKENVAULT_CLIENT_SECRET)');
+  if (!url || !clientId || !clientSecret)
+    return usage(
+      'the vault URL and client credentials are required (--url, --client-id, --client-secret or TOKENVAULT_URL, TOKENVAULT_CLIENT_ID, TOKENVAULT_CLIENT_SECRET)',
+    );
   if (positionals.length > 1) return usage('one input file at most');
   const [chunk, concurrency, retrySeconds] = [Number(v.chunk), Number(v.concurrency), Number(v['retry-timeout'])];
   if (!Number.isInteger(chunk) || chunk < 1 || chunk > 100_000) return usage('--chunk must be 1 to 100000');
@@ -94,12 +106,22 @@ export async function tokenizeFileCommand(args: string[], env: NodeJS.ProcessEnv
   const input = file ? createReadStream(file) : io.stdin;
 
   let retries = 0;
-  const client = createClient({ url, clientId, clientSecret, concurrency, retry: { timeoutMs: retrySeconds * 1000 }, onRetry: () => retries++ });
+  const client = createClient({
+    url,
+    clientId,
+    clientSecret,
+    concurrency,
+    retry: { timeoutMs: retrySeconds * 1000 },
+    onRetry: () => retries++,
+  });
   const tokenizer = createRecordTokenizer({ client, policy, namespace: v.namespace });
 
   const showBar = v.progress && !v['no-progress'] && io.stderr.isTTY === true && file !== undefined;
   const bar = showBar
-    ? new cliProgress.SingleBar({ stream: io.stderr, format: '{bar} {percentage}% | {records} records | {rate} records/s | ETA {eta_formatted}', etaBuffer: 50 }, cliProgress.Presets.shades_classic)
+    ? new cliProgress.SingleBar(
+        { stream: io.stderr, format: '{bar} {percentage}% | {records} records | {rate} records/s | ETA {eta_formatted}', etaBuffer: 50 },
+        cliProgress.Presets.shades_classic,
+      )
     : undefined;
   bar?.start(statSync(file!).size, 0, { records: 0, rate: 0 });
   let bytes = 0;
@@ -114,7 +136,10 @@ export async function tokenizeFileCommand(args: string[], env: NodeJS.ProcessEnv
     io.stderr.write(`line ${line}: ${what}: ${problems.map((p) => `${p.path || '(record)'} ${p.code}`).join(', ')}\n`);
   };
   try {
-    for await (const o of tokenizer.iterate(lines(input, (n) => (bytes += n)), { chunkRecords: chunk, chunksInFlight: concurrency, view: textView })) {
+    for await (const o of tokenizer.iterate(
+      lines(input, (n) => (bytes += n)),
+      { chunkRecords: chunk, chunksInFlight: concurrency, view: textView },
+    )) {
       lineNo++;
       if (o.status === 'ok') {
         await write(io.stdout, `${o.record}\n`);
@@ -131,12 +156,15 @@ export async function tokenizeFileCommand(args: string[], env: NodeJS.ProcessEnv
           await write(rejectedOut, `${o.record}\n`);
         }
       }
-      if (bar && lineNo % 1000 === 0) bar.update(bytes, { records: lineNo, rate: Math.round(lineNo / Math.max(0.001, (Date.now() - started) / 1000)) });
+      if (bar && lineNo % 1000 === 0)
+        bar.update(bytes, { records: lineNo, rate: Math.round(lineNo / Math.max(0.001, (Date.now() - started) / 1000)) });
     }
   } catch (err) {
     bar?.stop();
     const why = err instanceof VaultClientError ? `${err.message}` : err instanceof Error ? err.message : String(err);
-    io.stderr.write(`tokenvault tokenize-file: stopped: ${why}\n${lineNo} input line(s) done, ${counts.written} written; the output is complete up to there (resume with the input from line ${lineNo + 1}).\n`);
+    io.stderr.write(
+      `tokenvault tokenize-file: stopped: ${why}\n${lineNo} input line(s) done, ${counts.written} written; the output is complete up to there (resume with the input from line ${lineNo + 1}).\n`,
+    );
     await new Promise((resolve) => io.stdout.write('', resolve));
     return 1;
   } finally {
@@ -145,7 +173,9 @@ export async function tokenizeFileCommand(args: string[], env: NodeJS.ProcessEnv
   bar?.update(bytes, { records: lineNo, rate: Math.round(lineNo / Math.max(0.001, (Date.now() - started) / 1000)) });
   bar?.stop();
   const secs = (Date.now() - started) / 1000;
-  io.stderr.write(`tokenize-file: ${lineNo} records in ${secs.toFixed(1)} s (${Math.round(lineNo / Math.max(secs, 0.001))}/s): ${counts.written} written, ${counts.rejected} rejected, ${counts.dropped} dropped, ${counts.nulled} field(s) nulled; ${retries} retried request(s)\n`);
+  io.stderr.write(
+    `tokenize-file: ${lineNo} records in ${secs.toFixed(1)} s (${Math.round(lineNo / Math.max(secs, 0.001))}/s): ${counts.written} written, ${counts.rejected} rejected, ${counts.dropped} dropped, ${counts.nulled} field(s) nulled; ${retries} retried request(s)\n`,
+  );
   // The caller exits the process next: wait until the last output has left (stdout to a pipe is asynchronous).
   await new Promise((resolve) => io.stdout.write('', resolve));
   return counts.rejected > 0 ? 3 : 0;

@@ -25,26 +25,32 @@ function refine<T>(doc: T): T {
       const responses = (op.responses ??= {});
       for (const status of ['429', '503']) if (responses[status]) responses[status].headers = { 'Retry-After': RETRY_AFTER };
       if (!Object.keys(responses).some((s) => s.startsWith('4'))) {
-        responses['4XX'] = { description: 'a client error (e.g. 413, 415), in the one error shape', content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorBody' } } } };
+        responses['4XX'] = {
+          description: 'a client error (e.g. 413, 415), in the one error shape',
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorBody' } } },
+        };
       }
     }
   }
   return doc;
 }
 
-export const swaggerPlugin = fp(async (app: FastifyInstance) => {
-  app.addSchema(ErrorBody);
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: { ...OPENAPI_INFO, license: { name: 'Apache-2.0', identifier: 'Apache-2.0' } },
-      // Relative: the document is served by the vault it describes, so "Try it out" calls that vault.
-      servers: [{ url: '/', description: 'this vault' }],
-      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
-    },
-    transformObject: (o) => refine('openapiObject' in o ? o.openapiObject : o.swaggerObject),
-    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
-  });
-  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
-  app.get('/openapi.json', { schema: { hide: true }, config: { rateLimit: false } }, async () => app.swagger());
-}, { name: 'swagger' });
+export const swaggerPlugin = fp(
+  async (app: FastifyInstance) => {
+    app.addSchema(ErrorBody);
+    await app.register(swagger, {
+      openapi: {
+        openapi: '3.1.0',
+        info: { ...OPENAPI_INFO, license: { name: 'Apache-2.0', identifier: 'Apache-2.0' } },
+        // Relative: the document is served by the vault it describes, so "Try it out" calls that vault.
+        servers: [{ url: '/', description: 'this vault' }],
+        components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      },
+      transformObject: (o) => refine('openapiObject' in o ? o.openapiObject : o.swaggerObject),
+      refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+    });
+    await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
+    app.get('/openapi.json', { schema: { hide: true }, config: { rateLimit: false } }, async () => app.swagger());
+  },
+  { name: 'swagger' },
+);

@@ -12,13 +12,33 @@ import type { TokenizeResult } from './tokenize.js';
  */
 export function createVaultMetrics(registry: Registry) {
   const registers = [registry];
-  const values = new Counter({ name: 'tokenvault_tokenize_values_total', help: 'Tokenized items by namespace, type and result (created: a new mapping; existing: one already held)', labelNames: ['namespace', 'type', 'result'], registers });
-  const reveals = new Counter({ name: 'tokenvault_reveals_total', help: 'Tokens asked for in detokenize requests, by namespace and outcome (ok, forbidden, not_found, erased, budget)', labelNames: ['namespace', 'outcome'], registers });
-  const erasures = new Counter({ name: 'tokenvault_erasures_total', help: 'Completed erasures by method', labelNames: ['method'], registers });
+  const values = new Counter({
+    name: 'tokenvault_tokenize_values_total',
+    help: 'Tokenized items by namespace, type and result (created: a new mapping; existing: one already held)',
+    labelNames: ['namespace', 'type', 'result'],
+    registers,
+  });
+  const reveals = new Counter({
+    name: 'tokenvault_reveals_total',
+    help: 'Tokens asked for in detokenize requests, by namespace and outcome (ok, forbidden, not_found, erased, budget)',
+    labelNames: ['namespace', 'outcome'],
+    registers,
+  });
+  const erasures = new Counter({
+    name: 'tokenvault_erasures_total',
+    help: 'Completed erasures by method',
+    labelNames: ['method'],
+    registers,
+  });
   const erased = new Counter({ name: 'tokenvault_erased_tokens_total', help: 'Tokens erased', registers });
   // For the guessing-pattern alert (one principal that both mints many values and reveals): per
   // service client only; staff principals are summed under "staff".
-  const byPrincipal = new Counter({ name: 'tokenvault_principal_values_total', help: 'Values created and values revealed, per service client (staff summed as "staff")', labelNames: ['principal', 'action'], registers });
+  const byPrincipal = new Counter({
+    name: 'tokenvault_principal_values_total',
+    help: 'Values created and values revealed, per service client (staff summed as "staff")',
+    labelNames: ['principal', 'action'],
+    registers,
+  });
   const principalLabel = (p: Principal) => (p.kind === 'client' ? p.id : 'staff');
 
   return {
@@ -70,7 +90,7 @@ export function createVaultMetrics(registry: Registry) {
       cacheCounter.inc({ result: 'hit' }, 0);
       new Gauge({
         name: 'tokenvault_erasure_feed_head',
-        help: 'Sequence number of the newest erasure in the feed (compare with consumers\' cursors)',
+        help: "Sequence number of the newest erasure in the feed (compare with consumers' cursors)",
         registers,
         async collect() {
           // A scrape must not fail because the database is away: NaN says "unknown".
@@ -79,8 +99,22 @@ export function createVaultMetrics(registry: Registry) {
       });
       const pool = deps.pool;
       if (!pool) return;
-      new Gauge({ name: 'tokenvault_db_pool_connections_in_use', help: 'PostgreSQL connections checked out of this instance\'s pool', registers, collect() { this.set(pool.totalCount - pool.idleCount); } });
-      new Gauge({ name: 'tokenvault_db_pool_waiting', help: 'Queries waiting for a connection of this instance\'s pool', registers, collect() { this.set(pool.waitingCount); } });
+      new Gauge({
+        name: 'tokenvault_db_pool_connections_in_use',
+        help: "PostgreSQL connections checked out of this instance's pool",
+        registers,
+        collect() {
+          this.set(pool.totalCount - pool.idleCount);
+        },
+      });
+      new Gauge({
+        name: 'tokenvault_db_pool_waiting',
+        help: "Queries waiting for a connection of this instance's pool",
+        registers,
+        collect() {
+          this.set(pool.waitingCount);
+        },
+      });
     },
   };
 }

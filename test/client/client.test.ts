@@ -14,7 +14,10 @@ let creds: { clientId: string; clientSecret: string };
 beforeAll(async () => {
   url = await ctx.v.app.listen({ port: 0, host: '127.0.0.1' });
   proxy = await startFaultProxy(url);
-  const { client, secret } = await ctx.v.services.clients.create({ name: 'ingest', scopes: ['tokenize', 'detokenize:plain:*'], namespaces: ['default'], revealBudget: 1 }, 'test');
+  const { client, secret } = await ctx.v.services.clients.create(
+    { name: 'ingest', scopes: ['tokenize', 'detokenize:plain:*'], namespaces: ['default'], revealBudget: 1 },
+    'test',
+  );
   creds = { clientId: client.id, clientSecret: secret };
 });
 afterAll(() => proxy?.close());
@@ -67,7 +70,14 @@ describe('tokenvault/client', () => {
   it('a 4xx is a typed VaultApiError with the vault code and per-item reasons, never retried', async () => {
     const client = createClient({ url: proxy.url, ...creds, retry: fast });
     const n = proxy.seen.length;
-    const err = await client.tokenize({ items: [{ type: 'email', value: 'ok@example.com' }, { type: 'email', value: 'not an email' }] }).catch((e: unknown) => e);
+    const err = await client
+      .tokenize({
+        items: [
+          { type: 'email', value: 'ok@example.com' },
+          { type: 'email', value: 'not an email' },
+        ],
+      })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(VaultApiError);
     expect(err).toMatchObject({ status: 400, code: 'VALIDATION_FAILED', items: [{ index: 1, code: 'INVALID_EMAIL' }] });
     expect(String((err as Error).message)).not.toContain('not an email');

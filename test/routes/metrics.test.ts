@@ -18,23 +18,50 @@ async function metrics(): Promise<Map<string, number>> {
 describe('pipeline metrics on /metrics', () => {
   it('counts values created vs existing, cache hits and misses, reveals by outcome, erasures and the feed head; never a value', async () => {
     const { v } = ctx;
-    const tokenize = (value: string, token = v.token('tokenize')) => v.app.inject({ method: 'POST', url: '/v1/tokenize', headers: bearer(token), payload: { items: [{ type: 'email', value }] } });
+    const tokenize = (value: string, token = v.token('tokenize')) =>
+      v.app.inject({ method: 'POST', url: '/v1/tokenize', headers: bearer(token), payload: { items: [{ type: 'email', value }] } });
     const first = await tokenize('metrics-canary@example.com');
     expect(first.statusCode, first.body).toBe(200);
     for (let i = 0; i < 3; i++) expect((await tokenize('metrics-canary@example.com')).statusCode).toBe(200);
     const token = first.json().results[0].token as string;
 
-    const reveal = (scope: string, reveal?: string) => v.app.inject({ method: 'POST', url: '/v1/detokenize', headers: bearer(v.token(scope)), payload: { tokens: [token, 'nope@example.com'], purpose: 'TICKET-9', ...(reveal ? { reveal } : {}) } });
+    const reveal = (scope: string, reveal?: string) =>
+      v.app.inject({
+        method: 'POST',
+        url: '/v1/detokenize',
+        headers: bearer(v.token(scope)),
+        payload: { tokens: [token, 'nope@example.com'], purpose: 'TICKET-9', ...(reveal ? { reveal } : {}) },
+      });
     expect((await reveal('detokenize:plain:email')).statusCode).toBe(200);
     expect((await reveal('detokenize:masked:email', 'plain')).statusCode).toBe(200);
-    const { client } = await v.services.clients.create({ name: 'budget-one', scopes: ['detokenize:plain:*', 'tokenize'], namespaces: ['default'], revealBudget: 1 }, 'test');
-    const clientToken = v.services.jwt.sign({ sub: client.id, scope: 'detokenize:plain:* tokenize', ns: ['default'], kind: 'client', budget: 1 });
-    const asClient = () => v.app.inject({ method: 'POST', url: '/v1/detokenize', headers: bearer(clientToken), payload: { tokens: [token], purpose: 'TICKET-10' } });
+    const { client } = await v.services.clients.create(
+      { name: 'budget-one', scopes: ['detokenize:plain:*', 'tokenize'], namespaces: ['default'], revealBudget: 1 },
+      'test',
+    );
+    const clientToken = v.services.jwt.sign({
+      sub: client.id,
+      scope: 'detokenize:plain:* tokenize',
+      ns: ['default'],
+      kind: 'client',
+      budget: 1,
+    });
+    const asClient = () =>
+      v.app.inject({
+        method: 'POST',
+        url: '/v1/detokenize',
+        headers: bearer(clientToken),
+        payload: { tokens: [token], purpose: 'TICKET-10' },
+      });
     expect((await asClient()).statusCode).toBe(200);
     const refused = await asClient();
     expect(refused.statusCode, refused.body).toBe(429);
     expect((await tokenize('metrics-new@example.com', clientToken)).statusCode).toBe(200);
-    const erase = await v.app.inject({ method: 'POST', url: '/v1/erasures', headers: bearer(v.token('erase')), payload: { tokens: [token] } });
+    const erase = await v.app.inject({
+      method: 'POST',
+      url: '/v1/erasures',
+      headers: bearer(v.token('erase')),
+      payload: { tokens: [token] },
+    });
     expect(erase.statusCode, erase.body).toBe(201);
 
     const m = await metrics();

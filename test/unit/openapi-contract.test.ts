@@ -13,9 +13,18 @@ function sources(dir: string): string[] {
 }
 
 describe('the OpenAPI contract', () => {
-  it('is lint-clean under Redocly\'s recommended rules', () => {
+  it("is lint-clean under Redocly's recommended rules", () => {
     // Throws (non-zero exit) on any error; warnings are counted from the summary.
-    const out = execFileSync(process.execPath, [join(ROOT, 'node_modules/@redocly/cli/bin/cli.js'), 'lint', 'openapi/openapi.json', '--format=summary'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' } });
+    const out = execFileSync(
+      process.execPath,
+      [join(ROOT, 'node_modules/@redocly/cli/bin/cli.js'), 'lint', 'openapi/openapi.json', '--format=summary'],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
+      },
+    );
     expect(out).not.toMatch(/^(error|warning)\s/m);
   });
 
