@@ -35,22 +35,19 @@ function refine<T>(doc: T): T {
   return doc;
 }
 
-export const swaggerPlugin = fp(
-  async (app: FastifyInstance) => {
-    app.addSchema(ErrorBody);
-    await app.register(swagger, {
-      openapi: {
-        openapi: '3.1.0',
-        info: { ...OPENAPI_INFO, license: { name: 'Apache-2.0', identifier: 'Apache-2.0' } },
-        // Relative: the document is served by the vault it describes, so "Try it out" calls that vault.
-        servers: [{ url: '/', description: 'this vault' }],
-        components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
-      },
-      transformObject: (o) => refine('openapiObject' in o ? o.openapiObject : o.swaggerObject),
-      refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
-    });
-    await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
-    app.get('/openapi.json', { schema: { hide: true }, config: { rateLimit: false } }, async () => app.swagger());
-  },
-  { name: 'swagger' },
-);
+export const swaggerPlugin = fp(async (app: FastifyInstance) => {
+  app.addSchema(ErrorBody);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { ...OPENAPI_INFO, license: { name: 'Apache-2.0', identifier: 'Apache-2.0' } },
+      // Relative: the document is served by the vault it describes, so "Try it out" calls that vault.
+      servers: [{ url: '/', description: 'this vault' }],
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+    },
+    transformObject: (o) => refine('openapiObject' in o ? o.openapiObject : o.swaggerObject),
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
+  app.get('/openapi.json', { schema: { hide: true }, config: { rateLimit: false } }, async () => app.swagger());
+}, { name: 'swagger' });
