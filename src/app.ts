@@ -13,6 +13,7 @@ import type { Authenticator } from './auth/authenticator.js';
 import { authPlugin } from './plugins/bearer-auth.js';
 import { limitsPlugin } from './plugins/limits.js';
 import { metricsPlugin } from './plugins/metrics.js';
+import type { Registry } from 'prom-client';
 import { swaggerPlugin } from './plugins/swagger.js';
 import { healthRoutes } from './routes/health.js';
 import { auditRoutes } from './routes/v1/audit.js';
@@ -34,6 +35,8 @@ export interface AppDeps {
   grants: GrantPolicy;
   /** Serve /docs and /openapi.json (TOKENVAULT_DOCS); on unless turned off. */
   docs?: boolean;
+  /** Where the vault's own metrics are registered; /metrics serves it (a fresh one when absent). */
+  metricsRegistry?: Registry;
 }
 
 /** Body limit: 10,000 items of typical PII fit with room; a larger body is a 413. */
@@ -91,7 +94,7 @@ export async function buildApp(deps: AppDeps, logger: FastifyServerOptions['logg
   });
   await app.register(limitsPlugin, { ipRateLimitPerMinute: deps.access.ipRateLimitPerMinute });
   await app.register(swaggerPlugin, { ui: deps.docs !== false });
-  await app.register(metricsPlugin);
+  await app.register(metricsPlugin, { registry: deps.metricsRegistry });
   await app.register(authPlugin, {
     authenticator: deps.authenticator,
     onFailure: async (request, reason) => {

@@ -38,6 +38,8 @@ Commands:
   receipts verify <receipt.json> [--public-key <jwk.json>]
                                    check an erasure receipt offline (key: the file, else this
                                    vault's own signing key from the environment)
+  tokenize-file --fields f.yaml [in.jsonl|-]
+                                   tokenize JSON Lines through a running vault (see --help)
   help                             this text
 
 Configuration comes from the environment (see README: DATABASE_URL, TOKENVAULT_DATA_DIR, keys, ...).
@@ -69,6 +71,8 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, out: (s: st
     out(HELP);
     return command ? 0 : 2;
   }
+  // A client of a running vault over HTTP: none of the vault's own configuration is needed.
+  if (command === 'tokenize-file') return (await import('./ingest/tokenize-file.js')).tokenizeFileCommand(rest, env, process);
   const config = loadConfig(env, { requireKeys: command !== 'migrate' });
   switch (command) {
     case 'migrate': {

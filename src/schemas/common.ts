@@ -1,10 +1,11 @@
 import { Type, type TSchema } from 'typebox';
+import { ERROR_CODES } from '../errors.js';
 import { TOKEN_TYPES, type TokenType } from '../formats/registry.js';
 
 export const ErrorBody = Type.Object(
   {
     error: Type.Object({
-      code: Type.String({ description: 'stable UPPER_SNAKE error code' }),
+      code: Type.Unsafe<string>({ type: 'string', enum: [...ERROR_CODES], description: 'stable UPPER_SNAKE error code' }),
       message: Type.String(),
       items: Type.Optional(Type.Array(Type.Object({ index: Type.Integer(), code: Type.String(), message: Type.String() }))),
     }),
