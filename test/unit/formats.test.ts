@@ -100,7 +100,7 @@ describe.each(Object.keys(arb) as TokenType[])('%s tokens', (type) => {
         const v = f.normalize(input);
         const masked = f.mask(v);
         const stars = [...masked].filter((c) => c === '*').length;
-        if (type === 'alnum') expect(masked).toBe([...v][0] + '*'.repeat([...v].length - 1));
+        if (type === 'alnum') expect(masked).toBe([...v].length === 1 ? '*' : [...v][0] + '*'.repeat([...v].length - 1));
         else expect(stars).toBeGreaterThan(0);
         // A value may already look masked ("!*"); otherwise the mask must differ from it.
         if (type !== 'text' && [...v].length > 1 && !v.includes('*')) expect(masked).not.toBe(v);
