@@ -7,6 +7,7 @@ import { createKeyring, UnknownKeyVersionError, valueAad } from '../../src/crypt
 import { canonicalRow, canonicalRowGeneric } from '../../src/audit/chain.js';
 import { canonicalJson, createSigner, verifySignature } from '../../src/crypto/signing.js';
 import { createPooledRandom } from '../../src/formats/random.js';
+import { runs } from './runs.js';
 
 const rng = createPooledRandom();
 const key = createSecretKey(randomBytes(32));
@@ -21,7 +22,7 @@ describe('AES-256-GCM', () => {
       expect(c1[0]).toBe(1);
       expect(c1.subarray(1, 1 + IV_BYTES).equals(c2.subarray(1, 1 + IV_BYTES))).toBe(false);
       expect(decrypt(key, c1, aad).equals(pt)).toBe(true);
-    }), { numRuns: 1000 });
+    }), runs(1000));
   });
 
   it('any flipped bit, other AAD, other key or truncation fails with one error', () => {
@@ -38,7 +39,7 @@ describe('AES-256-GCM', () => {
       ]) {
         expect(attempt).toThrow(DecryptionFailedError);
       }
-    }), { numRuns: 500 });
+    }), runs(500));
   });
 });
 
@@ -80,7 +81,7 @@ describe('keyring', () => {
       expect(a.fingerprint('default', 'text', v).equals(a.fingerprint('other', 'text', v))).toBe(false);
       expect(a.fingerprint('default', 'text', v).equals(a.fingerprint('default', 'alnum', v))).toBe(false);
       expect(a.subjectHmac(v).equals(a.fingerprint('default', 'text', v))).toBe(false);
-    }), { numRuns: 500 });
+    }), runs(500));
   });
 
   it('value AAD binds namespace, type and token unambiguously', () => {
@@ -98,7 +99,7 @@ describe('signing', () => {
       const sig = s.sign(data);
       expect(verifySignature(jwk, data, sig)).toBe(true);
       if (canonicalJson({ a }) !== canonicalJson({ a: b })) expect(verifySignature(jwk, Buffer.from(canonicalJson({ a: b })), sig)).toBe(false);
-    }), { numRuns: 300 });
+    }), runs(300));
   });
 
   it('canonical JSON sorts keys at every depth', () => {
@@ -119,6 +120,6 @@ describe('signing', () => {
       details: fc.dictionary(fc.string(), fc.jsonValue()),
       erasureId: fc.option(fc.uuid(), { nil: null }),
     });
-    fc.assert(fc.property(row, (r) => canonicalRow(r) === canonicalRowGeneric(r)), { numRuns: 2000 });
+    fc.assert(fc.property(row, (r) => canonicalRow(r) === canonicalRowGeneric(r)), runs(2000));
   });
 });

@@ -7,8 +7,9 @@ import { luhnValid } from '../../src/formats/digit-utils.js';
 import { isPlainEmail, VALIDATOR_OPTIONS } from '../../src/formats/email.js';
 import { createPooledRandom } from '../../src/formats/random.js';
 import { bindFormat, FormatError, getFormat, type TokenType } from '../../src/formats/registry.js';
+import { runs } from './runs.js';
 
-const RUNS = { numRuns: 2000 };
+const RUNS = runs(2000);
 const rng = createPooledRandom();
 const digitsOf = (n: number, min = 0) => fc.array(fc.integer({ min, max: 9 }), { minLength: n, maxLength: n }).map((a) => a.join(''));
 
@@ -105,7 +106,7 @@ describe.each(Object.keys(arb) as TokenType[])('%s tokens', (type) => {
         // A value may already look masked ("!*"); otherwise the mask must differ from it.
         if (type !== 'text' && [...v].length > 1 && !v.includes('*')) expect(masked).not.toBe(v);
       }),
-      { numRuns: 500 },
+      runs(500),
     );
   });
 });
@@ -195,7 +196,7 @@ describe('options', () => {
       fc.property(fc.oneof(tricky, near), (s) => {
         if (isPlainEmail(s)) expect(validator.isEmail(s, VALIDATOR_OPTIONS)).toBe(true);
       }),
-      { numRuns: 20_000 },
+      runs(20_000),
     );
     for (const bad of ['a..b@example.com', '.a@example.com', 'a@-x.com', 'a@x.c', 'a@x.123', 'a@x_y.com', `a@${'x'.repeat(64)}.com`, 'a@b@c.com']) {
       expect(isPlainEmail(bad)).toBe(false);
@@ -235,7 +236,7 @@ describe('options', () => {
       const t = f.generate(v, rng);
       expect(isIP(t)).toBe(4);
       expect(Math.floor(toInt(t) / 2 ** (32 - bits))).toBe(Math.floor(toInt(v) / 2 ** (32 - bits)));
-    }), { numRuns: 500 });
+    }), runs(500));
   });
 
   it('ipv6 keepPrefix 64 keeps the first four hextets', () => {
@@ -307,7 +308,7 @@ describe('options', () => {
         // Equal only by chance when the space is tiny (a 1-character alnum): excluded here.
         fc.pre(f.valueSpaceLog10(v) >= 6);
         expect(f.generate(v, rng)).not.toBe(v);
-      }), { numRuns: 300 });
+      }), runs(300));
     }
   });
 
