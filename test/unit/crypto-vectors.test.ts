@@ -1,9 +1,9 @@
-import { createSecretKey } from 'node:crypto';
+import { createPublicKey, createSecretKey } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { decrypt, encrypt, FORMAT_V1, IV_BYTES, TAG_BYTES } from '../../src/crypto/aead.js';
 import { DecryptionFailedError } from '../../src/crypto/errors.js';
 import { createKeyring, UnknownKeyVersionError, valueAad } from '../../src/crypto/keyring.js';
-import { createSigner, verifySignature } from '../../src/crypto/signing.js';
+import { canonicalJson, createSigner, verifySignature } from '../../src/crypto/signing.js';
 import { fixedRandom } from './fixed-random.js';
 import vectors from './vectors/crypto.json' with { type: 'json' };
 
@@ -146,5 +146,32 @@ describe('keyring versions', () => {
     const { key } = createKeyring({ masterKeys, fingerprintKey, rng }).newDek('d');
     expect(key.export().toString('hex')).toBe('ab'.repeat(32));
     expect(raw.equals(Buffer.alloc(32))).toBe(true);
+  });
+});
+
+describe('signing edges', () => {
+  const s = vectors.signing;
+
+  it('a seed of any other length than 32 bytes is refused', () => {
+    for (const n of [0, 31, 33]) expect(() => createSigner(Buffer.alloc(n, 1))).toThrow('Ed25519 seed must be 32 bytes');
+  });
+
+  it('verifies with a public KeyObject as with the JWK, and a bad signature is false, never a throw', () => {
+    const signer = createSigner(hex(s.seedHex));
+    const keyObject = createPublicKey({ key: signer.publicJwk(), format: 'jwk' });
+    expect(verifySignature(keyObject, Buffer.from(s.data), s.signature)).toBe(true);
+    expect(verifySignature(keyObject, Buffer.from(`${s.data} `), s.signature)).toBe(false);
+    expect(verifySignature(signer.publicJwk(), Buffer.from(s.data), 'not a signature')).toBe(false);
+    expect(verifySignature(signer.publicJwk(), Buffer.from(s.data), '')).toBe(false);
+  });
+
+  it('canonical JSON: undefined members dropped, arrays kept in order, strings escaped, scalars as JSON', () => {
+    expect(canonicalJson({ b: undefined, a: [3, 1, { z: null, y: undefined }], 'é"': 'x\n' })).toBe('{"a":[3,1,{"z":null}],"é\\"":"x\\n"}');
+    expect(canonicalJson(null)).toBe('null');
+    expect(canonicalJson('s')).toBe('"s"');
+    expect(canonicalJson(1.5)).toBe('1.5');
+    expect(canonicalJson([])).toBe('[]');
+    expect(canonicalJson({})).toBe('{}');
+    expect(canonicalJson({ B: 1, a: 2, _: 3 })).toBe('{"B":1,"_":3,"a":2}');
   });
 });
