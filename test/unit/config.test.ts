@@ -128,6 +128,8 @@ describe('config values and bounds', () => {
     expect(loadConfig({ TOKENVAULT_MASTER_KEYS: ` 1:${bytes(32)} , 2:${bytes(32)} ` }).keys.masterKeys!.size).toBe(2);
     expect(problems({ TOKENVAULT_JWT_SECRET: `${bytes(32)}*` })).toEqual(['TOKENVAULT_JWT_SECRET must be base64']);
     expect(problems({ TOKENVAULT_SIGNING_KEY: `!${bytes(32)}` })).toEqual(['TOKENVAULT_SIGNING_KEY must be base64']);
+    // Spaces around a key (a pasted value) are ignored, as base64 decoding ignores them.
+    expect(loadConfig({ TOKENVAULT_FINGERPRINT_KEY: ` ${bytes(32)} ` }).keys.fingerprintKey).toEqual(Buffer.alloc(32, 7));
   });
 
   it('master key versions: ≥ 1, each once, all listed problems at once', () => {
@@ -135,6 +137,7 @@ describe('config values and bounds', () => {
     expect(problems({ TOKENVAULT_MASTER_KEYS: `0:${bytes(32)}` })).toEqual([list]);
     expect(problems({ TOKENVAULT_MASTER_KEYS: `1:${bytes(32)},` })).toEqual([list]);
     expect(problems({ TOKENVAULT_MASTER_KEYS: `1234567:${bytes(32)}` })).toEqual([list]);
+    expect(problems({ TOKENVAULT_MASTER_KEYS: `1:${bytes(32)} 2:${bytes(32)}` })).toEqual([list]);
     expect(problems({ TOKENVAULT_MASTER_KEYS: `2:${bytes(32)},2:${bytes(32)}` })).toEqual(['TOKENVAULT_MASTER_KEYS lists version 2 twice']);
     expect(loadConfig({ TOKENVAULT_MASTER_KEYS: `999999:${bytes(32)}` }).keys.masterKeys!.has(999_999)).toBe(true);
     expect(problems({ TOKENVAULT_MASTER_KEYS: `1:${bytes(16)},2:${bytes(32)}`, PORT: '0', TOKENVAULT_DB_POOL_SIZE: '0' })).toEqual([

@@ -80,6 +80,7 @@ describe('crypto known answers', () => {
       expect(err).toBeInstanceOf(DecryptionFailedError);
       expect((err as DecryptionFailedError).code).toBe('DECRYPTION_FAILED');
       expect((err as Error).message).toBe('decryption failed');
+      expect((err as Error).name).toBe('DecryptionFailedError');
     }
   });
 
@@ -98,7 +99,7 @@ describe('crypto known answers', () => {
     expect(failure(() => k.unwrapDek(w.dekId, 2, hex(w.wrappedHex)))).toBeInstanceOf(DecryptionFailedError);
     const unknown = failure(() => k.unwrapDek(w.dekId, 3, hex(w.wrappedHex)));
     expect(unknown).toBeInstanceOf(UnknownKeyVersionError);
-    expect(unknown).toMatchObject({ code: 'UNKNOWN_KEY_VERSION', version: 3, message: 'master key version 3 is not configured' });
+    expect(unknown).toMatchObject({ code: 'UNKNOWN_KEY_VERSION', version: 3, message: 'master key version 3 is not configured', name: 'UnknownKeyVersionError' });
   });
 
   it('a wrapped key of the wrong length is refused even when it authenticates', () => {

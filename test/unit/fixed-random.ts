@@ -10,16 +10,21 @@ export function fixedRandom(script: { ints?: readonly number[]; bytes?: Buffer }
   const bytes = script.bytes ?? Buffer.alloc(1);
   let i = 0;
   let b = 0;
+  let calls = 0;
+  // A script that can never satisfy a rejection loop must fail the test, not hang it.
+  const count = () => {
+    if (++calls > 10_000) throw new Error('fixedRandom: more than 10,000 draws');
+  };
   const draws: number[] = [];
   return {
     draws,
     int(max) {
-      // A script that can never satisfy a rejection loop must fail the test, not hang it.
-      if (draws.length > 10_000) throw new Error('fixedRandom: more than 10,000 draws');
+      count();
       draws.push(max);
       return ints[i++ % ints.length]! % max;
     },
     bytes(n) {
+      count();
       const out = Buffer.alloc(n);
       for (let k = 0; k < n; k++) out[k] = bytes[b++ % bytes.length]!;
       return out;

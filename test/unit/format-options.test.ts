@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { isPlainEmail } from '../../src/formats/email.js';
 import { bindFormat, FormatError, getFormat, isTokenType, MIN_SPACE_LOG10, TOKEN_TYPES, type TokenType } from '../../src/formats/registry.js';
+import { fixedRandom } from './fixed-random.js';
 
 function bindError(type: TokenType, opts: Record<string, unknown>): FormatError {
   try {
@@ -163,5 +165,34 @@ describe('kept digits must leave something to randomize', () => {
       err = e;
     }
     expect(err).toMatchObject({ code: 'TOKEN_SPACE_TOO_SMALL', message: 'kept digits leave nothing to randomize' });
+  });
+});
+
+describe('edges a policy cannot reach but the code must still get right', () => {
+  it('the email fast path keeps the 254 and 64 character limits itself', () => {
+    const domain = `${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(57)}.com`;
+    expect(isPlainEmail(`${'a'.repeat(64)}@${domain}`)).toBe(true);
+    expect(isPlainEmail(`${'a'.repeat(64)}@${domain.replace('.com', 'd.com')}`)).toBe(false);
+    expect(isPlainEmail(`${'a'.repeat(65)}@example.com`)).toBe(false);
+    expect(isPlainEmail('a@example.com')).toBe(true);
+  });
+
+  it('a phone whose kept digits are its whole national number keeps them all, adding none', () => {
+    const f = getFormat('phone');
+    expect(f.generate('+8001234', { keepLast: 4 }, fixedRandom({ ints: [5] }))).toBe('+8001234');
+  });
+
+  it('a phone with no known calling code cannot be given a token', () => {
+    let err: unknown;
+    try {
+      getFormat('phone').generate('+99912345678', { keepLast: 0 }, fixedRandom());
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toMatchObject({ code: 'INVALID_PHONE', message: 'not a phone number with a known country calling code' });
+  });
+
+  it('ipv4 keepPrefix 32 may give the broadcast address back (nothing else exists)', () => {
+    expect(getFormat('ipv4').generate('255.255.255.255', { keepPrefix: 32 }, fixedRandom({ bytes: Buffer.from([1, 2, 3, 4]) }))).toBe('255.255.255.255');
   });
 });

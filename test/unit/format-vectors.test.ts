@@ -31,6 +31,8 @@ describe.each(optionCases)('%s vectors with options %j', (type, opts) => {
     const err = rejection(() => f.normalize(input));
     expect(err.code).toBe(code);
     expect(err.name).toBe('FormatError');
+    // A reason, in words: the code alone does not tell a caller what to fix.
+    expect(err.message).toMatch(/^[a-zA-Z]+ .{8,}/);
     if (input.trim().length >= 4) expect(err.message).not.toContain(input.trim().slice(0, 8));
   });
 });

@@ -88,6 +88,12 @@ describe('loadPolicy: valid files', () => {
     expect(p.get('typed')!.formats.card.options).toEqual({ keepFirst: 0, keepLast: 4, luhn: 'invalid' });
   });
 
+  it('a default the file names keeps its place and its settings', () => {
+    const p = buildPolicy({ namespaces: { a: {}, default: { consistent: false } } });
+    expect([...p.keys()]).toEqual(['a', 'default']);
+    expect(p.get('default')!.consistent).toBe(false);
+  });
+
   it('namespace names: 1 to 63 of [a-z0-9_-], not starting with - or _', () => {
     const ok = ['a', '0', 'a-b_c', 'x'.repeat(63)];
     const p = buildPolicy({ namespaces: Object.fromEntries(ok.map((n) => [n, {}])) });
@@ -119,7 +125,7 @@ extra: 1
       expect.stringMatching(/extra/),
       expect.stringMatching(/analytics.*color/),
       expect.stringMatching(/analytics.*consistent/),
-      expect.stringMatching(/analytics.*names/),
+      expect.stringMatching(/analytics.*names.*email, phone, ipv4/),
       // Per type in the registry's order.
       expect.stringMatching(/analytics.*email.*object/),
       expect.stringMatching(/analytics.*ipv4.*possible tokens/),
@@ -152,8 +158,32 @@ extra: 1
     const json = problems(() => loadPolicy(file('broken.json', '{"namespaces": ')));
     expect(json).toEqual([expect.stringMatching(/broken\.json is not valid JSON: \S/)]);
     const yaml = problems(() => loadPolicy(file('broken.yaml', 'namespaces: {default: [}\n')));
-    expect(yaml).toEqual([expect.stringMatching(/broken\.yaml is not valid YAML: \S/)]);
+    // The first line of the parser's message, with its position; not the multi-line excerpt after it.
+    expect(yaml).toEqual([expect.stringMatching(/broken\.yaml is not valid YAML: .*at line 1, column 24:$/)]);
     expect(yaml[0]).not.toContain('\n');
+  });
+
+  it('namespace and types of the wrong shape, each named', () => {
+    expect(problems(() => buildPolicy({ namespaces: { a: 5, b: 'x', c: { types: null }, d: { types: 'email' }, e: { types: { email: 'keep' } } } }))).toEqual([
+      expect.stringMatching(/namespace a: must be an object/),
+      expect.stringMatching(/namespace b: must be an object/),
+      expect.stringMatching(/namespace c: types must be an object/),
+      expect.stringMatching(/namespace d: types must be an object/),
+      expect.stringMatching(/namespace e, type email: options must be an object/),
+    ]);
+    // An undefined namespace (possible from code, not from a file) is an empty one.
+    expect(buildPolicy({ namespaces: { a: undefined } }).get('a')!.consistent).toBe(true);
+  });
+
+  it('a long bad namespace name is quoted only in part', () => {
+    const [p] = problems(() => buildPolicy({ namespaces: { ['X'.repeat(100)]: {} } }));
+    expect(p).toContain(JSON.stringify('X'.repeat(64)));
+    expect(p).not.toContain('X'.repeat(65));
+  });
+
+  it('only a final .json means JSON', () => {
+    const p = loadPolicy(file('policy.json.yaml', 'namespaces:\n  a: {}\n'));
+    expect([...p.keys()]).toEqual(['default', 'a']);
   });
 
   it('the error message lists every problem', () => {

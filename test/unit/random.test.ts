@@ -89,6 +89,9 @@ describe('pooled random source', () => {
     expect(fake.calls.map((c) => c.length)).toEqual([POOL, POOL + 1]);
     expect(r.bytes(POOL)).toHaveLength(POOL);
     expect(fake.calls.map((c) => c.length)).toEqual([POOL, POOL + 1, POOL]);
+    // That last one came from the pool (now spent), so the next byte needs a fresh pool.
+    r.bytes(1);
+    expect(fake.calls.map((c) => c.length)).toEqual([POOL, POOL + 1, POOL, POOL]);
   });
 
   it('randomString draws one character per position from the alphabet', () => {

@@ -74,6 +74,7 @@ export const formatVectors: Record<TokenType, FormatVectors> = {
     reject: [
       ...EMPTY,
       ['010.1.1.1', 'INVALID_IPV4'],
+      ['01.2.3.4', 'INVALID_IPV4'],
       ['1.2.3.04', 'INVALID_IPV4'],
       ['1.2.3', 'INVALID_IPV4'],
       ['256.1.1.1', 'INVALID_IPV4'],
@@ -193,6 +194,8 @@ export const formatVectors: Record<TokenType, FormatVectors> = {
       ['0000-01-01', 'INVALID_DATE'],
       ['2023-1-01', 'INVALID_DATE'],
       ['20230101', 'INVALID_DATE'],
+      ['x2023-01-01', 'INVALID_DATE'],
+      ['12023-01-01', 'INVALID_DATE'],
       ['2023-01-01T00:00:00Z', 'INVALID_DATE'],
     ],
   },
