@@ -1,4 +1,4 @@
-import { createPublicKey, createSecretKey } from 'node:crypto';
+import { createPublicKey, createSecretKey, generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { decrypt, encrypt, FORMAT_V1, IV_BYTES, TAG_BYTES } from '../../src/crypto/aead.js';
 import { DecryptionFailedError } from '../../src/crypto/errors.js';
@@ -164,6 +164,8 @@ describe('signing edges', () => {
     expect(verifySignature(keyObject, Buffer.from(`${s.data} `), s.signature)).toBe(false);
     expect(verifySignature(signer.publicJwk(), Buffer.from(s.data), 'not a signature')).toBe(false);
     expect(verifySignature(signer.publicJwk(), Buffer.from(s.data), '')).toBe(false);
+    // A key that cannot sign at all (X25519): false too, not an exception.
+    expect(verifySignature(generateKeyPairSync('x25519').publicKey, Buffer.from(s.data), s.signature)).toBe(false);
   });
 
   it('canonical JSON: undefined members dropped, arrays kept in order, strings escaped, scalars as JSON', () => {
@@ -174,5 +176,13 @@ describe('signing edges', () => {
     expect(canonicalJson([])).toBe('[]');
     expect(canonicalJson({})).toBe('{}');
     expect(canonicalJson({ B: 1, a: 2, _: 3 })).toBe('{"B":1,"_":3,"a":2}');
+  });
+
+  it('canonical JSON is the same whatever order the keys were inserted in', () => {
+    const keys = ['b', 'a', 'C', '_', 'aa', '\u00e9'];
+    const permutations = (xs: string[]): string[][] => (xs.length <= 1 ? [xs] : xs.flatMap((x, i) => permutations([...xs.slice(0, i), ...xs.slice(i + 1)]).map((p) => [x, ...p])));
+    for (const order of permutations(keys)) {
+      expect(canonicalJson(Object.fromEntries(order.map((k) => [k, k])))).toBe('{"C":"C","_":"_","a":"a","aa":"aa","b":"b","\u00e9":"\u00e9"}');
+    }
   });
 });

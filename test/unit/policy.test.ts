@@ -184,6 +184,7 @@ extra: 1
   it('only a final .json means JSON', () => {
     const p = loadPolicy(file('policy.json.yaml', 'namespaces:\n  a: {}\n'));
     expect([...p.keys()]).toEqual(['default', 'a']);
+    expect(problems(() => loadPolicy(file('broken.json.yaml', 'a: [\n')))).toEqual([expect.stringMatching(/is not valid YAML/)]);
   });
 
   it('the error message lists every problem', () => {
