@@ -1,13 +1,13 @@
 import '@fastify/rate-limit';
-import type { FastifyInstance } from 'fastify';
-import { sql } from 'drizzle-orm';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { DbHandle } from '../db/client.js';
 import { migrationsCurrent } from '../db/migrate.js';
+import type { Vault } from '../vault/vault.js';
 
 const Status = Type.Object({ status: Type.String(), checks: Type.Optional(Type.Record(Type.String(), Type.String())) });
 
-export async function healthRoutes(app: FastifyInstance, opts: { db: DbHandle }) {
+export const healthRoutes: FastifyPluginAsyncTypebox<{ db: DbHandle; vault: Vault }> = async (app, opts) => {
   const noLimit = { rateLimit: false };
   app.get('/healthz', {
     config: noLimit,
@@ -21,7 +21,7 @@ export async function healthRoutes(app: FastifyInstance, opts: { db: DbHandle })
     let database = 'ok';
     let migrations = 'unknown';
     try {
-      await opts.db.db.execute(sql`select 1`);
+      await opts.vault.ping();
       migrations = (await migrationsCurrent(opts.db)) ? 'ok' : 'pending';
     } catch {
       database = 'unreachable';
@@ -29,4 +29,4 @@ export async function healthRoutes(app: FastifyInstance, opts: { db: DbHandle })
     const ok = database === 'ok' && migrations === 'ok';
     return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', checks: { database, migrations } });
   });
-}
+};

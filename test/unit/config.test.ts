@@ -23,7 +23,14 @@ function problems(env: Record<string, string>): string[] {
 describe('config', () => {
   it('has documented defaults and is frozen', () => {
     const c = loadConfig({});
-    expect(c).toMatchObject({ host: '127.0.0.1', port: 8080, dataDir: './data', logLevel: 'info', production: false, databaseUrl: undefined });
+    expect(c).toMatchObject({
+      host: '127.0.0.1',
+      port: 8080,
+      dataDir: './data',
+      logLevel: 'info',
+      production: false,
+      databaseUrl: undefined,
+    });
     expect(Object.isFrozen(c)).toBe(true);
   });
 
@@ -35,7 +42,10 @@ describe('config', () => {
   it.each([
     [{ PORT: 'abc' }, /^PORT /],
     [{ PORT: '70000' }, /^PORT must be from 1 to 65535/],
-    [{ TOKENVAULT_MASTER_KEYS: `1:${randomBytes(16).toString('base64')}` }, /TOKENVAULT_MASTER_KEYS version 1 must decode to 32 bytes \(got 16\)/],
+    [
+      { TOKENVAULT_MASTER_KEYS: `1:${randomBytes(16).toString('base64')}` },
+      /TOKENVAULT_MASTER_KEYS version 1 must decode to 32 bytes \(got 16\)/,
+    ],
     [{ TOKENVAULT_MASTER_KEYS: 'abc' }, /TOKENVAULT_MASTER_KEYS must be a list/],
     [{ TOKENVAULT_MASTER_KEYS: `1:${key()},1:${key()}` }, /lists version 1 twice/],
     [{ TOKENVAULT_FINGERPRINT_KEY: 'not base64!!' }, /TOKENVAULT_FINGERPRINT_KEY must be base64/],
@@ -64,25 +74,51 @@ describe('config values and bounds', () => {
     expect(DEFAULT_ACCESS).toEqual(c.access);
     expect(Object.isFrozen(c.access)).toBe(true);
     expect(Object.isFrozen(c.keys)).toBe(true);
-    expect(c).toMatchObject({ jwtIssuer: 'tokenvault', jwtAudience: 'tokenvault', policyPath: undefined, idpConfigPath: undefined, keys: {} });
+    expect(c).toMatchObject({
+      jwtIssuer: 'tokenvault',
+      jwtAudience: 'tokenvault',
+      policyPath: undefined,
+      idpConfigPath: undefined,
+      keys: {},
+    });
   });
 
   it('reads every variable', () => {
     const c = loadConfig({
-      DATABASE_URL: 'postgresql://u@h/db', TOKENVAULT_DATA_DIR: '/var/lib/tv', HOST: '0.0.0.0', PORT: '9000',
-      TOKENVAULT_POLICY: 'policy.yaml', TOKENVAULT_DB_POOL_SIZE: '12', TOKENVAULT_IDP_CONFIG: 'idp.json',
-      TOKENVAULT_REVEAL_BUDGET: '0', TOKENVAULT_REVEAL_WINDOW_SECONDS: '60', TOKENVAULT_RATE_LIMIT_PER_MINUTE: '5',
-      TOKENVAULT_TOKEN_TTL_SECONDS: '120', LOG_LEVEL: 'silent', NODE_ENV: 'test',
+      DATABASE_URL: 'postgresql://u@h/db',
+      TOKENVAULT_DATA_DIR: '/var/lib/tv',
+      HOST: '0.0.0.0',
+      PORT: '9000',
+      TOKENVAULT_POLICY: 'policy.yaml',
+      TOKENVAULT_DB_POOL_SIZE: '12',
+      TOKENVAULT_IDP_CONFIG: 'idp.json',
+      TOKENVAULT_REVEAL_BUDGET: '0',
+      TOKENVAULT_REVEAL_WINDOW_SECONDS: '60',
+      TOKENVAULT_RATE_LIMIT_PER_MINUTE: '5',
+      TOKENVAULT_TOKEN_TTL_SECONDS: '120',
+      LOG_LEVEL: 'silent',
+      NODE_ENV: 'test',
     });
     expect(c).toMatchObject({
-      production: false, databaseUrl: 'postgresql://u@h/db', dataDir: '/var/lib/tv', host: '0.0.0.0', port: 9000, policyPath: 'policy.yaml',
-      dbPoolSize: 12, idpConfigPath: 'idp.json', logLevel: 'silent',
+      production: false,
+      databaseUrl: 'postgresql://u@h/db',
+      dataDir: '/var/lib/tv',
+      host: '0.0.0.0',
+      port: 9000,
+      policyPath: 'policy.yaml',
+      dbPoolSize: 12,
+      idpConfigPath: 'idp.json',
+      logLevel: 'silent',
       access: { revealBudget: 0, revealWindowSeconds: 60, rateLimitPerMinute: 5, tokenTtlSeconds: 120 },
     });
   });
 
   it('an empty variable counts as unset', () => {
-    expect(loadConfig({ PORT: '', TOKENVAULT_TOKEN_TTL_SECONDS: '', DATABASE_URL: '' })).toMatchObject({ port: 8080, databaseUrl: undefined, access: { tokenTtlSeconds: 900 } });
+    expect(loadConfig({ PORT: '', TOKENVAULT_TOKEN_TTL_SECONDS: '', DATABASE_URL: '' })).toMatchObject({
+      port: 8080,
+      databaseUrl: undefined,
+      access: { tokenTtlSeconds: 900 },
+    });
   });
 
   it.each([
@@ -110,13 +146,24 @@ describe('config values and bounds', () => {
   });
 
   it('keys: master and signing keys exactly 32 bytes, fingerprint and JWT keys at least 32', () => {
-    expect(problems({ TOKENVAULT_MASTER_KEYS: `1:${bytes(31)}` })).toEqual(['TOKENVAULT_MASTER_KEYS version 1 must decode to 32 bytes (got 31)']);
-    expect(problems({ TOKENVAULT_MASTER_KEYS: `1:${bytes(33)}` })).toEqual(['TOKENVAULT_MASTER_KEYS version 1 must decode to 32 bytes (got 33)']);
+    expect(problems({ TOKENVAULT_MASTER_KEYS: `1:${bytes(31)}` })).toEqual([
+      'TOKENVAULT_MASTER_KEYS version 1 must decode to 32 bytes (got 31)',
+    ]);
+    expect(problems({ TOKENVAULT_MASTER_KEYS: `1:${bytes(33)}` })).toEqual([
+      'TOKENVAULT_MASTER_KEYS version 1 must decode to 32 bytes (got 33)',
+    ]);
     expect(problems({ TOKENVAULT_SIGNING_KEY: bytes(31) })).toEqual(['TOKENVAULT_SIGNING_KEY must decode to 32 bytes (got 31)']);
     expect(problems({ TOKENVAULT_SIGNING_KEY: bytes(33) })).toEqual(['TOKENVAULT_SIGNING_KEY must decode to 32 bytes (got 33)']);
-    expect(problems({ TOKENVAULT_FINGERPRINT_KEY: bytes(31) })).toEqual(['TOKENVAULT_FINGERPRINT_KEY must decode to at least 32 bytes (got 31)']);
+    expect(problems({ TOKENVAULT_FINGERPRINT_KEY: bytes(31) })).toEqual([
+      'TOKENVAULT_FINGERPRINT_KEY must decode to at least 32 bytes (got 31)',
+    ]);
     expect(problems({ TOKENVAULT_JWT_SECRET: bytes(31) })).toEqual(['TOKENVAULT_JWT_SECRET must decode to at least 32 bytes (got 31)']);
-    const c = loadConfig({ TOKENVAULT_MASTER_KEYS: `1:${bytes(32)}`, TOKENVAULT_SIGNING_KEY: bytes(32), TOKENVAULT_FINGERPRINT_KEY: bytes(32), TOKENVAULT_JWT_SECRET: bytes(64) });
+    const c = loadConfig({
+      TOKENVAULT_MASTER_KEYS: `1:${bytes(32)}`,
+      TOKENVAULT_SIGNING_KEY: bytes(32),
+      TOKENVAULT_FINGERPRINT_KEY: bytes(32),
+      TOKENVAULT_JWT_SECRET: bytes(64),
+    });
     expect(c.keys.masterKeys!.get(1)).toEqual(Buffer.alloc(32, 7));
     expect(c.keys.signingKey).toEqual(Buffer.alloc(32, 7));
     expect(c.keys.fingerprintKey).toEqual(Buffer.alloc(32, 7));

@@ -56,14 +56,23 @@ describe('crypto known answers', () => {
 
   it('encrypting with a fixed IV gives the fixed ciphertext byte for byte', () => {
     const c = vectors.valueCiphertext;
-    const sealed = encrypt(createSecretKey(hex(vectors.wrappedDek.dekHex)), Buffer.from(c.plaintext), hex(c.aadHex), fixedRandom({ bytes: hex(c.ivHex) }));
+    const sealed = encrypt(
+      createSecretKey(hex(vectors.wrappedDek.dekHex)),
+      Buffer.from(c.plaintext),
+      hex(c.aadHex),
+      fixedRandom({ bytes: hex(c.ivHex) }),
+    );
     expect(sealed.toString('hex')).toBe(c.sealedHex);
   });
 
   it('wrapping the fixed DEK under KEK version 1 gives the fixed wrapped bytes', () => {
     const w = vectors.wrappedDek;
     // A keyring holding only version 1, whose rng yields the DEK then the IV.
-    const k = createKeyring({ masterKeys: new Map([[1, masterKeys.get(1)!]]), fingerprintKey, rng: fixedRandom({ bytes: Buffer.concat([hex(w.dekHex), hex(w.ivHex)]) }) });
+    const k = createKeyring({
+      masterKeys: new Map([[1, masterKeys.get(1)!]]),
+      fingerprintKey,
+      rng: fixedRandom({ bytes: Buffer.concat([hex(w.dekHex), hex(w.ivHex)]) }),
+    });
     const { wrapped, kekVersion, key } = k.newDek(w.dekId);
     expect(kekVersion).toBe(1);
     expect(key.export().toString('hex')).toBe(w.dekHex);
@@ -99,7 +108,12 @@ describe('crypto known answers', () => {
     expect(failure(() => k.unwrapDek(w.dekId, 2, hex(w.wrappedHex)))).toBeInstanceOf(DecryptionFailedError);
     const unknown = failure(() => k.unwrapDek(w.dekId, 3, hex(w.wrappedHex)));
     expect(unknown).toBeInstanceOf(UnknownKeyVersionError);
-    expect(unknown).toMatchObject({ code: 'UNKNOWN_KEY_VERSION', version: 3, message: 'master key version 3 is not configured', name: 'UnknownKeyVersionError' });
+    expect(unknown).toMatchObject({
+      code: 'UNKNOWN_KEY_VERSION',
+      version: 3,
+      message: 'master key version 3 is not configured',
+      name: 'UnknownKeyVersionError',
+    });
   });
 
   it('a wrapped key of the wrong length is refused even when it authenticates', () => {
@@ -108,7 +122,12 @@ describe('crypto known answers', () => {
     const aad = Buffer.from(`tokenvault:dek:v1\u0000${JSON.stringify(['short', 2])}`);
     const wrapped = encrypt(createSecretKey(masterKeys.get(2)!), Buffer.alloc(31, 1), aad, fixedRandom());
     expect(failure(() => k.unwrapDek('short', 2, wrapped))).toBeInstanceOf(DecryptionFailedError);
-    const exact = encrypt(createSecretKey(masterKeys.get(2)!), Buffer.alloc(32, 1), Buffer.from(`tokenvault:dek:v1\u0000${JSON.stringify(['exact', 2])}`), fixedRandom());
+    const exact = encrypt(
+      createSecretKey(masterKeys.get(2)!),
+      Buffer.alloc(32, 1),
+      Buffer.from(`tokenvault:dek:v1\u0000${JSON.stringify(['exact', 2])}`),
+      fixedRandom(),
+    );
     expect(k.unwrapDek('exact', 2, exact).export().toString('hex')).toBe('01'.repeat(32));
   });
 
@@ -123,7 +142,14 @@ describe('crypto known answers', () => {
   it('the Ed25519 signer gives the fixed public key and signature', () => {
     const s = vectors.signing;
     const signer = createSigner(hex(s.seedHex));
-    expect(signer.publicJwk()).toEqual({ kty: 'OKP', crv: 'Ed25519', x: s.publicX, kid: `ed25519-${s.publicX.slice(0, 16)}`, alg: 'EdDSA', use: 'sig' });
+    expect(signer.publicJwk()).toEqual({
+      kty: 'OKP',
+      crv: 'Ed25519',
+      x: s.publicX,
+      kid: `ed25519-${s.publicX.slice(0, 16)}`,
+      alg: 'EdDSA',
+      use: 'sig',
+    });
     expect(signer.sign(Buffer.from(s.data))).toBe(s.signature);
     expect(verifySignature(signer.publicJwk(), Buffer.from(s.data), s.signature)).toBe(true);
   });
@@ -131,14 +157,24 @@ describe('crypto known answers', () => {
 
 describe('keyring versions', () => {
   it('the active KEK is the highest version, not the last inserted nor the lexicographically last', () => {
-    const k = createKeyring({ masterKeys: new Map([[10, masterKeys.get(2)!], [9, masterKeys.get(1)!], [2, masterKeys.get(1)!]]), fingerprintKey, rng: fixedRandom() });
+    const k = createKeyring({
+      masterKeys: new Map([
+        [10, masterKeys.get(2)!],
+        [9, masterKeys.get(1)!],
+        [2, masterKeys.get(1)!],
+      ]),
+      fingerprintKey,
+      rng: fixedRandom(),
+    });
     expect(k.activeKekVersion).toBe(10);
     expect(k.kekVersions).toEqual([2, 9, 10]);
     expect(k.newDek('d').kekVersion).toBe(10);
   });
 
   it('refuses an empty key set', () => {
-    expect(() => createKeyring({ masterKeys: new Map(), fingerprintKey, rng: fixedRandom() })).toThrow('at least one master key is required');
+    expect(() => createKeyring({ masterKeys: new Map(), fingerprintKey, rng: fixedRandom() })).toThrow(
+      'at least one master key is required',
+    );
   });
 
   it('a new DEK is wiped from the source buffer after wrapping', () => {
@@ -180,9 +216,12 @@ describe('signing edges', () => {
 
   it('canonical JSON is the same whatever order the keys were inserted in', () => {
     const keys = ['b', 'a', 'C', '_', 'aa', '\u00e9'];
-    const permutations = (xs: string[]): string[][] => (xs.length <= 1 ? [xs] : xs.flatMap((x, i) => permutations([...xs.slice(0, i), ...xs.slice(i + 1)]).map((p) => [x, ...p])));
+    const permutations = (xs: string[]): string[][] =>
+      xs.length <= 1 ? [xs] : xs.flatMap((x, i) => permutations([...xs.slice(0, i), ...xs.slice(i + 1)]).map((p) => [x, ...p]));
     for (const order of permutations(keys)) {
-      expect(canonicalJson(Object.fromEntries(order.map((k) => [k, k])))).toBe('{"C":"C","_":"_","a":"a","aa":"aa","b":"b","\u00e9":"\u00e9"}');
+      expect(canonicalJson(Object.fromEntries(order.map((k) => [k, k])))).toBe(
+        '{"C":"C","_":"_","a":"a","aa":"aa","b":"b","\u00e9":"\u00e9"}',
+      );
     }
   });
 });

@@ -1,4 +1,4 @@
-import type { RandomSource } from '../../src/formats/random.js';
+import type { RandomSource } from '../../src/crypto/random.js';
 
 /**
  * A scripted RandomSource: `int(max)` returns the next scripted integer (reduced mod max, so a

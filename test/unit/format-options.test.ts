@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { isPlainEmail } from '../../src/formats/email.js';
-import { bindFormat, FormatError, getFormat, isTokenType, MIN_SPACE_LOG10, TOKEN_TYPES, type TokenType } from '../../src/formats/registry.js';
+import {
+  bindFormat,
+  FormatError,
+  getFormat,
+  isTokenType,
+  MIN_SPACE_LOG10,
+  TOKEN_TYPES,
+  type TokenType,
+} from '../../src/formats/registry.js';
 import { fixedRandom } from './fixed-random.js';
 
 function bindError(type: TokenType, opts: Record<string, unknown>): FormatError {
@@ -24,7 +32,12 @@ describe('option validation at bind time', () => {
     ['digits', { keepLast: 65 }, 'INVALID_OPTION', 'option keepLast must be an integer from 0 to 64'],
     ['digits', { keepFirst: 1.5 }, 'INVALID_OPTION', 'option keepFirst must be an integer from 0 to 64'],
     ['digits', { keepFirst: '2' }, 'INVALID_OPTION', 'option keepFirst must be an integer from 0 to 64'],
-    ['digits', { keepFirst: 30, keepLast: 29 }, 'TOKEN_SPACE_TOO_SMALL', 'options leave at most 100000 possible tokens; at least 10^6 are required'],
+    [
+      'digits',
+      { keepFirst: 30, keepLast: 29 },
+      'TOKEN_SPACE_TOO_SMALL',
+      'options leave at most 100000 possible tokens; at least 10^6 are required',
+    ],
     ['digits', { keepFirst: 64 }, 'TOKEN_SPACE_TOO_SMALL', 'options leave at most 1 possible tokens; at least 10^6 are required'],
     ['digits', { keep: 2 }, 'INVALID_OPTION', 'unknown option keep (allowed: keepFirst, keepLast)'],
     ['alnum', { keepFirst: 257 }, 'INVALID_OPTION', 'option keepFirst must be an integer from 0 to 256'],
@@ -193,6 +206,8 @@ describe('edges a policy cannot reach but the code must still get right', () => 
   });
 
   it('ipv4 keepPrefix 32 may give the broadcast address back (nothing else exists)', () => {
-    expect(getFormat('ipv4').generate('255.255.255.255', { keepPrefix: 32 }, fixedRandom({ bytes: Buffer.from([1, 2, 3, 4]) }))).toBe('255.255.255.255');
+    expect(getFormat('ipv4').generate('255.255.255.255', { keepPrefix: 32 }, fixedRandom({ bytes: Buffer.from([1, 2, 3, 4]) }))).toBe(
+      '255.255.255.255',
+    );
   });
 });

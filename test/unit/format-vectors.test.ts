@@ -14,18 +14,23 @@ function rejection(fn: () => unknown): FormatError {
 
 // Titles name the type, the option set and the vector's index: deterministic, so the mutation
 // runner can pick the tests that cover a line.
-const optionCases = TOKEN_TYPES.flatMap((type) => formatVectors[type].optionSets.map((opts) => [type, opts] as [TokenType, Record<string, unknown>]));
+const optionCases = TOKEN_TYPES.flatMap((type) =>
+  formatVectors[type].optionSets.map((opts) => [type, opts] as [TokenType, Record<string, unknown>]),
+);
 
 describe.each(optionCases)('%s vectors with options %j', (type, opts) => {
   const f = bindFormat(type, opts);
   const v = formatVectors[type];
 
-  it.each(v.accept.map((c, i) => [i, ...c] as const))('accepted vector %i normalizes and masks exactly', (_i, input, normalized, masked) => {
-    expect(f.normalize(input)).toBe(normalized);
-    // Normalization is idempotent: a stored value re-enters as itself.
-    expect(f.normalize(normalized)).toBe(normalized);
-    expect(f.mask(normalized)).toBe(masked);
-  });
+  it.each(v.accept.map((c, i) => [i, ...c] as const))(
+    'accepted vector %i normalizes and masks exactly',
+    (_i, input, normalized, masked) => {
+      expect(f.normalize(input)).toBe(normalized);
+      // Normalization is idempotent: a stored value re-enters as itself.
+      expect(f.normalize(normalized)).toBe(normalized);
+      expect(f.mask(normalized)).toBe(masked);
+    },
+  );
 
   it.each(v.reject.map((c, i) => [i, ...c] as const))('rejected vector %i has its code and does not quote the value', (_i, input, code) => {
     const err = rejection(() => f.normalize(input));

@@ -81,7 +81,9 @@ describe('loadPolicy: valid files', () => {
   });
 
   it('an empty namespace, empty types, null options and a redefined default', () => {
-    const p = loadPolicy(file('empty.yaml', 'namespaces:\n  default:\n    consistent: false\n  bare:\n  typed:\n    types:\n      card:\n'));
+    const p = loadPolicy(
+      file('empty.yaml', 'namespaces:\n  default:\n    consistent: false\n  bare:\n  typed:\n    types:\n      card:\n'),
+    );
     expect([...p.keys()]).toEqual(['default', 'bare', 'typed']);
     expect(p.get('default')!.consistent).toBe(false);
     expect(p.get('bare')!.consistent).toBe(true);
@@ -164,7 +166,11 @@ extra: 1
   });
 
   it('namespace and types of the wrong shape, each named', () => {
-    expect(problems(() => buildPolicy({ namespaces: { a: 5, b: 'x', c: { types: null }, d: { types: 'email' }, e: { types: { email: 'keep' } } } }))).toEqual([
+    expect(
+      problems(() =>
+        buildPolicy({ namespaces: { a: 5, b: 'x', c: { types: null }, d: { types: 'email' }, e: { types: { email: 'keep' } } } }),
+      ),
+    ).toEqual([
       expect.stringMatching(/namespace a: must be an object/),
       expect.stringMatching(/namespace b: must be an object/),
       expect.stringMatching(/namespace c: types must be an object/),

@@ -16,7 +16,8 @@ vi.mock('node:crypto', async (importOriginal) => {
   };
 });
 
-const { ALPHABETS, createPooledRandom, randomString } = await import('../../src/formats/random.js');
+const { createPooledRandom } = await import('../../src/crypto/random.js');
+const { ALPHABETS, randomString } = await import('../../src/formats/random.js');
 
 const POOL = 64 * 1024;
 const Q = 2 ** 30;

@@ -1,5 +1,5 @@
-import type { FastifyInstance } from 'fastify';
-import { Type, type Static } from 'typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
 import { auditHead, queryAudit, verifyAudit } from '../../audit/audit-log.js';
 import type { Db } from '../../db/client.js';
 import { bearerSecurity, errorResponses, NO_NUL } from '../../schemas/common.js';
@@ -47,9 +47,9 @@ const Verify = Type.Object({
   reason: Type.Optional(Type.String()),
 });
 
-export async function auditRoutes(app: FastifyInstance, opts: { db: Db }) {
+export const auditRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, opts) => {
   const common = { tags: ['audit'], security: bearerSecurity };
-  app.get<{ Querystring: Static<typeof Query> }>('/v1/audit', {
+  app.get('/audit', {
     onRequest: app.authorize('audit:read'),
     schema: {
       ...common,
@@ -72,7 +72,7 @@ export async function auditRoutes(app: FastifyInstance, opts: { db: Db }) {
     };
   });
 
-  app.get<{ Querystring: Static<typeof VerifyQuery> }>('/v1/audit/verify', {
+  app.get('/audit/verify', {
     onRequest: app.authorize('audit:read'),
     schema: {
       ...common,
@@ -86,8 +86,8 @@ export async function auditRoutes(app: FastifyInstance, opts: { db: Db }) {
     return verifyAudit(opts.db, anchorId !== undefined && anchorHash ? { id: Number(anchorId), hash: anchorHash } : undefined);
   });
 
-  app.get('/v1/audit/head', {
+  app.get('/audit/head', {
     onRequest: app.authorize('audit:read'),
     schema: { ...common, operationId: 'auditHead', description: 'The newest row id and hash: record them outside the database as an anchor.', response: { 200: Type.Object({ head: Type.Union([Type.Object({ id: Type.Integer(), hash: Type.String() }), Type.Null()]) }), ...errorResponses() } },
   }, async () => ({ head: await auditHead(opts.db) }));
-}
+};

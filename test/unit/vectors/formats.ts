@@ -16,7 +16,11 @@ export interface FormatVectors {
   readonly reject: readonly (readonly [string, string])[];
 }
 
-const EMPTY: [string, string][] = [['', 'EMPTY'], [' \t\r\n ', 'EMPTY'], ['\u00a0\u2003', 'EMPTY']];
+const EMPTY: [string, string][] = [
+  ['', 'EMPTY'],
+  [' \t\r\n ', 'EMPTY'],
+  ['\u00a0\u2003', 'EMPTY'],
+];
 
 // 64-character local part, 254 characters in all (the limits), and one over each.
 const local64 = 'a'.repeat(64);
@@ -226,12 +230,7 @@ export const formatVectors: Record<TokenType, FormatVectors> = {
       [' x ', 'x', '*'],
       ['x'.repeat(256), 'x'.repeat(256), `x${'*'.repeat(255)}`],
     ],
-    reject: [
-      ...EMPTY,
-      ['x'.repeat(257), 'TOO_LONG'],
-      ['ab\ud800', 'LONE_SURROGATE'],
-      ['a\u0000b', 'NUL_BYTE'],
-    ],
+    reject: [...EMPTY, ['x'.repeat(257), 'TOO_LONG'], ['ab\ud800', 'LONE_SURROGATE'], ['a\u0000b', 'NUL_BYTE']],
   },
   text: {
     optionSets: [{}],
