@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { createBacklogProbe, registerAuditMetrics } from './audit/audit-metrics.js';
+import type { Sealer } from './audit/sealer.js';
 import type { Clients } from './auth/clients.js';
 import type { VaultJwt } from './auth/vault-jwt.js';
 import type { AccessConfig } from './config.js';
@@ -28,6 +30,7 @@ export interface AppDeps {
   clients: Clients;
   jwt: VaultJwt;
   access: AccessConfig;
+  sealer: Sealer;
 }
 
 /** Body limit: 10,000 items of typical PII fit with room; a larger body is a 413. */
@@ -83,6 +86,8 @@ export async function buildApp(deps: AppDeps, logger: FastifyServerOptions['logg
   });
   await app.register(swaggerPlugin);
   await app.register(metricsPlugin);
+  const auditBacklog = createBacklogProbe(deps.db.db);
+  registerAuditMetrics(app.metricsRegistry, { probe: auditBacklog, sealer: deps.sealer });
   await app.register(authPlugin, {
     authenticator: deps.authenticator,
     onFailure: async (request, reason) => {
@@ -90,15 +95,21 @@ export async function buildApp(deps: AppDeps, logger: FastifyServerOptions['logg
       await deps.vault.audit([{ requestId: request.id, actor: request.principal?.id ?? 'anonymous', action: 'auth', outcome: 'denied', details: { reason, route: request.routeOptions.url ?? null } }]);
     },
   });
-  await app.register(healthRoutes, { db: deps.db });
+  await app.register(healthRoutes, { db: deps.db, auditBacklog, sealBoundMs: deps.sealer.boundMs });
   await app.register(tokenizeRoutes, { vault: deps.vault });
   await app.register(detokenizeRoutes, { vault: deps.vault });
   await app.register(authRoutes, { clients: deps.clients, jwt: deps.jwt, vault: deps.vault, access: deps.access });
   await app.register(clientRoutes, { clients: deps.clients });
-  await app.register(auditRoutes, { db: deps.db.db });
+  await app.register(auditRoutes, { db: deps.db.db, vault: deps.vault, sealBoundMs: deps.sealer.boundMs });
   await app.register(erasureRoutes, { vault: deps.vault });
   await app.register(subjectRoutes, { vault: deps.vault });
-  app.addHook('onReady', () => deps.vault.startWatching());
-  app.addHook('onClose', async () => deps.vault.stopWatching());
+  app.addHook('onReady', async () => {
+    await deps.vault.startWatching();
+    deps.sealer.start(app.log);
+  });
+  app.addHook('onClose', async () => {
+    deps.vault.stopWatching();
+    await deps.sealer.stop();
+  });
   return app as unknown as FastifyInstance;
 }

@@ -21,6 +21,8 @@ const EnvSchema = Type.Object({
   TOKENVAULT_FINGERPRINT_KEY: Type.Optional(Type.String({ minLength: 1 })),
   TOKENVAULT_JWT_SECRET: Type.Optional(Type.String({ minLength: 1 })),
   TOKENVAULT_SIGNING_KEY: Type.Optional(Type.String({ minLength: 1 })),
+  TOKENVAULT_AUDIT_SIGNING_KEY: Type.Optional(Type.String({ minLength: 1 })),
+  TOKENVAULT_AUDIT_SEAL_BOUND_MS: Type.Optional(Type.String({ pattern: '^[0-9]{1,6}$' })),
   TOKENVAULT_POLICY: Type.Optional(Type.String({ minLength: 1 })),
   TOKENVAULT_DB_POOL_SIZE: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$' })),
   TOKENVAULT_IDP_CONFIG: Type.Optional(Type.String({ minLength: 1 })),
@@ -40,6 +42,8 @@ export interface KeyMaterial {
   readonly jwtSecret: Buffer;
   /** Ed25519 private key seed (32 bytes) that signs erasure receipts. */
   readonly signingKey: Buffer;
+  /** Ed25519 private key seed (32 bytes) that signs audit checkpoints; audit row MACs derive from it. */
+  readonly auditSigningKey: Buffer;
 }
 
 export interface Config {
@@ -58,6 +62,8 @@ export interface Config {
   readonly access: AccessConfig;
   /** Path of the company IdP configuration (issuer, audience, keys, claim mapping). */
   readonly idpConfigPath: string | undefined;
+  /** Every committed audit row is sealed within this many milliseconds. */
+  readonly auditSealBoundMs: number;
 }
 
 export interface AccessConfig {
@@ -73,6 +79,7 @@ export interface AccessConfig {
 export const DEFAULT_ACCESS: AccessConfig = Object.freeze({ revealBudget: 1000, revealWindowSeconds: 3600, rateLimitPerMinute: 600_000, tokenTtlSeconds: 900 });
 
 const KEY_BYTES = 32;
+export const DEFAULT_AUDIT_SEAL_BOUND_MS = 1000;
 
 function decodeKey(name: string, value: string, problems: string[], exact?: number): Buffer | undefined {
   const b = Buffer.from(value, 'base64');
@@ -127,6 +134,8 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv): Config {
   if (port < 1 || port > 65535) problems.push('PORT must be from 1 to 65535');
   const dbPoolSize = Number(env.TOKENVAULT_DB_POOL_SIZE ?? 4);
   if (dbPoolSize < 1) problems.push('TOKENVAULT_DB_POOL_SIZE must be at least 1');
+  const auditSealBoundMs = Number(env.TOKENVAULT_AUDIT_SEAL_BOUND_MS ?? DEFAULT_AUDIT_SEAL_BOUND_MS);
+  if (auditSealBoundMs < 100 || auditSealBoundMs > 600_000) problems.push('TOKENVAULT_AUDIT_SEAL_BOUND_MS must be from 100 to 600000');
   const access: AccessConfig = {
     revealBudget: Number(env.TOKENVAULT_REVEAL_BUDGET ?? DEFAULT_ACCESS.revealBudget),
     revealWindowSeconds: Number(env.TOKENVAULT_REVEAL_WINDOW_SECONDS ?? DEFAULT_ACCESS.revealWindowSeconds),
@@ -142,11 +151,13 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv): Config {
   if (env.TOKENVAULT_FINGERPRINT_KEY) keys.fingerprintKey = decodeKey('TOKENVAULT_FINGERPRINT_KEY', env.TOKENVAULT_FINGERPRINT_KEY, problems);
   if (env.TOKENVAULT_JWT_SECRET) keys.jwtSecret = decodeKey('TOKENVAULT_JWT_SECRET', env.TOKENVAULT_JWT_SECRET, problems);
   if (env.TOKENVAULT_SIGNING_KEY) keys.signingKey = decodeKey('TOKENVAULT_SIGNING_KEY', env.TOKENVAULT_SIGNING_KEY, problems, KEY_BYTES);
+  if (env.TOKENVAULT_AUDIT_SIGNING_KEY) keys.auditSigningKey = decodeKey('TOKENVAULT_AUDIT_SIGNING_KEY', env.TOKENVAULT_AUDIT_SIGNING_KEY, problems, KEY_BYTES);
+  if (keys.auditSigningKey && keys.signingKey?.equals(keys.auditSigningKey)) problems.push('TOKENVAULT_AUDIT_SIGNING_KEY must differ from TOKENVAULT_SIGNING_KEY');
 
   if (production) {
     // Fail closed: production never runs on generated keys or the embedded database.
     if (!env.DATABASE_URL) problems.push('DATABASE_URL is required when NODE_ENV=production (the embedded database is for development)');
-    for (const name of ['TOKENVAULT_MASTER_KEYS', 'TOKENVAULT_FINGERPRINT_KEY', 'TOKENVAULT_JWT_SECRET', 'TOKENVAULT_SIGNING_KEY'] as const) {
+    for (const name of ['TOKENVAULT_MASTER_KEYS', 'TOKENVAULT_FINGERPRINT_KEY', 'TOKENVAULT_JWT_SECRET', 'TOKENVAULT_SIGNING_KEY', 'TOKENVAULT_AUDIT_SIGNING_KEY'] as const) {
       if (!env[name]) problems.push(`${name} is required when NODE_ENV=production (keys are generated only in development)`);
     }
   }
@@ -166,5 +177,6 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv): Config {
     jwtAudience: 'tokenvault',
     access: Object.freeze(access),
     idpConfigPath: env.TOKENVAULT_IDP_CONFIG,
+    auditSealBoundMs,
   });
 }

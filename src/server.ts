@@ -31,7 +31,7 @@ async function main(): Promise<void> {
       await migrate(db);
     }
     const idp = config.idpConfigPath ? loadIdp(config.idpConfigPath) : undefined;
-    const services = createServices({ db, keys, policy, idp, access: config.access, issuer: config.jwtIssuer, audience: config.jwtAudience });
+    const services = createServices({ db, keys, policy, idp, access: config.access, issuer: config.jwtIssuer, audience: config.jwtAudience, auditSealBoundMs: config.auditSealBoundMs });
     if (db.kind === 'pglite' || (await migrationsCurrent(db))) await assertKekVersionsConfigured(db.db, services.keyring);
     else log.warn('database migrations are not applied: run `npm run db:migrate` (readyz answers 503 until then)');
     const app = await buildApp(services, log);

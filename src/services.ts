@@ -4,9 +4,12 @@ import { createIdpVerifier, type IdpConfig } from './auth/idp.js';
 import { argon2Hasher, type SecretHasher } from './auth/secrets.js';
 import { createVaultJwt, type VaultJwt } from './auth/vault-jwt.js';
 import type { JWTVerifyGetKey } from 'jose';
-import { DEFAULT_ACCESS, type AccessConfig, type KeyMaterial } from './config.js';
+import { DEFAULT_ACCESS, DEFAULT_AUDIT_SEAL_BOUND_MS, type AccessConfig, type KeyMaterial } from './config.js';
 import { createKeyring, type Keyring } from './crypto/keyring.js';
 import { createSigner } from './crypto/signing.js';
+import { createAuditLog } from './audit/audit-log.js';
+import { deriveMacKey } from './audit/records.js';
+import { createSealer } from './audit/sealer.js';
 import type { DbHandle } from './db/client.js';
 import { createPooledRandom } from './formats/random.js';
 import type { AppDeps } from './app.js';
@@ -34,6 +37,8 @@ export interface ServiceOptions {
   hasher?: SecretHasher | undefined;
   issuer?: string;
   audience?: string;
+  /** Every committed audit row is sealed within this bound (ms). */
+  auditSealBoundMs?: number | undefined;
 }
 
 /** Wires the domain services on an open database. Shared by the server, the CLI and the tests. */
@@ -42,12 +47,16 @@ export function createServices(opts: ServiceOptions): Services {
   const issuer = opts.issuer ?? 'tokenvault';
   const rng = createPooledRandom();
   const keyring = createKeyring({ masterKeys: opts.keys.masterKeys, fingerprintKey: opts.keys.fingerprintKey, rng });
+  const macKey = deriveMacKey(opts.keys.auditSigningKey);
+  const auditLog = createAuditLog({ macKey });
+  const auditSigner = createSigner(opts.keys.auditSigningKey);
+  const sealer = createSealer({ handle: opts.db, signer: auditSigner, macKey, boundMs: opts.auditSealBoundMs ?? DEFAULT_AUDIT_SEAL_BOUND_MS });
   const budget = createRevealBudget({ defaultBudget: access.revealBudget, windowSeconds: access.revealWindowSeconds });
-  const vault = createVault({ db: opts.db.db, keyring, policy: opts.policy, rng, budget, signer: createSigner(opts.keys.signingKey) });
+  const vault = createVault({ db: opts.db.db, keyring, policy: opts.policy, rng, budget, signer: createSigner(opts.keys.signingKey), auditLog, auditSigner });
   const jwt = createVaultJwt({ secret: opts.keys.jwtSecret, issuer, audience: opts.audience ?? 'tokenvault' });
-  const clients = createClients({ db: opts.db.db, hasher: opts.hasher ?? argon2Hasher });
+  const clients = createClients({ db: opts.db.db, hasher: opts.hasher ?? argon2Hasher, auditLog });
   const idp = opts.idp ? createIdpVerifier(opts.idp.config, opts.idp.keys) : undefined;
   const authenticator = createAuthenticator({ vaultJwt: jwt, vaultIssuer: issuer, clients, idp });
-  const keyManager = createKeyManager({ db: opts.db.db, keyring, dataKeys: vault.dataKeys, actor: 'cli' });
-  return { db: opts.db, keyring, vault, jwt, clients, access, authenticator, keyManager };
+  const keyManager = createKeyManager({ db: opts.db.db, keyring, dataKeys: vault.dataKeys, actor: 'cli', auditLog });
+  return { db: opts.db, keyring, vault, jwt, clients, access, authenticator, keyManager, sealer };
 }

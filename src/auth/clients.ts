@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
-import { appendAudit } from '../audit/audit-log.js';
+import type { AuditLog } from '../audit/audit-log.js';
 import { rows, type Db } from '../db/client.js';
 import { errors } from '../errors.js';
 import { SCOPE_PATTERN } from '../vault/principal.js';
@@ -37,7 +37,7 @@ export const REVOCATION_REFRESH_MS = 5_000;
 /** Used when the client id is unknown, so an unknown id costs the same argon2 work as a wrong secret. */
 let dummyHash: Promise<string> | undefined;
 
-export function createClients(deps: { db: Db; hasher: SecretHasher }) {
+export function createClients(deps: { db: Db; hasher: SecretHasher; auditLog: AuditLog }) {
   const { db, hasher } = deps;
   let revoked = new Set<string>();
   let refreshedAt = 0;
@@ -69,7 +69,7 @@ export function createClients(deps: { db: Db; hasher: SecretHasher }) {
           on conflict (name) do nothing
           returning id, name, scopes, namespaces, reveal_budget, created_at, revoked_at`);
         if (!r[0]) throw errors.validation(`a client named ${input.name} exists already`);
-        await appendAudit(tx, [{ requestId: requestId ?? null, actor, action: 'client.create', outcome: 'success', details: { clientId: id, name: input.name, scopes: input.scopes, namespaces: input.namespaces } }]);
+        await deps.auditLog.append(tx, [{ requestId: requestId ?? null, actor, action: 'client.create', outcome: 'success', details: { clientId: id, name: input.name, scopes: input.scopes, namespaces: input.namespaces } }]);
         return { client: toClient(r[0]), secret };
       });
     },
@@ -89,7 +89,7 @@ export function createClients(deps: { db: Db; hasher: SecretHasher }) {
           update clients set revoked_at = coalesce(revoked_at, now()) where id = ${id}
           returning id, name, scopes, namespaces, reveal_budget, created_at, revoked_at`);
         if (!r) throw errors.notFound('client');
-        await appendAudit(tx, [{ requestId: requestId ?? null, actor, action: 'client.revoke', outcome: 'success', details: { clientId: id } }]);
+        await deps.auditLog.append(tx, [{ requestId: requestId ?? null, actor, action: 'client.revoke', outcome: 'success', details: { clientId: id } }]);
         return toClient(r);
       });
       revoked.add(id);
@@ -104,7 +104,7 @@ export function createClients(deps: { db: Db; hasher: SecretHasher }) {
           update clients set secret_hash = ${hash} where id = ${id} and revoked_at is null
           returning id, name, scopes, namespaces, reveal_budget, created_at, revoked_at`);
         if (!r) throw errors.notFound('active client');
-        await appendAudit(tx, [{ requestId: requestId ?? null, actor, action: 'client.rotate_secret', outcome: 'success', details: { clientId: id } }]);
+        await deps.auditLog.append(tx, [{ requestId: requestId ?? null, actor, action: 'client.rotate_secret', outcome: 'success', details: { clientId: id } }]);
         return { client: toClient(r), secret };
       });
     },

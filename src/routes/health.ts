@@ -4,10 +4,11 @@ import { sql } from 'drizzle-orm';
 import { Type } from 'typebox';
 import type { DbHandle } from '../db/client.js';
 import { migrationsCurrent } from '../db/migrate.js';
+import { AUDIT_READY_FACTOR, type AuditBacklog } from '../audit/audit-metrics.js';
 
 const Status = Type.Object({ status: Type.String(), checks: Type.Optional(Type.Record(Type.String(), Type.String())) });
 
-export async function healthRoutes(app: FastifyInstance, opts: { db: DbHandle }) {
+export async function healthRoutes(app: FastifyInstance, opts: { db: DbHandle; auditBacklog: () => Promise<AuditBacklog>; sealBoundMs: number }) {
   const noLimit = { rateLimit: false };
   app.get('/healthz', {
     config: noLimit,
@@ -16,17 +17,24 @@ export async function healthRoutes(app: FastifyInstance, opts: { db: DbHandle })
 
   app.get('/readyz', {
     config: noLimit,
-    schema: { operationId: 'readyz', tags: ['operations'], description: 'Readiness: the database answers and every migration is applied.', response: { 200: Status, 503: Status } },
+    schema: { operationId: 'readyz', tags: ['operations'], description: 'Readiness: the database answers, every migration is applied, and the audit sealer keeps up (no committed row unsealed for 10 times the sealing bound).', response: { 200: Status, 503: Status } },
   }, async (_req, reply) => {
     let database = 'ok';
     let migrations = 'unknown';
+    let audit = 'unknown';
     try {
       await opts.db.db.execute(sql`select 1`);
       migrations = (await migrationsCurrent(opts.db)) ? 'ok' : 'pending';
+      if (migrations === 'ok') {
+        const b = await opts.auditBacklog();
+        audit = b.oldestSeconds * 1000 > AUDIT_READY_FACTOR * opts.sealBoundMs
+          ? `behind: ${b.rows} rows unsealed, the oldest for ${Math.round(b.oldestSeconds)} s`
+          : 'ok';
+      }
     } catch {
       database = 'unreachable';
     }
-    const ok = database === 'ok' && migrations === 'ok';
-    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', checks: { database, migrations } });
+    const ok = database === 'ok' && migrations === 'ok' && audit === 'ok';
+    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', checks: { database, migrations, audit } });
   });
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
-import { appendAudit } from '../audit/audit-log.js';
+import type { AuditLog } from '../audit/audit-log.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { canonicalJson, type Signer } from '../crypto/signing.js';
 import { hotQuery, rows, type Db, type Executor } from '../db/client.js';
@@ -65,7 +65,7 @@ export function receiptSigningInput(r: Omit<Receipt, 'signature'> | Receipt): Bu
   return Buffer.from(canonicalJson(unsigned));
 }
 
-export function createEraser(deps: { db: Db; keyring: Keyring; signer: Signer; onErased: () => void }) {
+export function createEraser(deps: { db: Db; keyring: Keyring; signer: Signer; auditLog: AuditLog; onErased: () => void }) {
   const { db, keyring, signer } = deps;
   const keyId = signer.publicJwk().kid;
 
@@ -120,7 +120,7 @@ export function createEraser(deps: { db: Db; keyring: Keyring; signer: Signer; o
         };
         const receipt: Receipt = { ...unsigned, signature: signer.sign(receiptSigningInput(unsigned)) };
         await hotQuery(tx, 'tv_erase_feed', FEED_INSERT_SQL, [erasureId, args.target.method, args.reference ?? null, args.principal.id, requestedAt.toISOString(), completedAt.toISOString(), erased.length, JSON.stringify(receipt)]);
-        await appendAudit(tx, [{
+        await deps.auditLog.append(tx, [{
           requestId: args.requestId,
           actor: args.principal.id,
           action: 'erasure',

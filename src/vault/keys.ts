@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { appendAudit } from '../audit/audit-log.js';
+import type { AuditLog } from '../audit/audit-log.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { rows, type Db } from '../db/client.js';
 import { toBuffer } from '../db/schema.js';
@@ -16,7 +16,7 @@ const IDLE_WAIT_MS = 50;
 const MAX_IDLE_ROUNDS = 200;
 
 /** Master-key (KEK) and data-key (DEK) operations. Tokens and fingerprints never change here. */
-export function createKeyManager(deps: { db: Db; keyring: Keyring; dataKeys: DataKeys; actor: string }) {
+export function createKeyManager(deps: { db: Db; keyring: Keyring; dataKeys: DataKeys; actor: string; auditLog: AuditLog }) {
   const { db, keyring } = deps;
 
   async function remainingUnderOldVersions(active: number): Promise<number> {
@@ -42,7 +42,7 @@ export function createKeyManager(deps: { db: Db; keyring: Keyring; dataKeys: Dat
         update data_keys d set wrapped_key = u.w, kek_version = ${active}
         from unnest(${sql.param(todo.map((r) => r.id))}::uuid[], ${sql.param(wrapped)}::bytea[]) as u(id, w)
         where d.id = u.id`);
-      await appendAudit(tx, [{ actor: deps.actor, action: 'keys.rewrap', outcome: 'success', details: { toVersion: active, fromVersions: from, dataKeys: todo.length } }]);
+      await deps.auditLog.append(tx, [{ actor: deps.actor, action: 'keys.rewrap', outcome: 'success', details: { toVersion: active, fromVersions: from, dataKeys: todo.length } }]);
       return todo.length;
     });
   }
@@ -90,7 +90,7 @@ export function createKeyManager(deps: { db: Db; keyring: Keyring; dataKeys: Dat
     async rotateNamespaceDek(namespace: string): Promise<string> {
       return db.transaction(async (tx) => {
         const id = await deps.dataKeys.rotateNamespaceDek(tx, namespace);
-        await appendAudit(tx, [{ actor: deps.actor, action: 'keys.rotate_dek', outcome: 'success', namespace, details: { dataKeyId: id, kekVersion: keyring.activeKekVersion } }]);
+        await deps.auditLog.append(tx, [{ actor: deps.actor, action: 'keys.rotate_dek', outcome: 'success', namespace, details: { dataKeyId: id, kekVersion: keyring.activeKekVersion } }]);
         return id;
       });
     },

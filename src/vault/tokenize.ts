@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { sql } from 'drizzle-orm';
-import { appendAudit, type AuditEvent } from '../audit/audit-log.js';
+import type { AuditEvent, AuditLog } from '../audit/audit-log.js';
 import { createBatcher } from './batcher.js';
 import { encrypt } from '../crypto/aead.js';
 import { valueAad, type Keyring } from '../crypto/keyring.js';
@@ -71,7 +71,7 @@ const MAX_TX_ATTEMPTS = 3;
 /** Keys entries of random-token namespaces apart, across requests merged into one flush. */
 let randomKeySeq = 0;
 
-export function createTokenizer(deps: { db: Db; keyring: Keyring; dataKeys: DataKeys; rng: RandomSource; cache: TokenCache }) {
+export function createTokenizer(deps: { db: Db; keyring: Keyring; dataKeys: DataKeys; rng: RandomSource; cache: TokenCache; auditLog: AuditLog }) {
   const { db, keyring, dataKeys, rng, cache } = deps;
 
   function prepare(ns: Namespace, items: TokenizeItem[], onInvalid: 'reject' | 'skip') {
@@ -199,7 +199,7 @@ export function createTokenizer(deps: { db: Db; keyring: Keyring; dataKeys: Data
           if (pending.length) await getOrCreate(tx, ns, pending, subjectDeks, nsDek!);
           await link(tx, entries.filter((e) => e.subjects.length));
           handOver();
-          await appendAudit(tx, events());
+          await deps.auditLog.append(tx, events());
         });
         break;
       } catch (err) {

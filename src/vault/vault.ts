@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import type { AuditEvent } from '../audit/audit-log.js';
+import type { AuditEvent, AuditLog } from '../audit/audit-log.js';
 import type { Keyring } from '../crypto/keyring.js';
 import type { Signer } from '../crypto/signing.js';
 import type { Db } from '../db/client.js';
@@ -20,15 +20,15 @@ import { createTokenizer } from './tokenize.js';
 export const ERASURE_POLL_MS = 500;
 
 /** The domain services, wired once per app. Routes call only this. */
-export function createVault(deps: { db: Db; keyring: Keyring; policy: Policy; rng: RandomSource; budget: RevealBudget; signer: Signer }) {
+export function createVault(deps: { db: Db; keyring: Keyring; policy: Policy; rng: RandomSource; budget: RevealBudget; signer: Signer; auditLog: AuditLog; auditSigner: Signer }) {
   const dataKeys = createDataKeys({ db: deps.db, keyring: deps.keyring });
   const cache = createTokenCache();
   const forgetCaches = () => {
     cache.clear();
     dataKeys.forget();
   };
-  const eraser = createEraser({ db: deps.db, keyring: deps.keyring, signer: deps.signer, onErased: forgetCaches });
-  const auditWriter = createAuditWriter({ db: deps.db, budget: deps.budget });
+  const eraser = createEraser({ db: deps.db, keyring: deps.keyring, signer: deps.signer, auditLog: deps.auditLog, onErased: forgetCaches });
+  const auditWriter = createAuditWriter({ db: deps.db, budget: deps.budget, auditLog: deps.auditLog });
   const exporter = createExporter({ db: deps.db, keyring: deps.keyring, dataKeys, audit: auditWriter });
   let lastSeq: number | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -45,7 +45,7 @@ export function createVault(deps: { db: Db; keyring: Keyring; policy: Policy; rn
       lastSeq = undefined;
     }
   }
-  const tokenizer = createTokenizer({ db: deps.db, keyring: deps.keyring, dataKeys, rng: deps.rng, cache });
+  const tokenizer = createTokenizer({ db: deps.db, keyring: deps.keyring, dataKeys, rng: deps.rng, cache, auditLog: deps.auditLog });
   const detokenizer = createDetokenizer({ db: deps.db, dataKeys, audit: auditWriter, keyring: deps.keyring });
 
   return {
@@ -59,6 +59,8 @@ export function createVault(deps: { db: Db; keyring: Keyring; policy: Policy; rn
     erasureFeed: eraser.feed,
     exportSubject: exporter.exportSubject,
     publicKey: () => deps.signer.publicJwk(),
+    /** The Ed25519 key (JWK) that verifies audit checkpoints. */
+    auditPublicKey: () => deps.auditSigner.publicJwk(),
 
     async startWatching(): Promise<void> {
       await checkErasures();

@@ -13,7 +13,7 @@ import { startProxy } from '../helpers/tcp-proxy.js';
  */
 const SOAK = Boolean(process.env.SOAK);
 const CANARY = `cnry${randomBytes(4).toString('hex')}`;
-const keys = { master: randomBytes(32), fp: randomBytes(32), jwt: randomBytes(32), sign: randomBytes(32) };
+const keys = { master: randomBytes(32), fp: randomBytes(32), jwt: randomBytes(32), sign: randomBytes(32), audit: randomBytes(32) };
 const jwt = createVaultJwt({ secret: keys.jwt, issuer: 'tokenvault', audience: 'tokenvault' });
 const TOKEN = jwt.sign({ sub: 'reliability', scope: 'tokenize detokenize:plain:* erase subjects:export audit:read', ns: ['*'] }, 3600);
 const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
@@ -29,6 +29,7 @@ function envFor(url: string) {
     TOKENVAULT_FINGERPRINT_KEY: keys.fp.toString('base64'),
     TOKENVAULT_JWT_SECRET: keys.jwt.toString('base64'),
     TOKENVAULT_SIGNING_KEY: keys.sign.toString('base64'),
+    TOKENVAULT_AUDIT_SIGNING_KEY: keys.audit.toString('base64'),
     TOKENVAULT_REVEAL_BUDGET: '100000000',
     LOG_LEVEL: 'debug',
   };

@@ -8,6 +8,7 @@ const prodKeys = () => ({
   TOKENVAULT_FINGERPRINT_KEY: key(),
   TOKENVAULT_JWT_SECRET: key(),
   TOKENVAULT_SIGNING_KEY: key(),
+  TOKENVAULT_AUDIT_SIGNING_KEY: key(),
 });
 
 function problems(env: Record<string, string>): string[] {
