@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { createVaultJwt } from '../../src/auth/vault-jwt.js';
+import { DEFAULT_AUDIT_SEAL_BOUND_MS } from '../../src/config.js';
+import { expectAllSealed } from '../helpers/audit.js';
 import { createTestDatabase, usingPostgres, type TestDatabase } from '../helpers/db.js';
 import { freePort, spawnVault, waitReady, type VaultProcess } from '../helpers/process.js';
 import { startProxy } from '../helpers/tcp-proxy.js';
@@ -92,6 +94,9 @@ describe.runIf(usingPostgres)('reliability with real processes', () => {
     }
     const [row] = await query<{ n: number }>('select count(*)::int as n from mappings');
     expect(row!.n).toBe(tokenOf.size);
+    // Every committed audit row sealed exactly once, in one order, within the bound.
+    const sealed = await expectAllSealed(query, DEFAULT_AUDIT_SEAL_BOUND_MS);
+    expect(sealed.rows).toBeGreaterThanOrEqual(clients);
     for (const p of instances) expect(await stop(p)).toBe(0);
   }, 120_000);
 
