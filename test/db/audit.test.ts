@@ -202,6 +202,26 @@ async function sealAndVerifyWithoutSealing(now: Date) {
   return verifyAuditLog(db(), { publicKey: ctx.v.services.vault.auditPublicKey(), boundMs: ctx.v.services.sealer.boundMs, now });
 }
 
+describe('the backlog', () => {
+  it('shows in /metrics, and readyz says so once a committed row has waited ten bounds', async () => {
+    await fresh();
+    const ready = async () => {
+      await new Promise((r) => setTimeout(r, 300)); // past the probe's cache
+      const res = await ctx.v.app.inject({ url: '/readyz' });
+      return { status: res.statusCode, audit: res.json().checks.audit as string };
+    };
+    expect(await ready()).toEqual({ status: 200, audit: 'ok' });
+    await db().execute(sql`insert into audit_events (ts, actor, action, outcome, details) values (now() - interval '1 hour', 'stuck', 'test', 'ok', '{}')`);
+    expect(await ready()).toEqual({ status: 503, audit: 'behind: 1 rows unsealed, the oldest for 3600 s' });
+    const metrics = (await ctx.v.app.inject({ url: '/metrics' })).body;
+    expect(metrics).toMatch(/^tokenvault_audit_unsealed_rows 1$/m);
+    expect(metrics).toMatch(/^tokenvault_audit_unsealed_oldest_seconds 360[0-9](\.[0-9]+)?$/m);
+    await ctx.v.services.sealer.sealNow();
+    expect(await ready()).toEqual({ status: 200, audit: 'ok' });
+    expect((await ctx.v.app.inject({ url: '/metrics' })).body).toMatch(/^tokenvault_audit_unsealed_rows 0$/m);
+  });
+});
+
 describe('offline: an export and the public key', () => {
   it('verifies, and names the first bad line once one is edited', async () => {
     await fresh();

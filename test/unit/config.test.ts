@@ -45,12 +45,19 @@ describe('config', () => {
     [{ DATABASE_URL: 'mysql://x' }, /^DATABASE_URL /],
     [{ NODE_ENV: 'production', ...prodKeys() }, /DATABASE_URL is required when NODE_ENV=production/],
     [{ NODE_ENV: 'production', DATABASE_URL: 'postgres://x/y' }, /TOKENVAULT_MASTER_KEYS is required when NODE_ENV=production/],
+    [{ NODE_ENV: 'production', DATABASE_URL: 'postgres://x/y', ...prodKeys(), TOKENVAULT_AUDIT_SIGNING_KEY: '' }, /TOKENVAULT_AUDIT_SIGNING_KEY is required when NODE_ENV=production/],
+    [{ TOKENVAULT_AUDIT_SIGNING_KEY: randomBytes(31).toString('base64') }, /TOKENVAULT_AUDIT_SIGNING_KEY must decode to 32 bytes \(got 31\)/],
+    [(() => { const k = key(); return { TOKENVAULT_SIGNING_KEY: k, TOKENVAULT_AUDIT_SIGNING_KEY: k }; })(), /TOKENVAULT_AUDIT_SIGNING_KEY must differ from TOKENVAULT_SIGNING_KEY/],
+    [{ TOKENVAULT_AUDIT_SEAL_BOUND_MS: '50' }, /TOKENVAULT_AUDIT_SEAL_BOUND_MS must be from 100 to 600000/],
+    [{ TOKENVAULT_AUDIT_SEAL_BOUND_MS: '1s' }, /^TOKENVAULT_AUDIT_SEAL_BOUND_MS /],
   ])('rejects %j naming the variable', (env, message) => {
     expect(problems(env as Record<string, string>).some((p) => message.test(p))).toBe(true);
   });
 
   it('accepts a complete production configuration', () => {
-    const c = loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgres://u@h/db', ...prodKeys() });
+    const c = loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgres://u@h/db', ...prodKeys(), TOKENVAULT_AUDIT_SEAL_BOUND_MS: '2500' });
     expect(c.production).toBe(true);
+    expect(c.auditSealBoundMs).toBe(2500);
+    expect(c.keys.auditSigningKey).toHaveLength(32);
   });
 });
