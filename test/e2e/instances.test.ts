@@ -13,22 +13,26 @@ import { rows } from '../../src/db/client.js';
 import { createTestDatabase, usingPostgres } from '../helpers/db.js';
 import { freePort, spawnVault, waitReady } from '../helpers/process.js';
 
+/** One configuration for every instance: same database, same keys. */
+function sharedEnv(url: string, dir: string, jwtSecret: Buffer, auditKey: Buffer): Record<string, string> {
+  return {
+    DATABASE_URL: url,
+    TOKENVAULT_DATA_DIR: dir,
+    TOKENVAULT_MASTER_KEYS: `1:${randomBytes(32).toString('base64')}`,
+    TOKENVAULT_FINGERPRINT_KEY: randomBytes(32).toString('base64'),
+    TOKENVAULT_JWT_SECRET: jwtSecret.toString('base64'),
+    TOKENVAULT_SIGNING_KEY: randomBytes(32).toString('base64'),
+    TOKENVAULT_AUDIT_SIGNING_KEY: auditKey.toString('base64'),
+    LOG_LEVEL: 'warn',
+  };
+}
+
 describe.runIf(usingPostgres)('two vault processes on one database', () => {
   it('share one reveal budget and one audit chain under concurrent reveals and tokenizes', async () => {
     const db = await createTestDatabase({ backend: 'postgres' });
     const dir = mkdtempSync(join(tmpdir(), 'tv-instances-'));
     const jwtSecret = randomBytes(32);
-    const env = {
-      DATABASE_URL: db.url!,
-      TOKENVAULT_DATA_DIR: dir,
-      TOKENVAULT_MASTER_KEYS: `1:${randomBytes(32).toString('base64')}`,
-      TOKENVAULT_FINGERPRINT_KEY: randomBytes(32).toString('base64'),
-      TOKENVAULT_JWT_SECRET: jwtSecret.toString('base64'),
-      TOKENVAULT_SIGNING_KEY: randomBytes(32).toString('base64'),
-      TOKENVAULT_AUDIT_SIGNING_KEY: randomBytes(32).toString('base64'),
-      TOKENVAULT_REVEAL_BUDGET: '20',
-      LOG_LEVEL: 'warn',
-    };
+    const env = { ...sharedEnv(db.url!, dir, jwtSecret, randomBytes(32)), TOKENVAULT_REVEAL_BUDGET: '20' };
     const [a, b] = await Promise.all([freePort(), freePort()]).then((ports) => ports.map((port) => spawnVault(env, port)));
     try {
       await Promise.all([waitReady(a!), waitReady(b!)]);
@@ -69,16 +73,7 @@ describe.runIf(usingPostgres)('two vault processes on one database', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tv-failover-'));
     const jwtSecret = randomBytes(32);
     const auditKey = randomBytes(32);
-    const env = {
-      DATABASE_URL: db.url!,
-      TOKENVAULT_DATA_DIR: dir,
-      TOKENVAULT_MASTER_KEYS: `1:${randomBytes(32).toString('base64')}`,
-      TOKENVAULT_FINGERPRINT_KEY: randomBytes(32).toString('base64'),
-      TOKENVAULT_JWT_SECRET: jwtSecret.toString('base64'),
-      TOKENVAULT_SIGNING_KEY: randomBytes(32).toString('base64'),
-      TOKENVAULT_AUDIT_SIGNING_KEY: auditKey.toString('base64'),
-      LOG_LEVEL: 'warn',
-    };
+    const env = sharedEnv(db.url!, dir, jwtSecret, auditKey);
     const procs = await Promise.all([freePort(), freePort()]).then((ports) => ports.map((port) => spawnVault(env, port)));
     const h = await db.open(1);
     const query = async <T>(text: string, params: unknown[] = []) => (await h.pool!.query(text, params)).rows as T[];
