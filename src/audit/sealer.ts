@@ -47,11 +47,11 @@ export function createSealer(deps: { handle: DbHandle; signer: Signer; macKey: B
     return mine;
   }
 
-  function dropConnection(): void {
+  function dropConnection(): Promise<void> {
     const c = client;
     client = undefined;
     if (deps.handle.kind === 'postgres') ex = undefined;
-    if (c) void c.end().catch(() => undefined);
+    return c ? c.end().catch(() => undefined) : Promise.resolve();
   }
 
   async function elect(): Promise<boolean> {
@@ -64,7 +64,7 @@ export function createSealer(deps: { handle: DbHandle; signer: Signer; macKey: B
       const c = new pg.Client({ ...(deps.handle.pool!.options as pg.ClientConfig), application_name: `tokenvault-sealer:${process.pid}` });
       // A lost connection releases the lock server-side; forget it here too.
       c.on('error', () => {
-        if (client === c) dropConnection();
+        if (client === c) void dropConnection();
       });
       await c.connect();
       client = c;
@@ -159,7 +159,7 @@ export function createSealer(deps: { handle: DbHandle; signer: Signer; macKey: B
         if (!failing) log?.warn({ err: { type: (err as Error).name, code: (err as { code?: string }).code } }, 'audit sealing failed; retrying');
         failing = true;
         // Whatever broke, start from a fresh connection (and election): the lock may be gone.
-        if (deps.handle.kind === 'postgres') dropConnection();
+        if (deps.handle.kind === 'postgres') await dropConnection();
       }
       if (!running) break;
       await new Promise<void>((resolve) => {
@@ -188,7 +188,7 @@ export function createSealer(deps: { handle: DbHandle; signer: Signer; macKey: B
       wake?.();
       await loop;
       await turn;
-      if (deps.handle.kind === 'postgres') dropConnection();
+      if (deps.handle.kind === 'postgres') await dropConnection();
       ex = undefined;
     },
   };
