@@ -88,7 +88,7 @@ export function createSealer(deps: { handle: DbHandle; signer: Signer; macKey: B
     // Two statements between begin and commit: under load, each round trip to the database is
     // what delays a seal the most.
     return on.transaction(async (tx) => {
-      const found = await rows<RawRow & { mac: Buffer | Uint8Array | null; dup: boolean; xmin: string; horizon: string | null; last_verdict: string | null }>(tx, sql`
+      const found = await rows<RawRow & { mac: Buffer | Uint8Array | null; dup: boolean; xmin: string; horizon: string | null; last_verdict: string | null; max_seq: number }>(tx, sql`
         with last as (
           select c.horizon, (select verdict from audit_seals where seq = c.last_seq) as last_verdict
           from audit_checkpoints c order by c.first_seq desc limit 1
@@ -96,7 +96,7 @@ export function createSealer(deps: { handle: DbHandle; signer: Signer; macKey: B
         select e.id, e.ts, e.request_id, e.actor, e.action, e.outcome, e.namespace, e.purpose, e.details, e.erasure_id, e.mac,
                exists (select 1 from audit_events o where o.mac = e.mac and o.id < e.id) as dup,
                pg_snapshot_xmin(pg_current_snapshot())::text as xmin, (select horizon::text from last) as horizon,
-               (select last_verdict from last) as last_verdict
+               (select last_verdict from last) as last_verdict, (select coalesce(max(seq), 0) from audit_seals) as max_seq
         from audit_events e
         where e.xid >= coalesce((select horizon from last), '0'::xid8) and not exists (select 1 from audit_seals s where s.event_id = e.id)
         order by e.id limit ${SEAL_BATCH}`);
@@ -105,7 +105,9 @@ export function createSealer(deps: { handle: DbHandle; signer: Signer; macKey: B
       const head = found[0]!;
       // Rows without a MAC were written before sealing existed: they can only come first.
       let legacyAllowed = !last || head.last_verdict === 'legacy';
-      const firstSeq = (last?.last ?? 0) + 1;
+      // Past any seal inserted around the sealer too: such a seal cannot stall sealing, and verify
+      // names it (no checkpoint covers it).
+      const firstSeq = Math.max(last?.last ?? 0, Number(head.max_seq)) + 1;
       const ids: number[] = [];
       const seqs: number[] = [];
       const leaves: Buffer[] = [];

@@ -333,6 +333,11 @@ describe.runIf(usingPostgres)('as the vault\'s own least-privilege role (docs/le
     await asSuperuser(sql`delete from audit_checkpoints where first_seq = 7`, sql`delete from audit_seals where seq = 7`);
     await asApp(sql`insert into audit_seals (event_id, seq, leaf, verdict) values (${ids[1]! + 1000}, 7, ${randomBytes(32)}, 'ok')`);
     expect(await verify()).toMatchObject({ ok: false, brokenAt: { seq: 7, eventId: ids[1]! + 1000 }, reason: 'seq 7 is sealed but in no signed checkpoint' });
+    // The stray seal does not stall sealing: the next rows go past it, and verify still names it.
+    await db().transaction((tx) => log().append(tx, events(7, 1)));
+    expect(await ctx.v.services.sealer.sealNow()).toBe(1);
+    expect(await rows<{ seq: number }>(db(), sql`select first_seq as seq from audit_checkpoints order by 1 desc limit 1`)).toEqual([{ seq: 8 }]);
+    expect(await verify()).toMatchObject({ ok: false, brokenAt: { seq: 7, eventId: ids[1]! + 1000 }, reason: 'seq 7 is sealed but in no signed checkpoint' });
     await asSuperuser(sql`delete from audit_seals where seq = 7`);
     await db().execute(sql.raw(`drop owned by ${role}`));
     await db().execute(sql.raw(`drop role ${role}`));
