@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyServerOptions } from 'fastify';
 import { createBacklogProbe, registerAuditMetrics } from './audit/audit-metrics.js';
 import type { Sealer } from './audit/sealer.js';
 import type { Clients } from './auth/clients.js';
@@ -10,7 +10,7 @@ import type { AccessConfig } from './config.js';
 import type { DbHandle } from './db/client.js';
 import { AppError } from './errors.js';
 import { registerErrorHandlers } from './http-errors.js';
-import { authPlugin, type Authenticator } from './plugins/auth.js';
+import { authPlugin, type Authenticator } from './plugins/bearer-auth.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import { swaggerPlugin } from './plugins/swagger.js';
 import { healthRoutes } from './routes/health.js';
@@ -58,7 +58,7 @@ export function fastifyOptions(logger: FastifyServerOptions['logger'] | FastifyS
 }
 
 /** The app as a plugin-assembled instance: no env, no listen, no exit. Tests build this same app. */
-export async function buildApp(deps: AppDeps, logger: FastifyServerOptions['logger'] | FastifyServerOptions['loggerInstance'] = false): Promise<FastifyInstance> {
+export async function buildApp(deps: AppDeps, logger: FastifyServerOptions['logger'] | FastifyServerOptions['loggerInstance'] = false) {
   const app = Fastify(fastifyOptions(logger)).withTypeProvider<TypeBoxTypeProvider>();
   // Shutting down: answer what is in flight, refuse what comes after (503 SHUTTING_DOWN), and
   // close each connection after its response, so the server need not wait out keep-alive.
@@ -95,14 +95,8 @@ export async function buildApp(deps: AppDeps, logger: FastifyServerOptions['logg
       await deps.vault.audit([{ requestId: request.id, actor: request.principal?.id ?? 'anonymous', action: 'auth', outcome: 'denied', details: { reason, route: request.routeOptions.url ?? null } }]);
     },
   });
-  await app.register(healthRoutes, { db: deps.db, auditBacklog, sealBoundMs: deps.sealer.boundMs });
-  await app.register(tokenizeRoutes, { vault: deps.vault });
-  await app.register(detokenizeRoutes, { vault: deps.vault });
-  await app.register(authRoutes, { clients: deps.clients, jwt: deps.jwt, vault: deps.vault, access: deps.access });
-  await app.register(clientRoutes, { clients: deps.clients });
-  await app.register(auditRoutes, { db: deps.db.db, vault: deps.vault, sealBoundMs: deps.sealer.boundMs });
-  await app.register(erasureRoutes, { vault: deps.vault });
-  await app.register(subjectRoutes, { vault: deps.vault });
+  await app.register(healthRoutes, { db: deps.db, vault: deps.vault, auditBacklog, sealBoundMs: deps.sealer.boundMs });
+  await app.register(v1Routes, { prefix: '/v1', ...deps });
   app.addHook('onReady', async () => {
     await deps.vault.startWatching();
     deps.sealer.start(app.log);
@@ -111,5 +105,18 @@ export async function buildApp(deps: AppDeps, logger: FastifyServerOptions['logg
     deps.vault.stopWatching();
     await deps.sealer.stop();
   });
-  return app as unknown as FastifyInstance;
+  return app;
 }
+
+export type App = Awaited<ReturnType<typeof buildApp>>;
+
+/** The versioned API: one plugin per resource, each typed by its TypeBox schemas. */
+const v1Routes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps) => {
+  await app.register(tokenizeRoutes, { vault: deps.vault });
+  await app.register(detokenizeRoutes, { vault: deps.vault });
+  await app.register(authRoutes, { clients: deps.clients, jwt: deps.jwt, vault: deps.vault, access: deps.access });
+  await app.register(clientRoutes, { clients: deps.clients });
+  await app.register(auditRoutes, { db: deps.db.db, vault: deps.vault, sealBoundMs: deps.sealer.boundMs });
+  await app.register(erasureRoutes, { vault: deps.vault });
+  await app.register(subjectRoutes, { vault: deps.vault });
+};

@@ -1,4 +1,12 @@
-/** The one error vocabulary: a stable UPPER_SNAKE code, an HTTP status, a message safe to show. */
+/**
+ * The error vocabulary. Every error the vault throws on purpose carries a stable UPPER_SNAKE `code`:
+ * AppError (with its HTTP status) for what a caller is told, and the named errors below for what
+ * the lower layers report to the vault. crypto/errors.ts holds crypto's one failure
+ * (DECRYPTION_FAILED), kept there so crypto/ imports nothing of the app; http-errors.ts is the one
+ * handler that turns all of them into the one error body.
+ */
+
+/** What a caller is told: a stable code, an HTTP status, a message safe to show. */
 export class AppError extends Error {
   constructor(
     readonly statusCode: number,
@@ -20,8 +28,15 @@ export const errors = {
   namespaceNotFound: () => new AppError(404, 'NAMESPACE_NOT_FOUND', 'unknown namespace'),
   notFound: (what: string) => new AppError(404, 'NOT_FOUND', `${what} not found`),
   tokenSpaceExhausted: () => new AppError(409, 'TOKEN_SPACE_EXHAUSTED', 'no free token left for a value after repeated attempts; widen the type options'),
-  databaseUnavailable: () => new AppError(503, 'DATABASE_UNAVAILABLE', 'the database is unavailable; retry later'),
-  decryptionFailed: () => new AppError(500, 'DECRYPTION_FAILED', 'a stored value could not be decrypted'),
   budgetExceeded: (retryAfterSeconds: number) =>
     new AppError(429, 'REVEAL_BUDGET_EXCEEDED', 'reveal budget exhausted for this window', undefined, { 'retry-after': String(retryAfterSeconds) }),
 };
+
+/** A mapping read in this transaction was erased before a row referring to it was written (the repositories' word for SQLSTATE 23503). */
+export class MappingErasedError extends Error {
+  readonly code = 'MAPPING_ERASED';
+  constructor() {
+    super('a mapping was erased concurrently');
+    this.name = 'MappingErasedError';
+  }
+}

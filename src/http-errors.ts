@@ -21,7 +21,7 @@ const FASTIFY_CODES: Record<string, [number, string, string]> = {
   FST_ERR_CTP_INVALID_TYPE: [400, 'BAD_REQUEST', 'invalid content type'],
 };
 
-/** Turns any error into the one body shape. Third-party messages and SQL never reach the client. */
+/** The one error handler (vocabulary: errors.ts). Turns any error into the one body shape. Third-party messages and SQL never reach the client. */
 export function mapError(err: FastifyError | Error): Mapped {
   if (err instanceof AppError) return { status: err.statusCode, code: err.code, message: err.message, ...(err.details ? { extra: err.details } : {}), ...(err.headers ? { headers: err.headers } : {}) };
   const fe = err as FastifyError;

@@ -11,11 +11,12 @@ import { createAuditLog } from './audit/audit-log.js';
 import { deriveMacKey } from './audit/records.js';
 import { createSealer } from './audit/sealer.js';
 import type { DbHandle } from './db/client.js';
-import { createPooledRandom } from './formats/random.js';
+import { createRepositories } from './db/repositories/index.js';
+import { createPooledRandom } from './crypto/random.js';
 import type { AppDeps } from './app.js';
 import { createRevealBudget } from './vault/budget.js';
 import type { Policy } from './vault/policy.js';
-import { createKeyManager, type KeyManager } from './vault/keys.js';
+import { createKeyManager, type KeyManager } from './vault/key-manager.js';
 import { createVault, type Vault } from './vault/vault.js';
 
 export interface Services extends AppDeps {
@@ -41,22 +42,28 @@ export interface ServiceOptions {
   auditSealBoundMs?: number | undefined;
 }
 
-/** Wires the domain services on an open database. Shared by the server, the CLI and the tests. */
+/**
+ * The composition root: from key material, a policy and an open database, builds the repositories,
+ * the keyring, the vault and the identity parts (vault JWTs, IdP, clients). Shared by the server,
+ * the CLI and the tests. It wires processes' parts together; vault/vault.ts wires the domain
+ * services among themselves (their caches, batchers and erasure watcher) and is all routes see.
+ */
 export function createServices(opts: ServiceOptions): Services {
   const access = opts.access ?? DEFAULT_ACCESS;
   const issuer = opts.issuer ?? 'tokenvault';
   const rng = createPooledRandom();
+  const repos = createRepositories({ db: opts.db.db });
   const keyring = createKeyring({ masterKeys: opts.keys.masterKeys, fingerprintKey: opts.keys.fingerprintKey, rng });
   const macKey = deriveMacKey(opts.keys.auditSigningKey);
   const auditLog = createAuditLog({ macKey });
   const auditSigner = createSigner(opts.keys.auditSigningKey);
   const sealer = createSealer({ handle: opts.db, signer: auditSigner, macKey, boundMs: opts.auditSealBoundMs ?? DEFAULT_AUDIT_SEAL_BOUND_MS });
-  const budget = createRevealBudget({ defaultBudget: access.revealBudget, windowSeconds: access.revealWindowSeconds });
-  const vault = createVault({ db: opts.db.db, keyring, policy: opts.policy, rng, budget, signer: createSigner(opts.keys.signingKey), auditLog, auditSigner });
+  const budget = createRevealBudget({ defaultBudget: access.revealBudget, windowSeconds: access.revealWindowSeconds, counters: repos.revealCounters });
+  const vault = createVault({ db: opts.db.db, repos, keyring, policy: opts.policy, rng, budget, signer: createSigner(opts.keys.signingKey), auditLog, auditSigner });
   const jwt = createVaultJwt({ secret: opts.keys.jwtSecret, issuer, audience: opts.audience ?? 'tokenvault' });
-  const clients = createClients({ db: opts.db.db, hasher: opts.hasher ?? argon2Hasher, auditLog });
+  const clients = createClients({ db: opts.db.db, repo: repos.clients, hasher: opts.hasher ?? argon2Hasher, auditLog });
   const idp = opts.idp ? createIdpVerifier(opts.idp.config, opts.idp.keys) : undefined;
   const authenticator = createAuthenticator({ vaultJwt: jwt, vaultIssuer: issuer, clients, idp });
-  const keyManager = createKeyManager({ db: opts.db.db, keyring, dataKeys: vault.dataKeys, actor: 'cli', auditLog });
+  const keyManager = createKeyManager({ db: opts.db.db, keyring, dataKeys: vault.dataKeys, repo: repos.keys, actor: 'cli', auditLog });
   return { db: opts.db, keyring, vault, jwt, clients, access, authenticator, keyManager, sealer };
 }

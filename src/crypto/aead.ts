@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, type KeyObject } from 'node:crypto';
-import type { RandomSource } from '../formats/random.js';
+import type { RandomSource } from '../crypto/random.js';
 import { DecryptionFailedError } from './errors.js';
 
 /** Ciphertext layout, version 1: [0x01][12-byte IV][ciphertext][16-byte GCM tag]. */

@@ -1,5 +1,5 @@
 import { createHmac, createSecretKey, hkdfSync, type KeyObject } from 'node:crypto';
-import type { RandomSource } from '../formats/random.js';
+import type { RandomSource } from '../crypto/random.js';
 import { decrypt, encrypt } from './aead.js';
 import { DecryptionFailedError } from './errors.js';
 

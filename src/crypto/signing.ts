@@ -3,9 +3,19 @@ import { createPrivateKey, createPublicKey, sign, verify, type JsonWebKey, type 
 /** PKCS#8 DER prefix of an Ed25519 private key; the 32-byte seed follows. */
 const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 
+/** The Ed25519 public key as a JWK (RFC 8037), with the key id receipts carry. */
+export type PublicJwk = {
+  kty: string;
+  crv: string;
+  x: string;
+  kid: string;
+  alg: string;
+  use: string;
+};
+
 export interface Signer {
   sign(data: Buffer): string;
-  publicJwk(): JsonWebKey & { kid: string };
+  publicJwk(): PublicJwk;
 }
 
 export function createSigner(seed: Buffer): Signer {
@@ -16,7 +26,7 @@ export function createSigner(seed: Buffer): Signer {
   const kid = `ed25519-${String(jwk.x).slice(0, 16)}`;
   return {
     sign: (data) => sign(null, data, privateKey).toString('base64url'),
-    publicJwk: () => ({ ...jwk, kid, alg: 'EdDSA', use: 'sig' }),
+    publicJwk: () => ({ kty: String(jwk.kty), crv: String(jwk.crv), x: String(jwk.x), kid, alg: 'EdDSA', use: 'sig' }),
   };
 }
 

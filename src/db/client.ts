@@ -3,7 +3,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
-import type { SQL } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import pg from 'pg';
 import * as schema from './schema.js';
 
@@ -20,12 +20,29 @@ export interface DbHandle {
   close(): Promise<void>;
 }
 
-// int8 and numeric as JS numbers: ids and counts stay far below 2^53.
-pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+/**
+ * int8 as JS numbers on this vault's pools only (ids and counts stay far below 2^53), not process-wide.
+ * drizzle's own statements parse through its column types (bigint columns are mode 'number').
+ */
+const POOL_TYPES = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === pg.types.builtins.INT8 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
+};
+
+/**
+ * The driver object under each database this module opened (pool or PGlite) and under each
+ * connection withConnection holds: kept here rather than read back from drizzle's internals.
+ */
+const drivers = new WeakMap<Executor, pg.Pool | pg.PoolClient | PGlite>();
 
 export async function rows<T>(ex: Executor, query: SQL): Promise<T[]> {
   const r = (await ex.execute(query)) as unknown as { rows: T[] };
   return r.rows;
+}
+
+/** Resolves when the database answers a trivial query. */
+export async function ping(ex: Executor): Promise<void> {
+  await ex.execute(sql`select 1`);
 }
 
 interface DriverClient {
@@ -39,10 +56,18 @@ interface DriverClient {
  * per statement text. Rows come back as the driver returns them (bytea as Buffer or Uint8Array).
  */
 export async function hotQuery<T>(ex: Executor, name: string, text: string, values: unknown[]): Promise<T[]> {
-  // drizzle keeps the driver object (pool, pooled client or PGlite transaction) on its session.
-  const client = (ex as unknown as { session: { client: DriverClient } }).session.client;
+  const client = driverOf(ex);
   const r = client instanceof pg.Pool || client instanceof pg.Client ? await client.query({ name, text, values }) : await client.query(text, values);
   return r.rows as T[];
+}
+
+/**
+ * The driver object `ex` runs on. A transaction's connection (a pooled client, or PGlite's
+ * transaction) is known only to drizzle, which keeps it on the transaction's session and offers
+ * no public accessor: this one line reads it there, for named prepared statements in transactions.
+ */
+function driverOf(ex: Executor): DriverClient {
+  return (drivers.get(ex) ?? (ex as unknown as { session: { client: DriverClient } }).session.client) as DriverClient;
 }
 
 export interface OpenOptions {
@@ -65,10 +90,13 @@ export async function openDatabase(opts: OpenOptions): Promise<DbHandle> {
       statement_timeout: 15_000,
       query_timeout: 20_000,
       application_name: 'tokenvault',
+      types: POOL_TYPES,
     });
     // An idle client losing its connection must not crash the process; the pool replaces it.
     pool.on('error', (err) => opts.onPoolError?.(err));
-    return { db: drizzlePg(pool, { schema }) as unknown as Db, kind: 'postgres', pool, close: () => pool.end() };
+    const db = drizzlePg(pool, { schema }) as unknown as Db;
+    drivers.set(db, pool);
+    return { db, kind: 'postgres', pool, close: () => pool.end() };
   }
   let client = opts.pglite;
   if (!client) {
@@ -78,7 +106,9 @@ export async function openDatabase(opts: OpenOptions): Promise<DbHandle> {
     client = await PGlite.create(dir);
   }
   const c = client;
-  return { db: drizzlePglite(c, { schema }) as unknown as Db, kind: 'pglite', close: () => c.close() };
+  const db = drizzlePglite(c, { schema }) as unknown as Db;
+  drivers.set(db, c);
+  return { db, kind: 'pglite', close: () => c.close() };
 }
 
 /** The SQLSTATE of a driver error, unwrapping drizzle's wrapper. */

@@ -1,14 +1,14 @@
 import '@fastify/rate-limit';
-import type { FastifyInstance } from 'fastify';
-import { sql } from 'drizzle-orm';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { DbHandle } from '../db/client.js';
 import { migrationsCurrent } from '../db/migrate.js';
+import type { Vault } from '../vault/vault.js';
 import { AUDIT_READY_FACTOR, type AuditBacklog } from '../audit/audit-metrics.js';
 
 const Status = Type.Object({ status: Type.String(), checks: Type.Optional(Type.Record(Type.String(), Type.String())) });
 
-export async function healthRoutes(app: FastifyInstance, opts: { db: DbHandle; auditBacklog: () => Promise<AuditBacklog>; sealBoundMs: number }) {
+export const healthRoutes: FastifyPluginAsyncTypebox<{ db: DbHandle; vault: Vault; auditBacklog: () => Promise<AuditBacklog>; sealBoundMs: number }> = async (app, opts) => {
   const noLimit = { rateLimit: false };
   app.get('/healthz', {
     config: noLimit,
@@ -23,7 +23,7 @@ export async function healthRoutes(app: FastifyInstance, opts: { db: DbHandle; a
     let migrations = 'unknown';
     let audit = 'unknown';
     try {
-      await opts.db.db.execute(sql`select 1`);
+      await opts.vault.ping();
       migrations = (await migrationsCurrent(opts.db)) ? 'ok' : 'pending';
       if (migrations === 'ok') {
         const b = await opts.auditBacklog();
@@ -37,4 +37,4 @@ export async function healthRoutes(app: FastifyInstance, opts: { db: DbHandle; a
     const ok = database === 'ok' && migrations === 'ok' && audit === 'ok';
     return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', checks: { database, migrations, audit } });
   });
-}
+};

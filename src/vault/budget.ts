@@ -1,5 +1,5 @@
-import { sql } from 'drizzle-orm';
-import { hotQuery, type Executor } from '../db/client.js';
+import type { Executor } from '../db/client.js';
+import type { RevealCountersRepository } from '../db/repositories/reveal-counters-repository.js';
 import type { Principal } from './principal.js';
 
 export type BudgetResult = { ok: true } | { ok: false; retryAfter: number };
@@ -9,7 +9,7 @@ export type BudgetResult = { ok: true } | { ok: false; retryAfter: number };
  * instance shares one count. The increment is a single conditional upsert: it succeeds only while
  * the new total stays within the budget, so concurrent reveals can never overshoot it.
  */
-export function createRevealBudget(opts: { defaultBudget: number; windowSeconds: number; now?: () => number }) {
+export function createRevealBudget(opts: { defaultBudget: number; windowSeconds: number; counters: RevealCountersRepository; now?: () => number }) {
   const now = opts.now ?? Date.now;
   const windowMs = opts.windowSeconds * 1000;
   const limitOf = (p: Principal) => p.revealBudget ?? opts.defaultBudget;
@@ -26,7 +26,7 @@ export function createRevealBudget(opts: { defaultBudget: number; windowSeconds:
     const t = now();
     if (t - lastCleanup <= windowMs) return;
     lastCleanup = t;
-    await ex.execute(sql`delete from reveal_counters where window_start < ${new Date(Math.floor(t / windowMs) * windowMs - windowMs).toISOString()}`);
+    await opts.counters.deleteBefore({ tx: ex, before: new Date(Math.floor(t / windowMs) * windowMs - windowMs) });
   }
 
   return {
@@ -36,12 +36,7 @@ export function createRevealBudget(opts: { defaultBudget: number; windowSeconds:
       const { start, retryAfter } = currentWindow();
       const limit = limitOf(principal);
       if (n > limit) return { ok: false, retryAfter };
-      const r = await hotQuery<{ count: number }>(tx, 'tv_budget_consume', `
-        insert into reveal_counters (principal, window_start, count) values ($1, $2, $3)
-        on conflict (principal, window_start) do update set count = reveal_counters.count + excluded.count
-        where reveal_counters.count + excluded.count <= $4
-        returning count`, [principal.id, start, n, limit]);
-      if (!r.length) return { ok: false, retryAfter };
+      if (!(await opts.counters.claim({ tx, principal: principal.id, windowStart: start, count: n, limit }))) return { ok: false, retryAfter };
       await prune(tx);
       return { ok: true };
     },

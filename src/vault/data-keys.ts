@@ -1,18 +1,9 @@
 import { randomUUID, type KeyObject } from 'node:crypto';
-import { sql } from 'drizzle-orm';
-import { rows, type Db, type Executor } from '../db/client.js';
-import { toBuffer } from '../db/schema.js';
+import type { Db, Executor } from '../db/client.js';
+import type { DataKeysRepository, WrappedDek } from '../db/repositories/data-keys-repository.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { DecryptionFailedError } from '../crypto/errors.js';
 
-interface DekRow {
-  id: string;
-  kek_version: number;
-  wrapped_key: Buffer | Uint8Array;
-  subject_hmac?: Buffer | Uint8Array | null;
-}
-
-const NAMESPACE_DEK_LOCK = 7210003;
 /** How long an instance keeps using a namespace's DEK before looking for a newer one. */
 export const NAMESPACE_DEK_TTL_MS = 30_000;
 
@@ -21,15 +12,15 @@ export const NAMESPACE_DEK_TTL_MS = 30_000;
  * A cached key is only a copy: the rows decide what exists (erasure drops the row, and the
  * mappings under it with it).
  */
-export function createDataKeys(opts: { db: Db; keyring: Keyring }) {
-  const { db, keyring } = opts;
+export function createDataKeys(opts: { db: Db; keyring: Keyring; repo: DataKeysRepository }) {
+  const { db, keyring, repo } = opts;
   const unwrapped = new Map<string, KeyObject>();
   const namespaceDeks = new Map<string, { id: string; at: number }>();
 
-  function unwrapRow(r: DekRow): KeyObject {
+  function unwrapRow(r: WrappedDek): KeyObject {
     let k = unwrapped.get(r.id);
     if (!k) {
-      k = keyring.unwrapDek(r.id, Number(r.kek_version), toBuffer(r.wrapped_key));
+      k = keyring.unwrapDek(r.id, r.kekVersion, r.wrappedKey);
       unwrapped.set(r.id, k);
     }
     return k;
@@ -38,12 +29,9 @@ export function createDataKeys(opts: { db: Db; keyring: Keyring }) {
   async function insertDek(ex: Executor, fields: { namespace: string | null; subjectHmac: Buffer | null }): Promise<{ id: string; key: KeyObject; inserted: boolean }> {
     const id = randomUUID();
     const { key, wrapped, kekVersion } = keyring.newDek(id);
-    const r = await rows<{ id: string }>(ex, sql`
-      insert into data_keys (id, namespace, subject_hmac, kek_version, wrapped_key)
-      values (${id}, ${fields.namespace}, ${fields.subjectHmac}, ${kekVersion}, ${wrapped})
-      on conflict do nothing returning id`);
-    if (r.length) unwrapped.set(id, key);
-    return { id, key, inserted: r.length > 0 };
+    const inserted = await repo.insert({ tx: ex, row: { id, namespace: fields.namespace, subjectHmac: fields.subjectHmac, kekVersion, wrappedKey: wrapped } });
+    if (inserted) unwrapped.set(id, key);
+    return { id, key, inserted };
   }
 
   return {
@@ -52,8 +40,8 @@ export function createDataKeys(opts: { db: Db; keyring: Keyring }) {
       const known = namespaceDeks.get(ns);
       if (known && Date.now() - known.at < NAMESPACE_DEK_TTL_MS && unwrapped.has(known.id)) return { id: known.id, key: unwrapped.get(known.id)! };
       return db.transaction(async (tx) => {
-        await tx.execute(sql`select pg_advisory_xact_lock(${NAMESPACE_DEK_LOCK}, hashtext(${ns}))`);
-        const [r] = await rows<DekRow>(tx, sql`select id, kek_version, wrapped_key from data_keys where namespace = ${ns} order by created_at desc, id limit 1`);
+        await repo.lockNamespace({ tx, namespace: ns });
+        const r = await repo.newestOfNamespace({ tx, namespace: ns });
         const dek = r ? { id: r.id, key: unwrapRow(r) } : await insertDek(tx, { namespace: ns, subjectHmac: null });
         namespaceDeks.set(ns, { id: dek.id, at: Date.now() });
         return { id: dek.id, key: dek.key };
@@ -77,11 +65,8 @@ export function createDataKeys(opts: { db: Db; keyring: Keyring }) {
       const sorted = [...new Map(hmacs.map((h) => [h.toString('hex'), h])).entries()].sort(([a], [b]) => (a < b ? -1 : 1));
       for (let attempt = 0; attempt < 3 && out.size < sorted.length; attempt++) {
         const missing = sorted.filter(([hex]) => !out.has(hex));
-        const found = await rows<DekRow>(tx, sql`
-          select id, kek_version, wrapped_key, subject_hmac from data_keys
-          where subject_hmac = any(${sql.param(missing.map(([, h]) => h))}::bytea[])
-          order by subject_hmac for share`);
-        for (const r of found) out.set(toBuffer(r.subject_hmac!).toString('hex'), { id: r.id, key: unwrapRow(r) });
+        const found = await repo.lockForSubjects({ tx, subjectHmacs: missing.map(([, h]) => h) });
+        for (const r of found) out.set(r.subjectHmac.toString('hex'), { id: r.id, key: unwrapRow(r) });
         for (const [hex, h] of missing) {
           if (out.has(hex)) continue;
           const created = await insertDek(tx, { namespace: null, subjectHmac: h });
@@ -103,7 +88,7 @@ export function createDataKeys(opts: { db: Db; keyring: Keyring }) {
         else missing.push(id);
       }
       if (missing.length) {
-        const found = await rows<DekRow>(db, sql`select id, kek_version, wrapped_key from data_keys where id = any(${sql.param(missing)}::uuid[])`);
+        const found = await repo.byIds({ ids: missing });
         for (const r of found) out.set(r.id, unwrapRow(r));
       }
       for (const id of ids) if (!out.has(id)) throw new DecryptionFailedError();

@@ -2,8 +2,8 @@ import type { AuditEvent } from '../audit/audit-log.js';
 import { decrypt } from '../crypto/aead.js';
 import { DecryptionFailedError } from '../crypto/errors.js';
 import { valueAad, type Keyring } from '../crypto/keyring.js';
-import { hotQuery, type Db } from '../db/client.js';
-import { toBuffer } from '../db/schema.js';
+import type { ErasuresRepository } from '../db/repositories/erasures-repository.js';
+import type { MappingsRepository, StoredValue } from '../db/repositories/mappings-repository.js';
 import { isTokenType } from '../formats/registry.js';
 import type { AuditWriter } from './audit-writer.js';
 import { createBatcher } from './batcher.js';
@@ -20,23 +20,16 @@ export interface DetokenizeResult {
   reveal?: RevealLevel;
 }
 
-interface MappingRow {
-  token: string;
-  type: string;
-  dek_id: string;
-  ciphertext: Buffer | Uint8Array;
-}
-
-/** Mappings of a namespace ($1) by token ($2 text[]). The bench's lookup ceiling runs it too. */
-export const FIND_BY_TOKEN_SQL = 'select token, type, dek_id, ciphertext from mappings where namespace = $1 and token = any($2::text[])';
+/** The bench's lookup ceiling runs this statement: re-exported where it always was. */
+export { FIND_BY_TOKEN_SQL } from '../db/repositories/mappings-repository.js';
 
 interface Lookup {
-  byToken: Map<string, MappingRow>;
+  byToken: Map<string, StoredValue>;
   erased: Set<string>;
 }
 
-export function createDetokenizer(deps: { db: Db; dataKeys: DataKeys; audit: AuditWriter; keyring: Keyring }) {
-  const { db, dataKeys } = deps;
+export function createDetokenizer(deps: { mappings: MappingsRepository; erasures: ErasuresRepository; dataKeys: DataKeys; audit: AuditWriter; keyring: Keyring }) {
+  const { mappings, erasures, dataKeys } = deps;
 
   /** Concurrent requests for one namespace share one lookup query (and one tombstone query). */
   const lookups = new Map<string, ReturnType<typeof createBatcher<string[], Lookup>>>();
@@ -49,14 +42,10 @@ export function createDetokenizer(deps: { db: Db; dataKeys: DataKeys; audit: Aud
         concurrency: 4,
         async run(jobs) {
           const all = [...new Set(jobs.flat())];
-          const found = await hotQuery<MappingRow>(db, 'tv_find_by_token', FIND_BY_TOKEN_SQL, [ns, all]);
+          const found = await mappings.findByToken({ namespace: ns, tokens: all });
           const byToken = new Map(found.map((r) => [r.token, r]));
           const missing = all.filter((t) => !byToken.has(t));
-          const erased = new Set(
-            missing.length
-              ? (await hotQuery<{ token: string }>(db, 'tv_find_tombstones', 'select token from tombstones where namespace = $1 and token = any($2::text[])', [ns, missing])).map((r) => r.token)
-              : [],
-          );
+          const erased = new Set(missing.length ? await erasures.erasedTokens({ namespace: ns, tokens: missing }) : []);
           return jobs.map(() => ({ byToken, erased }));
         },
       });
@@ -83,12 +72,12 @@ export function createDetokenizer(deps: { db: Db; dataKeys: DataKeys; audit: Aud
       }
 
       const revealing = [...plan.entries()].filter(([, p]) => p.status === 'ok');
-      const keys = await dataKeys.keysById(revealing.map(([t]) => byToken.get(t)!.dek_id));
+      const keys = await dataKeys.keysById(revealing.map(([t]) => byToken.get(t)!.dekId));
       const values = new Map<string, string>();
       for (const [token, p] of revealing) {
         const r = byToken.get(token)!;
         if (!isTokenType(r.type)) throw new DecryptionFailedError();
-        const plain = decrypt(keys.get(r.dek_id)!, toBuffer(r.ciphertext), valueAad(ns.name, r.type, token)).toString('utf8');
+        const plain = decrypt(keys.get(r.dekId)!, r.ciphertext, valueAad(ns.name, r.type, token)).toString('utf8');
         values.set(token, p.level === 'masked' ? ns.formats[r.type].mask(plain) : plain);
       }
 

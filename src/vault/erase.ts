@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { sql } from 'drizzle-orm';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { canonicalJson, type Signer } from '../crypto/signing.js';
-import { hotQuery, rows, type Db, type Executor } from '../db/client.js';
+import type { Db, Executor } from '../db/client.js';
+import type { ErasuresRepository, TombstonedToken } from '../db/repositories/erasures-repository.js';
 import { errors } from '../errors.js';
 import { FormatError, type TokenType } from '../formats/registry.js';
 import type { Namespace } from './policy.js';
@@ -14,11 +14,13 @@ export type ErasureTarget =
   | { method: 'value'; ns: Namespace; type: TokenType; value: string }
   | { method: 'tokens'; ns: Namespace; tokens: string[] };
 
-export interface ErasedToken {
-  namespace: string;
-  type: string;
-  token: string;
-}
+/** An erasure as asked for: a namespace by name, not yet checked. */
+export type ErasureRequest =
+  | { subject: string }
+  | { namespace?: string | undefined; type: TokenType; value: string }
+  | { namespace?: string | undefined; tokens: string[] };
+
+export type ErasedToken = TombstonedToken;
 
 /** Receipt format version 1. The signature covers canonicalJson(receipt without `signature`). */
 export interface Receipt {
@@ -35,54 +37,29 @@ export interface Receipt {
   signature: string;
 }
 
-/**
- * Per method, one statement that deletes the mappings ($3…) and writes their tombstones ($1
- * erasure id, $2 time); prepared, like every statement of an erasure. For a subject it also deletes
- * the subject's key, which this transaction has already locked.
- */
-const tombstoning = (deleted: string, alsoDelete?: string) => `
-  with d as (${deleted} returning namespace, type, token),
-       t as (insert into tombstones (namespace, token, type, erasure_id, erased_at)
-             select namespace, token, type, $1, $2 from d on conflict do nothing)${alsoDelete ? `,
-       k as (${alsoDelete})` : ''}
-  select namespace, type, token from d`;
-const ERASE_SQL: Record<ErasureTarget['method'], string> = {
-  subject: tombstoning('delete from mappings where id in (select mapping_id from subject_links where subject_hmac = $3)', 'delete from data_keys where subject_hmac = $3'),
-  value: tombstoning('delete from mappings where fingerprint = $3 and namespace = $4'),
-  tokens: tombstoning('delete from mappings where namespace = $3 and token = any($4::text[])'),
-};
-
-/**
- * The feed row. Its sequence number comes from tokenvault_next_erasure_seq (migration 0005), which
- * takes the feed lock, held to commit: numbers are assigned in commit order.
- */
-const FEED_INSERT_SQL = `
-  insert into erasures (id, seq, method, reference, actor, requested_at, completed_at, tokens_erased, receipt)
-  values ($1, tokenvault_next_erasure_seq(), $2, $3, $4, $5, $6, $7, $8::jsonb)`;
-
 export function receiptSigningInput(r: Omit<Receipt, 'signature'> | Receipt): Buffer {
   const { signature: _s, ...unsigned } = r as Receipt;
   return Buffer.from(canonicalJson(unsigned));
 }
 
-export function createEraser(deps: { db: Db; keyring: Keyring; signer: Signer; auditLog: AuditLog; onErased: () => void }) {
-  const { db, keyring, signer } = deps;
+export function createEraser(deps: { db: Db; keyring: Keyring; signer: Signer; repo: ErasuresRepository; auditLog: AuditLog; onErased: () => void }) {
+  const { db, keyring, signer, repo } = deps;
   const keyId = signer.publicJwk().kid;
 
   /** Deletes the target's mappings and writes their tombstones in one statement. */
   async function deleteMappings(tx: Executor, target: ErasureTarget, erasureId: string, at: Date): Promise<ErasedToken[]> {
-    const tombstone = (params: unknown[]) => hotQuery<ErasedToken>(tx, `tv_erase_${target.method}`, ERASE_SQL[target.method], [erasureId, at.toISOString(), ...params]);
+    const tombstone = (scope: Parameters<typeof repo.tombstone>[0]['scope']) => repo.tombstone({ tx, erasureId, at, scope });
     switch (target.method) {
       case 'subject': {
         const hmac = keyring.subjectHmac(target.subject);
         // Lock the subject's key first, in its own statement: a tokenize writing under it holds it
         // FOR SHARE, so this waits for that write to commit, and the next statement's snapshot sees
         // (and deletes) its mappings; a tokenize that comes later waits, then creates a fresh key.
-        await hotQuery(tx, 'tv_erase_lock_key', 'select id from data_keys where subject_hmac = $1 for update', [hmac]);
+        await repo.lockSubjectKey({ tx, subjectHmac: hmac });
         // The subject's links go with its mappings (ON DELETE CASCADE). Deleting the key, in the
         // same statement, is the crypto-shredding: without it, no copy of the ciphertexts (a backup)
         // can be read.
-        return tombstone([hmac]);
+        return tombstone({ method: 'subject', subjectHmac: hmac });
       }
       case 'value': {
         let normalized: string;
@@ -92,10 +69,10 @@ export function createEraser(deps: { db: Db; keyring: Keyring; signer: Signer; a
           if (err instanceof FormatError) throw errors.validation(`value is not a valid ${target.type}: ${err.message}`);
           throw err;
         }
-        return tombstone([keyring.fingerprint(target.ns.name, target.type, normalized), target.ns.name]);
+        return tombstone({ method: 'value', namespace: target.ns.name, fingerprint: keyring.fingerprint(target.ns.name, target.type, normalized) });
       }
       case 'tokens':
-        return tombstone([target.ns.name, target.tokens]);
+        return tombstone({ method: 'tokens', namespace: target.ns.name, tokens: target.tokens });
     }
   }
 
@@ -119,7 +96,10 @@ export function createEraser(deps: { db: Db; keyring: Keyring; signer: Signer; a
           keyId,
         };
         const receipt: Receipt = { ...unsigned, signature: signer.sign(receiptSigningInput(unsigned)) };
-        await hotQuery(tx, 'tv_erase_feed', FEED_INSERT_SQL, [erasureId, args.target.method, args.reference ?? null, args.principal.id, requestedAt.toISOString(), completedAt.toISOString(), erased.length, JSON.stringify(receipt)]);
+        await repo.insertFeedRow({
+          tx,
+          row: { id: erasureId, method: args.target.method, reference: args.reference ?? null, actor: args.principal.id, requestedAt, completedAt, tokensErased: erased.length, receipt },
+        });
         await deps.auditLog.append(tx, [{
           requestId: args.requestId,
           actor: args.principal.id,
@@ -141,21 +121,15 @@ export function createEraser(deps: { db: Db; keyring: Keyring; signer: Signer; a
     },
 
     async receipt(id: string): Promise<Receipt | null> {
-      const [r] = await rows<{ receipt: Receipt | string }>(db, sql`select receipt from erasures where id = ${id}`);
-      if (!r) return null;
-      return typeof r.receipt === 'string' ? (JSON.parse(r.receipt) as Receipt) : r.receipt;
+      return (await repo.receipt({ id })) as Receipt | null;
     },
 
     /** The feed: erasures in commit order after a cursor (a sequence number). */
     async feed(after: number, limit: number): Promise<{ seq: number; receipt: Receipt }[]> {
-      const r = await rows<{ seq: number; receipt: Receipt | string }>(db, sql`select seq, receipt from erasures where seq > ${after} order by seq limit ${limit}`);
-      return r.map((x) => ({ seq: Number(x.seq), receipt: typeof x.receipt === 'string' ? (JSON.parse(x.receipt) as Receipt) : x.receipt }));
+      return (await repo.feed({ after, limit })) as { seq: number; receipt: Receipt }[];
     },
 
-    async latestSeq(): Promise<number> {
-      const [r] = await rows<{ s: number }>(db, sql`select coalesce(max(seq), 0)::bigint as s from erasures`);
-      return Number(r?.s ?? 0);
-    },
+    latestSeq: () => repo.latestSeq(),
   };
 }
 

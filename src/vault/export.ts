@@ -1,8 +1,6 @@
-import { sql } from 'drizzle-orm';
 import { decrypt } from '../crypto/aead.js';
 import { valueAad, type Keyring } from '../crypto/keyring.js';
-import { rows, type Db } from '../db/client.js';
-import { toBuffer } from '../db/schema.js';
+import type { SubjectLinksRepository } from '../db/repositories/subject-links-repository.js';
 import type { AuditWriter } from './audit-writer.js';
 import type { DataKeys } from './data-keys.js';
 import { mayUseNamespace, maxRevealLevel, type Principal } from './principal.js';
@@ -16,20 +14,17 @@ export interface ExportedToken {
 }
 
 /** Art. 15 / portability: what the vault holds for a subject, values only where plainly allowed. */
-export function createExporter(deps: { db: Db; keyring: Keyring; dataKeys: DataKeys; audit: AuditWriter }) {
+export function createExporter(deps: { subjectLinks: SubjectLinksRepository; keyring: Keyring; dataKeys: DataKeys; audit: AuditWriter }) {
   return {
     async exportSubject(args: { principal: Principal; subject: string; purpose: string; requestId: string }): Promise<ExportedToken[]> {
       const hmac = deps.keyring.subjectHmac(args.subject);
-      const found = (await rows<{ namespace: string; type: string; token: string; created_at: Date | string; dek_id: string; ciphertext: Buffer | Uint8Array }>(deps.db, sql`
-        select m.namespace, m.type, m.token, m.created_at, m.dek_id, m.ciphertext
-        from subject_links l join mappings m on m.id = l.mapping_id
-        where l.subject_hmac = ${hmac} order by m.namespace, m.type, m.created_at, m.token`)).filter((r) => mayUseNamespace(args.principal, r.namespace));
+      const found = (await deps.subjectLinks.mappingsOf({ subjectHmac: hmac })).filter((r) => mayUseNamespace(args.principal, r.namespace));
       const plain = found.filter((r) => maxRevealLevel(args.principal, r.type) === 'plain');
-      const keys = await deps.dataKeys.keysById(plain.map((r) => r.dek_id));
+      const keys = await deps.dataKeys.keysById(plain.map((r) => r.dekId));
       const out = found.map((r): ExportedToken => {
-        const e: ExportedToken = { namespace: r.namespace, type: r.type, token: r.token, createdAt: new Date(r.created_at).toISOString() };
+        const e: ExportedToken = { namespace: r.namespace, type: r.type, token: r.token, createdAt: r.createdAt.toISOString() };
         if (maxRevealLevel(args.principal, r.type) === 'plain') {
-          e.value = decrypt(keys.get(r.dek_id)!, toBuffer(r.ciphertext), valueAad(r.namespace, r.type, r.token)).toString('utf8');
+          e.value = decrypt(keys.get(r.dekId)!, r.ciphertext, valueAad(r.namespace, r.type, r.token)).toString('utf8');
         }
         return e;
       });

@@ -1,24 +1,31 @@
 import type { KeyObject } from 'node:crypto';
-import { sql } from 'drizzle-orm';
 import type { AuditEvent, AuditLog } from '../audit/audit-log.js';
 import { createBatcher } from './batcher.js';
 import { encrypt } from '../crypto/aead.js';
 import { valueAad, type Keyring } from '../crypto/keyring.js';
-import { hotQuery, type Db, type Executor, pgErrorCode } from '../db/client.js';
-import { toBuffer } from '../db/schema.js';
-import { errors } from '../errors.js';
-import type { RandomSource } from '../formats/random.js';
-import { FormatError, type TokenType } from '../formats/registry.js';
+import type { Db, Executor } from '../db/client.js';
+import type { MappingsRepository } from '../db/repositories/mappings-repository.js';
+import type { SubjectLinksRepository } from '../db/repositories/subject-links-repository.js';
+import { errors, MappingErasedError } from '../errors.js';
+import type { RandomSource } from '../crypto/random.js';
 import type { DataKeys } from './data-keys.js';
 import type { Namespace } from './policy.js';
 import type { Principal } from './principal.js';
 import type { TokenCache } from './token-cache.js';
+import {
+  mergePlans,
+  planRequest,
+  settle,
+  tokenizeAuditEvent,
+  tokenizeResults,
+  type PlannedValue,
+  type RequestPlan,
+  type TokenizeItem,
+  type TokenizeResult,
+  type ValueOutcome,
+} from './tokenize-plan.js';
 
-export interface TokenizeItem {
-  type: TokenType;
-  value: string;
-  subject?: string | undefined;
-}
+export type { TokenizeItem, TokenizeResult } from './tokenize-plan.js';
 
 export interface TokenizeArgs {
   principal: Principal;
@@ -28,237 +35,161 @@ export interface TokenizeArgs {
   requestId: string;
 }
 
-export type TokenizeResult =
-  | { token: string; type: TokenType; created: boolean }
-  | { index: number; error: { code: string; message: string } };
-
-/** One distinct value in a batch (items with the same fingerprint share one). */
-interface Entry {
-  fp: Buffer;
-  fpHex: string;
-  type: TokenType;
-  normalized: string;
-  subjects: Buffer[];
-  token?: string;
-  mappingId?: number;
-  created: boolean;
-}
-
-/**
- * Get-or-create in one statement. Inserts one mapping per element of the arrays ($1 namespace,
- * $2 consistent, $3–$7 type, token, fingerprint, DEK id, ciphertext) and, in a consistent
- * namespace, returns beside the new rows (created) the rows that already held those fingerprints
- * when the statement began. A row a concurrent writer committed during the statement is in
- * neither: the caller asks again. Tokens once erased are never reissued: candidates found in
- * tombstones are skipped (and redrawn). The bench's raw-insert ceiling runs this same statement.
- */
-export const GET_OR_CREATE_SQL = `with ins as (
-    insert into mappings (namespace, type, token, fingerprint, consistent, dek_id, ciphertext)
-    select $1, u.type, u.token, u.fp, $2, u.dek, u.ct
-    from unnest($3::text[], $4::text[], $5::bytea[], $6::uuid[], $7::bytea[]) as u(type, token, fp, dek, ct)
-    where not exists (select 1 from tombstones t where t.namespace = $1 and t.token = u.token)
-    on conflict do nothing
-    returning id, token
-  )
-  select id, token, null::bytea as fingerprint from ins
-  union all
-  select id, token, fingerprint from mappings where $2 and consistent and fingerprint = any($5::bytea[])`;
+/** The bench's raw-insert ceiling runs this statement: re-exported where it always was. */
+export { GET_OR_CREATE_SQL } from '../db/repositories/mappings-repository.js';
 
 const MAX_TOKEN_ATTEMPTS = 8;
 /** Queued values from which a second concurrent flush of a namespace starts. */
 const PARALLEL_FLUSH_ENTRIES = 500;
 const MAX_TX_ATTEMPTS = 3;
-/** Keys entries of random-token namespaces apart, across requests merged into one flush. */
-let randomKeySeq = 0;
 
-export function createTokenizer(deps: { db: Db; keyring: Keyring; dataKeys: DataKeys; rng: RandomSource; cache: TokenCache; auditLog: AuditLog }) {
-  const { db, keyring, dataKeys, rng, cache } = deps;
-
-  function prepare(ns: Namespace, items: TokenizeItem[], onInvalid: 'reject' | 'skip') {
-    const results: TokenizeResult[] = new Array(items.length);
-    const entries = new Map<string, Entry>();
-    const itemEntry: (Entry | undefined)[] = new Array(items.length);
-    const problems: { index: number; code: string; message: string }[] = [];
-    items.forEach((item, index) => {
-      let normalized: string;
-      try {
-        normalized = ns.formats[item.type].normalize(item.value);
-      } catch (err) {
-        if (!(err instanceof FormatError)) throw err;
-        problems.push({ index, code: err.code, message: err.message });
-        results[index] = { index, error: { code: err.code, message: err.message } };
-        return;
-      }
-      const fp = keyring.fingerprint(ns.name, item.type, normalized);
-      // In a random-token namespace every item is its own entry: no two calls share a token.
-      const key = ns.consistent ? fp.toString('hex') : `${fp.toString('hex')}#${++randomKeySeq}`;
-      let e = entries.get(key);
-      if (!e) {
-        e = { fp, fpHex: key, type: item.type, normalized, subjects: [], created: false };
-        entries.set(key, e);
-      }
-      if (item.subject !== undefined) e.subjects.push(keyring.subjectHmac(item.subject));
-      itemEntry[index] = e;
-    });
-    if (problems.length && onInvalid === 'reject') {
-      throw errors.validation(`${problems.length} item(s) are invalid; nothing was stored`, { items: problems });
-    }
-    return { results, entries: [...entries.values()], itemEntry, problems };
-  }
+/**
+ * The executor of tokenize plans (tokenize-plan.ts): batches concurrent requests per namespace and
+ * writes each batch in one transaction.
+ */
+export function createTokenizer(deps: {
+  db: Db;
+  keyring: Keyring;
+  dataKeys: DataKeys;
+  mappings: MappingsRepository;
+  subjectLinks: SubjectLinksRepository;
+  rng: RandomSource;
+  cache: TokenCache;
+  auditLog: AuditLog;
+}) {
+  const { db, keyring, dataKeys, mappings, subjectLinks, rng, cache } = deps;
 
   /**
-   * Finds or creates the mappings of the entries. An entry gets its existing row or a new one; one
-   * whose row a concurrent writer committed meanwhile, or whose token collided, goes round again.
+   * Finds or creates the mappings of the values, in their order. A value gets its existing row or
+   * a new one; one whose row a concurrent writer committed meanwhile, or whose token collided, goes
+   * round again.
    */
-  async function getOrCreate(tx: Executor, ns: Namespace, pending: Entry[], subjectDeks: Map<string, { id: string; key: KeyObject }>, nsDek: { id: string; key: KeyObject }) {
+  async function getOrCreate(tx: Executor, ns: Namespace, pending: PlannedValue[], subjectDeks: Map<string, { id: string; key: KeyObject }>, nsDek: { id: string; key: KeyObject }): Promise<ValueOutcome[]> {
+    const out: (ValueOutcome | undefined)[] = new Array(pending.length);
     // Sorted by fingerprint: concurrent batches sharing new values take index locks in one order.
     // (Lowercase hex sorts as the bytes do, and compares without a call into C++.)
-    let todo = [...pending].sort((a, b) => (a.fpHex < b.fpHex ? -1 : a.fpHex > b.fpHex ? 1 : 0));
+    let todo = pending.map((_, i) => i).sort((a, b) => (pending[a]!.fpHex < pending[b]!.fpHex ? -1 : pending[a]!.fpHex > pending[b]!.fpHex ? 1 : 0));
     for (let attempt = 0; todo.length > 0; attempt++) {
       if (attempt >= MAX_TOKEN_ATTEMPTS) throw errors.tokenSpaceExhausted();
-      const cols = { type: [] as string[], token: [] as string[], fp: [] as Buffer[], dek: [] as string[], ct: [] as Buffer[] };
-      const byToken = new Map<string, Entry>();
-      for (const e of todo) {
+      const cols = { type: [] as string[], token: [] as string[], fingerprint: [] as Buffer[], dekId: [] as string[], ciphertext: [] as Buffer[] };
+      const byToken = new Map<string, number>();
+      for (const i of todo) {
+        const v = pending[i]!;
         // Tokens are unique within the batch before they reach the database: the insert result
-        // is matched back to entries by token.
-        let token = ns.formats[e.type].generate(e.normalized, rng);
-        for (let i = 0; byToken.has(token); i++) {
-          if (i >= MAX_TOKEN_ATTEMPTS) throw errors.tokenSpaceExhausted();
-          token = ns.formats[e.type].generate(e.normalized, rng);
+        // is matched back to values by token.
+        let token = ns.formats[v.type].generate(v.normalized, rng);
+        for (let n = 0; byToken.has(token); n++) {
+          if (n >= MAX_TOKEN_ATTEMPTS) throw errors.tokenSpaceExhausted();
+          token = ns.formats[v.type].generate(v.normalized, rng);
         }
-        const firstSubject = e.subjects[0];
+        const firstSubject = v.subjects[0];
         const dek = firstSubject ? subjectDeks.get(firstSubject.toString('hex'))! : nsDek;
-        cols.type.push(e.type);
+        cols.type.push(v.type);
         cols.token.push(token);
-        cols.fp.push(e.fp);
-        cols.dek.push(dek.id);
-        cols.ct.push(encrypt(dek.key, Buffer.from(e.normalized, 'utf8'), valueAad(ns.name, e.type, token), rng));
-        byToken.set(token, e);
+        cols.fingerprint.push(v.fp);
+        cols.dekId.push(dek.id);
+        cols.ciphertext.push(encrypt(dek.key, Buffer.from(v.normalized, 'utf8'), valueAad(ns.name, v.type, token), rng));
+        byToken.set(token, i);
       }
-      const found = await hotQuery<{ id: number; token: string; fingerprint: Buffer | Uint8Array | null }>(tx, 'tv_get_or_create', GET_OR_CREATE_SQL, [ns.name, ns.consistent, cols.type, cols.token, cols.fp, cols.dek, cols.ct]);
+      const found = await mappings.getOrCreate({ tx, namespace: ns.name, consistent: ns.consistent, rows: cols });
       const existing = new Map<string, { id: number; token: string }>();
       for (const r of found) {
         if (r.fingerprint) {
-          existing.set(toBuffer(r.fingerprint).toString('hex'), r);
+          existing.set(r.fingerprint.toString('hex'), r);
           continue;
         }
-        const e = byToken.get(r.token)!;
-        e.token = r.token;
-        e.mappingId = Number(r.id);
-        e.created = true;
+        out[byToken.get(r.token)!] = { token: r.token, mappingId: r.id, created: true };
       }
-      for (const e of todo) {
-        const r = e.mappingId === undefined ? existing.get(e.fpHex) : undefined;
-        if (r) {
-          e.token = r.token;
-          e.mappingId = Number(r.id);
-        }
+      for (const i of todo) {
+        const r = out[i] === undefined ? existing.get(pending[i]!.fpHex) : undefined;
+        if (r) out[i] = { token: r.token, mappingId: r.id, created: false };
       }
-      todo = todo.filter((e) => e.mappingId === undefined);
+      todo = todo.filter((i) => out[i] === undefined);
     }
+    return out as ValueOutcome[];
   }
 
-  async function link(tx: Executor, entries: Entry[]): Promise<void> {
+  async function link(tx: Executor, values: PlannedValue[], outcomes: ValueOutcome[]): Promise<void> {
     const hmacs: Buffer[] = [];
     const ids: number[] = [];
-    for (const e of entries) for (const s of e.subjects) {
-      hmacs.push(s);
-      ids.push(e.mappingId!);
-    }
-    if (!ids.length) return;
-    await tx.execute(sql`
-      insert into subject_links (subject_hmac, mapping_id)
-      select * from unnest(${sql.param(hmacs)}::bytea[], ${sql.param(ids)}::bigint[]) order by 1, 2
-      on conflict do nothing`);
+    values.forEach((v, i) => {
+      for (const s of v.subjects) {
+        hmacs.push(s);
+        ids.push(outcomes[i]!.mappingId!);
+      }
+    });
+    await subjectLinks.link({ tx, subjectHmacs: hmacs, mappingIds: ids });
   }
 
   /**
-   * Writes every pending entry of one namespace, for one or many requests, in one transaction.
-   * `handOver` is called once the mappings are written: the next flush may start while this one
-   * appends its audit rows and commits.
+   * Writes the values of one namespace, for one or many requests, in one transaction, and returns
+   * their outcomes in order. `handOver` is called once the mappings are written: the next flush
+   * may start while this one appends its audit rows (`events`, given the outcomes) and commits.
    */
-  async function writeEntries(ns: Namespace, entries: Entry[], events: () => AuditEvent[], handOver: () => void): Promise<void> {
+  async function writeEntries(ns: Namespace, values: PlannedValue[], events: (outcomes: ValueOutcome[]) => AuditEvent[], handOver: () => void): Promise<ValueOutcome[]> {
     for (let attempt = 1; ; attempt++) {
-      for (const e of entries) {
-        e.token = undefined;
-        e.mappingId = undefined;
-        e.created = false;
-      }
+      const outcomes: ValueOutcome[] = new Array(values.length);
       // Values without a subject that this process has met twice need no database read.
-      const pending: Entry[] = [];
-      for (const e of entries) {
-        const cached = ns.consistent && e.subjects.length === 0 ? cache.get(e.fpHex) : undefined;
-        if (cached) e.token = cached;
-        else pending.push(e);
-      }
-      const nsDek = pending.some((e) => e.subjects.length === 0) ? await dataKeys.namespaceDek(ns.name) : undefined;
+      const pending: number[] = [];
+      values.forEach((v, i) => {
+        const cached = ns.consistent && v.subjects.length === 0 ? cache.get(v.fpHex) : undefined;
+        if (cached) outcomes[i] = { token: cached, mappingId: undefined, created: false };
+        else pending.push(i);
+      });
+      const nsDek = pending.some((i) => values[i]!.subjects.length === 0) ? await dataKeys.namespaceDek(ns.name) : undefined;
       try {
         await db.transaction(async (tx) => {
-          const allSubjects = entries.flatMap((e) => e.subjects);
+          const allSubjects = values.flatMap((v) => v.subjects);
           const subjectDeks = allSubjects.length ? await dataKeys.lockSubjectDeks(tx, allSubjects) : new Map();
-          if (pending.length) await getOrCreate(tx, ns, pending, subjectDeks, nsDek!);
-          await link(tx, entries.filter((e) => e.subjects.length));
+          if (pending.length) {
+            const written = await getOrCreate(tx, ns, pending.map((i) => values[i]!), subjectDeks, nsDek!);
+            pending.forEach((i, k) => (outcomes[i] = written[k]!));
+          }
+          await link(tx, values, outcomes);
           handOver();
-          await deps.auditLog.append(tx, events());
+          await deps.auditLog.append(tx, events(outcomes));
         });
-        break;
+        // Only values met before enter the cache: a value this flush created is cached when it
+        // comes again. A stream of new values would otherwise fill it with values seen once, and
+        // emptying it when full would drop the repeated ones with them (and caching them cost ~6%
+        // of the CPU of a batch of new values).
+        values.forEach((v, i) => {
+          if (ns.consistent && v.subjects.length === 0 && !outcomes[i]!.created) cache.set(v.fpHex, outcomes[i]!.token);
+        });
+        return outcomes;
       } catch (err) {
         // A mapping found by this transaction was erased before the link was written: start over.
-        if (pgErrorCode(err) === '23503' && attempt < MAX_TX_ATTEMPTS) continue;
+        if (err instanceof MappingErasedError && attempt < MAX_TX_ATTEMPTS) continue;
         throw err;
       }
     }
-    // Only values met before enter the cache: a value this flush created is cached when it comes
-    // again. A stream of new values would otherwise fill it with values seen once, and emptying it
-    // when full would drop the repeated ones with them (and caching them cost ~6% of the CPU of a
-    // batch of new values).
-    for (const e of entries) if (ns.consistent && e.subjects.length === 0 && !e.created) cache.set(e.fpHex, e.token!);
   }
 
   interface Job {
     args: TokenizeArgs;
-    entries: Entry[];
-    invalid: number;
+    plan: RequestPlan;
   }
 
   /**
-   * Concurrent requests for one namespace are merged: equal values share one entry (the first
-   * request to ask is the one that "created" it), and all of them commit together, each with its
-   * own audit row. A failure fails every request of that flush, never half of one.
+   * Concurrent requests for one namespace are merged (mergePlans) and all of them commit together,
+   * each with its own audit row. A failure fails every request of that flush, never half of one.
    */
-  async function flush(ns: Namespace, jobs: Job[], handOver: () => void): Promise<void[]> {
-    const merged = new Map<string, Entry>();
-    const owner = new Map<Entry, Entry>();
-    for (const job of jobs) {
-      for (const e of job.entries) {
-        const c = merged.get(e.fpHex);
-        if (!c) merged.set(e.fpHex, e);
-        else if (c !== e) c.subjects.push(...e.subjects);
-        owner.set(e, merged.get(e.fpHex)!);
-      }
-    }
-    // An entry merged into another request's is answered from it, as existing for this request.
-    const settle = () => {
-      for (const [e, c] of owner) {
-        if (c === e) continue;
-        e.token = c.token;
-        e.mappingId = c.mappingId;
-        e.created = false;
-      }
-    };
-    await writeEntries(ns, [...merged.values()], () => {
-      settle();
-      return jobs.map((job) => auditEvent(job.args, job.entries, job.invalid));
-    }, handOver);
-    settle();
-    return jobs.map(() => undefined);
+  async function flush(ns: Namespace, jobs: Job[], handOver: () => void): Promise<ValueOutcome[][]> {
+    const merged = mergePlans(ns, jobs.map((job) => job.plan));
+    const outcomes = await writeEntries(
+      ns,
+      merged.values,
+      (written) => jobs.map((job, r) => tokenizeAuditEvent({ requestId: job.args.requestId, actor: job.args.principal.id, namespace: ns.name, plan: job.plan, outcomes: settle(merged, r, written) })),
+      handOver,
+    );
+    return jobs.map((_, r) => settle(merged, r, outcomes));
   }
 
-  const batchers = new Map<string, ReturnType<typeof createBatcher<Job, void>>>();
+  const batchers = new Map<string, ReturnType<typeof createBatcher<Job, ValueOutcome[]>>>();
   function batcherFor(ns: Namespace) {
     let b = batchers.get(ns.name);
     if (!b) {
-      b = createBatcher<Job, void>({
+      b = createBatcher<Job, ValueOutcome[]>({
         maxJobs: 256,
         // Two flushes write mappings side by side only when there is bulk to write (batches of
         // 1,000: ~29k vs ~21k values/s with two). Small requests write one flush at a time, but a
@@ -266,7 +197,7 @@ export function createTokenizer(deps: { db: Db; keyring: Keyring; dataKeys: Data
         // audit append and commit (single values: 47% vs 42% of the echo, medians of 8 alternating
         // runs in docs/performance.md).
         concurrency: 2,
-        parallelWhen: (queued) => queued.reduce((n, job) => n + job.entries.length, 0) >= PARALLEL_FLUSH_ENTRIES,
+        parallelWhen: (queued) => queued.reduce((n, job) => n + job.plan.values.length, 0) >= PARALLEL_FLUSH_ENTRIES,
         run: (jobs, handOver) => flush(ns, jobs, handOver),
       });
       batchers.set(ns.name, b);
@@ -276,32 +207,11 @@ export function createTokenizer(deps: { db: Db; keyring: Keyring; dataKeys: Data
 
   return {
     async tokenize(args: TokenizeArgs): Promise<TokenizeResult[]> {
-      const { results, entries, itemEntry, problems } = prepare(args.ns, args.items, args.onInvalid);
-      await batcherFor(args.ns).submit({ args, entries, invalid: problems.length });
-      args.items.forEach((item, i) => {
-        const e = itemEntry[i];
-        if (e) results[i] = { token: e.token!, type: item.type, created: e.created };
-      });
-      return results;
+      const plan = planRequest({ ns: args.ns, items: args.items, onInvalid: args.onInvalid, keyring });
+      const outcomes = await batcherFor(args.ns).submit({ args, plan });
+      return tokenizeResults(args.items, plan, outcomes);
     },
   };
-
-  function auditEvent(args: TokenizeArgs, entries: Entry[], invalid: number): AuditEvent {
-    const counts: Record<string, { created: number; existing: number }> = {};
-    for (const e of entries) {
-      const c = (counts[e.type] ??= { created: 0, existing: 0 });
-      if (e.created) c.created++;
-      else c.existing++;
-    }
-    return {
-      requestId: args.requestId,
-      actor: args.principal.id,
-      action: 'tokenize',
-      outcome: 'success',
-      namespace: args.ns.name,
-      details: { counts, ...(invalid ? { skipped: invalid } : {}) },
-    };
-  }
 }
 
 export type Tokenizer = ReturnType<typeof createTokenizer>;

@@ -336,7 +336,7 @@ describe.runIf(usingPostgres)('as the vault\'s own least-privilege role (docs/le
     // The stray seal does not stall sealing: the next rows go past it, and verify still names it.
     await db().transaction((tx) => log().append(tx, events(7, 1)));
     expect(await ctx.v.services.sealer.sealNow()).toBe(1);
-    expect(await rows<{ seq: number }>(db(), sql`select first_seq as seq from audit_checkpoints order by 1 desc limit 1`)).toEqual([{ seq: 8 }]);
+    expect(await rows<{ seq: number }>(db(), sql`select first_seq::int as seq from audit_checkpoints order by 1 desc limit 1`)).toEqual([{ seq: 8 }]);
     expect(await verify()).toMatchObject({ ok: false, brokenAt: { seq: 7, eventId: ids[1]! + 1000 }, reason: 'seq 7 is sealed but in no signed checkpoint' });
     await asSuperuser(sql`delete from audit_seals where seq = 7`);
     await db().execute(sql.raw(`drop owned by ${role}`));

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { createKeyring } from '../../src/crypto/keyring.js';
-import { createPooledRandom } from '../../src/formats/random.js';
+import { createPooledRandom } from '../../src/crypto/random.js';
 import { assertKekVersionsConfigured, KeyConfigError } from '../../src/vault/key-check.js';
 import { bearer, startVault, testKeys, type TestVault, useTestVault } from '../helpers/vault.js';
 

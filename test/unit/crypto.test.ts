@@ -6,7 +6,7 @@ import { DecryptionFailedError } from '../../src/crypto/errors.js';
 import { createKeyring, UnknownKeyVersionError, valueAad } from '../../src/crypto/keyring.js';
 import { canonicalContent } from '../../src/audit/records.js';
 import { canonicalJson, createSigner, verifySignature } from '../../src/crypto/signing.js';
-import { createPooledRandom } from '../../src/formats/random.js';
+import { createPooledRandom } from '../../src/crypto/random.js';
 
 const rng = createPooledRandom();
 const key = createSecretKey(randomBytes(32));

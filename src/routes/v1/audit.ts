@@ -1,5 +1,5 @@
-import type { FastifyInstance } from 'fastify';
-import { Type, type Static } from 'typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
 import { proofOf, verifyAuditLog } from '../../audit/audit-reader.js';
 import { latestCheckpoint, queryAudit } from '../../audit/audit-log.js';
 import type { Db } from '../../db/client.js';
@@ -73,10 +73,10 @@ const Proof = Type.Object({
 
 const notSealed = () => new AppError(409, 'AUDIT_ROW_NOT_SEALED', 'the row is not sealed yet; retry within a second');
 
-export async function auditRoutes(app: FastifyInstance, opts: { db: Db; vault: Vault; sealBoundMs: number }) {
+export const auditRoutes: FastifyPluginAsyncTypebox<{ db: Db; vault: Vault; sealBoundMs: number }> = async (app, opts) => {
   const common = { tags: ['audit'], security: bearerSecurity };
   app.addSchema(Checkpoint);
-  app.get<{ Querystring: Static<typeof Query> }>('/v1/audit', {
+  app.get('/audit', {
     onRequest: app.authorize('audit:read'),
     schema: {
       ...common,
@@ -99,7 +99,7 @@ export async function auditRoutes(app: FastifyInstance, opts: { db: Db; vault: V
     };
   });
 
-  app.get<{ Querystring: Static<typeof VerifyQuery> }>('/v1/audit/verify', {
+  app.get('/audit/verify', {
     onRequest: app.authorize('audit:read'),
     schema: {
       ...common,
@@ -114,16 +114,16 @@ export async function auditRoutes(app: FastifyInstance, opts: { db: Db; vault: V
     return verifyAuditLog(opts.db, { publicKey: opts.vault.auditPublicKey(), boundMs: opts.sealBoundMs, anchor: anchorLast && anchorRoot ? { last: Number(anchorLast), root: anchorRoot } : undefined });
   });
 
-  app.get('/v1/audit/head', {
+  app.get('/audit/head', {
     onRequest: app.authorize('audit:read'),
     schema: { ...common, operationId: 'auditHead', description: 'The newest signed checkpoint: keep its last seq and root outside the database as an anchor.', response: { 200: Type.Object({ checkpoint: Type.Union([Type.Ref('AuditCheckpoint'), Type.Null()]) }), ...errorResponses() } },
   }, async () => ({ checkpoint: await latestCheckpoint(opts.db) }));
 
-  app.get('/v1/audit/public-key', {
+  app.get('/audit/public-key', {
     schema: { ...common, security: [], operationId: 'auditPublicKey', description: 'The Ed25519 public key (JWK) that verifies audit checkpoints and proofs.', response: { 200: Type.Object({ kty: Type.String(), crv: Type.String(), x: Type.String(), kid: Type.String(), alg: Type.String(), use: Type.String() }) } },
   }, async () => opts.vault.auditPublicKey());
 
-  app.get<{ Params: { id: string } }>('/v1/audit/:id/proof', {
+  app.get('/audit/:id/proof', {
     onRequest: app.authorize('audit:read'),
     schema: {
       ...common,
@@ -138,4 +138,4 @@ export async function auditRoutes(app: FastifyInstance, opts: { db: Db; vault: V
     if (r.status === 'unsealed') throw notSealed();
     return r.proof;
   });
-}
+};

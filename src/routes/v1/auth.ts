@@ -1,6 +1,7 @@
 import '@fastify/rate-limit';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Type } from 'typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
+import { Type, type Static } from 'typebox';
 import type { Clients } from '../../auth/clients.js';
 import type { VaultJwt } from '../../auth/vault-jwt.js';
 import type { AccessConfig } from '../../config.js';
@@ -23,10 +24,8 @@ const Body = Type.Object({
   scope: Type.Optional(Type.String({ maxLength: 2048 })),
 }, { additionalProperties: true });
 
-type TokenBody = { grant_type?: string; client_id?: string; client_secret?: string; scope?: string };
-
 class OAuthFailure extends Error {
-  constructor(readonly status: number, readonly error: string, readonly description: string) {
+  constructor(readonly status: 400 | 401, readonly error: string, readonly description: string) {
     super(description);
   }
 }
@@ -45,7 +44,7 @@ function basicCredentials(header: string | undefined): { id: string; secret: str
   }
 }
 
-export async function authRoutes(app: FastifyInstance, opts: { clients: Clients; jwt: VaultJwt; vault: Vault; access: AccessConfig }) {
+export const authRoutes: FastifyPluginAsyncTypebox<{ clients: Clients; jwt: VaultJwt; vault: Vault; access: AccessConfig }> = async (app, opts) => {
   // Form bodies only here; a small limit: credentials are short.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 8192 }, (_req, body, done) => {
     done(null, Object.fromEntries(new URLSearchParams(body as string)));
@@ -57,7 +56,7 @@ export async function authRoutes(app: FastifyInstance, opts: { clients: Clients;
     app.createRateLimit({
       max: 20,
       timeWindow: 60_000,
-      keyGenerator: (req: FastifyRequest) => `auth-client:${basicCredentials(req.headers.authorization)?.id ?? (req.body as TokenBody | undefined)?.client_id ?? 'none'}`,
+      keyGenerator: (req: FastifyRequest) => `auth-client:${basicCredentials(req.headers.authorization)?.id ?? (req.body as Static<typeof Body> | undefined)?.client_id ?? 'none'}`,
     }),
   ];
   const limitTokenRequests = async (request: FastifyRequest) => {
@@ -67,7 +66,7 @@ export async function authRoutes(app: FastifyInstance, opts: { clients: Clients;
     }
   };
 
-  app.post<{ Body: TokenBody }>('/v1/auth/token', {
+  app.post('/auth/token', {
     config: { rateLimit: false },
     // A malformed body is answered the OAuth way (invalid_request), not with the vault's error shape.
     attachValidation: true,
@@ -79,7 +78,7 @@ export async function authRoutes(app: FastifyInstance, opts: { clients: Clients;
       body: Body,
       response: { 200: TokenResponse, 400: OAuthError, 401: OAuthError, 429: Type.Ref('ErrorBody') },
     },
-  }, async (request, reply: FastifyReply) => {
+  }, async (request, reply) => {
     void reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
     const basic = basicCredentials(request.headers.authorization);
     try {
@@ -111,4 +110,4 @@ export async function authRoutes(app: FastifyInstance, opts: { clients: Clients;
       return reply.code(err.status).send({ error: err.error, error_description: err.description, requestId: request.id });
     }
   });
-}
+};

@@ -1,7 +1,7 @@
-import type { FastifyInstance } from 'fastify';
-import { Type, type Static } from 'typebox';
-import type { Clients } from '../../auth/clients.js';
-import { principalOf } from '../../plugins/auth.js';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { Client, Clients } from '../../auth/clients.js';
+import { principalOf } from '../../plugins/bearer-auth.js';
 import { bearerSecurity, errorResponses } from '../../schemas/common.js';
 
 const Client = Type.Object({
@@ -22,30 +22,34 @@ const CreateBody = Type.Object({
 }, { additionalProperties: false });
 const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) }, { additionalProperties: false });
 
-export async function clientRoutes(app: FastifyInstance, opts: { clients: Clients }) {
+/** The client as the schema shows it (the serializer would write the dates so anyway). */
+const view = (c: Client) => ({ ...c, createdAt: c.createdAt.toISOString(), revokedAt: c.revokedAt?.toISOString() ?? null });
+const withSecret = ({ client, secret }: { client: Client; secret: string }) => ({ client: view(client), secret });
+
+export const clientRoutes: FastifyPluginAsyncTypebox<{ clients: Clients }> = async (app, opts) => {
   const admin = app.authorize('admin');
   const common = { tags: ['clients'], security: bearerSecurity };
 
-  app.post<{ Body: Static<typeof CreateBody> }>('/v1/clients', {
+  app.post('/clients', {
     onRequest: admin,
     schema: { ...common, operationId: 'createClient', description: 'Create a service client (admin). The secret is returned once.', body: CreateBody, response: { 201: WithSecret, ...errorResponses() } },
   }, async (request, reply) => {
     const created = await opts.clients.create(request.body, principalOf(request).id, request.id);
-    return reply.code(201).send(created);
+    return reply.code(201).send(withSecret(created));
   });
 
-  app.get('/v1/clients', {
+  app.get('/clients', {
     onRequest: admin,
     schema: { ...common, operationId: 'listClients', description: 'List service clients (admin). Secrets are never returned.', response: { 200: Type.Object({ clients: Type.Array(Client) }), ...errorResponses() } },
-  }, async () => ({ clients: await opts.clients.list() }));
+  }, async () => ({ clients: (await opts.clients.list()).map(view) }));
 
-  app.delete<{ Params: Static<typeof IdParams> }>('/v1/clients/:id', {
+  app.delete('/clients/:id', {
     onRequest: admin,
     schema: { ...common, operationId: 'revokeClient', description: 'Revoke a client (admin): its secret stops working at once, its tokens within 5 seconds on every instance.', params: IdParams, response: { 200: Type.Object({ client: Client }), ...errorResponses(404) } },
-  }, async (request) => ({ client: await opts.clients.revoke(request.params.id, principalOf(request).id, request.id) }));
+  }, async (request) => ({ client: view(await opts.clients.revoke(request.params.id, principalOf(request).id, request.id)) }));
 
-  app.post<{ Params: Static<typeof IdParams> }>('/v1/clients/:id/secret', {
+  app.post('/clients/:id/secret', {
     onRequest: admin,
     schema: { ...common, operationId: 'rotateClientSecret', description: 'Replace a client secret (admin); the new one is returned once. Tokens already issued stay valid until they expire.', params: IdParams, response: { 200: WithSecret, ...errorResponses(404) } },
-  }, async (request) => opts.clients.rotateSecret(request.params.id, principalOf(request).id, request.id));
-}
+  }, async (request) => withSecret(await opts.clients.rotateSecret(request.params.id, principalOf(request).id, request.id)));
+};

@@ -1,6 +1,6 @@
-import type { FastifyInstance } from 'fastify';
-import { Type, type Static } from 'typebox';
-import { principalOf } from '../../plugins/auth.js';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { principalOf } from '../../plugins/bearer-auth.js';
 import { bearerSecurity, errorResponses, NamespaceName, NO_NUL, Purpose } from '../../schemas/common.js';
 import { hasAnyDetokenizeScope } from '../../vault/principal.js';
 import type { Vault } from '../../vault/vault.js';
@@ -22,8 +22,8 @@ const Result = Type.Object({
   reveal: Type.Optional(Type.Union([Type.Literal('plain'), Type.Literal('masked')])),
 });
 
-export async function detokenizeRoutes(app: FastifyInstance, opts: { vault: Vault }) {
-  app.post<{ Body: Static<typeof Body> }>('/v1/detokenize', {
+export const detokenizeRoutes: FastifyPluginAsyncTypebox<{ vault: Vault }> = async (app, opts) => {
+  app.post('/detokenize', {
     onRequest: app.authorize((p) => (hasAnyDetokenizeScope(p) ? null : 'detokenize:<level>:<type>')),
     schema: {
       operationId: 'detokenize',
@@ -34,9 +34,7 @@ export async function detokenizeRoutes(app: FastifyInstance, opts: { vault: Vaul
       response: { 200: Type.Object({ results: Type.Array(Result) }), ...errorResponses(404, 413, 415) },
     },
   }, async (request) => {
-    const principal = principalOf(request);
-    const ns = opts.vault.namespace(principal, request.body.namespace);
-    const { tokens, purpose, reveal } = request.body;
-    return { results: await opts.vault.detokenize({ principal, ns, tokens, purpose, requestId: request.id, ...(reveal ? { reveal } : {}) }) };
+    const { namespace, tokens, purpose, reveal } = request.body;
+    return { results: await opts.vault.detokenize({ principal: principalOf(request), namespace, tokens, purpose, requestId: request.id, ...(reveal ? { reveal } : {}) }) };
   });
-}
+};

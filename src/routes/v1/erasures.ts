@@ -1,6 +1,6 @@
-import type { FastifyInstance } from 'fastify';
-import { Type, type Static } from 'typebox';
-import { principalOf } from '../../plugins/auth.js';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { principalOf } from '../../plugins/bearer-auth.js';
 import { errors } from '../../errors.js';
 import { bearerSecurity, errorResponses, NamespaceName, NO_NUL, TokenTypeSchema } from '../../schemas/common.js';
 import { hasScope } from '../../vault/principal.js';
@@ -12,7 +12,6 @@ const Body = Type.Union([
   Type.Object({ namespace: Type.Optional(NamespaceName), type: TokenTypeSchema, value: Type.String({ maxLength: 65_536 }), reference: Type.Optional(Reference) }, { additionalProperties: false }),
   Type.Object({ namespace: Type.Optional(NamespaceName), tokens: Type.Array(Type.String({ minLength: 1, maxLength: 512, pattern: NO_NUL }), { minItems: 1, maxItems: 1_000 }), reference: Type.Optional(Reference) }, { additionalProperties: false }),
 ], { description: 'exactly one of: { subject } | { namespace?, type, value } | { namespace?, tokens }' });
-type BodyT = { subject?: string; namespace?: string; type?: Static<typeof TokenTypeSchema>; value?: string; tokens?: string[]; reference?: string };
 
 const ErasedToken = Type.Object({ namespace: Type.String(), type: Type.String(), token: Type.String() });
 const Receipt = Type.Object({
@@ -34,11 +33,11 @@ const FeedQuery = Type.Object({
   limit: Type.Optional(Type.String({ pattern: '^([1-9][0-9]{0,2}|1000)$', description: '1 to 1,000 (default 100)' })),
 }, { additionalProperties: false });
 
-export async function erasureRoutes(app: FastifyInstance, opts: { vault: Vault }) {
+export const erasureRoutes: FastifyPluginAsyncTypebox<{ vault: Vault }> = async (app, opts) => {
   app.addSchema(Receipt);
   const common = { tags: ['erasure'], security: bearerSecurity };
 
-  app.post<{ Body: BodyT }>('/v1/erasures', {
+  app.post('/erasures', {
     onRequest: app.authorize('erase'),
     schema: {
       ...common,
@@ -48,27 +47,15 @@ export async function erasureRoutes(app: FastifyInstance, opts: { vault: Vault }
       response: { 201: Type.Ref('ErasureReceipt'), ...errorResponses(404) },
     },
   }, async (request, reply) => {
-    const principal = principalOf(request);
-    const b = request.body;
-    let target;
-    if (b.subject !== undefined) {
-      // A subject's key spans namespaces: only a principal for all namespaces may destroy it.
-      if (!principal.namespaces.includes('*')) throw errors.forbidden('erasing a subject needs ns ["*"]');
-      target = { method: 'subject' as const, subject: b.subject };
-    } else if (b.tokens) {
-      target = { method: 'tokens' as const, ns: opts.vault.namespace(principal, b.namespace), tokens: b.tokens };
-    } else {
-      target = { method: 'value' as const, ns: opts.vault.namespace(principal, b.namespace), type: b.type!, value: b.value! };
-    }
-    const receipt = await opts.vault.erase({ principal, target, reference: b.reference, requestId: request.id });
+    const receipt = await opts.vault.erase({ principal: principalOf(request), request: request.body, reference: request.body.reference, requestId: request.id });
     return reply.code(201).send(receipt);
   });
 
-  app.get('/v1/erasures/public-key', {
+  app.get('/erasures/public-key', {
     schema: { ...common, security: [], operationId: 'erasurePublicKey', description: 'The Ed25519 public key (JWK) that verifies erasure receipts.', response: { 200: Type.Object({ kty: Type.String(), crv: Type.String(), x: Type.String(), kid: Type.String(), alg: Type.String(), use: Type.String() }) } },
   }, async () => opts.vault.publicKey());
 
-  app.get<{ Params: { id: string } }>('/v1/erasures/:id', {
+  app.get('/erasures/:id', {
     onRequest: app.authorize((p) => (hasScope(p, 'erase') || hasScope(p, 'audit:read') ? null : 'erase or audit:read')),
     schema: { ...common, operationId: 'getErasureReceipt', description: 'A receipt by erasure id.', params: Type.Object({ id: Type.String({ format: 'uuid' }) }), response: { 200: Type.Ref('ErasureReceipt'), ...errorResponses(404) } },
   }, async (request) => {
@@ -77,7 +64,7 @@ export async function erasureRoutes(app: FastifyInstance, opts: { vault: Vault }
     return r;
   });
 
-  app.get<{ Querystring: Static<typeof FeedQuery> }>('/v1/erasures', {
+  app.get('/erasures', {
     onRequest: app.authorize('erasures:read'),
     schema: {
       ...common,
@@ -100,4 +87,4 @@ export async function erasureRoutes(app: FastifyInstance, opts: { vault: Vault }
       nextCursor: String(feed.length ? feed[feed.length - 1]!.seq : after),
     };
   });
-}
+};

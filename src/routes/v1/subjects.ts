@@ -1,13 +1,13 @@
-import type { FastifyInstance } from 'fastify';
-import { Type, type Static } from 'typebox';
-import { principalOf } from '../../plugins/auth.js';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { principalOf } from '../../plugins/bearer-auth.js';
 import { bearerSecurity, errorResponses, NO_NUL, Purpose } from '../../schemas/common.js';
 import type { Vault } from '../../vault/vault.js';
 
 const Body = Type.Object({ subject: Type.String({ minLength: 1, maxLength: 256, pattern: NO_NUL }), purpose: Purpose }, { additionalProperties: false });
 
-export async function subjectRoutes(app: FastifyInstance, opts: { vault: Vault }) {
-  app.post<{ Body: Static<typeof Body> }>('/v1/subjects/export', {
+export const subjectRoutes: FastifyPluginAsyncTypebox<{ vault: Vault }> = async (app, opts) => {
+  app.post('/subjects/export', {
     onRequest: app.authorize('subjects:export'),
     schema: {
       operationId: 'exportSubject',
@@ -23,4 +23,4 @@ export async function subjectRoutes(app: FastifyInstance, opts: { vault: Vault }
   }, async (request) => ({
     tokens: await opts.vault.exportSubject({ principal: principalOf(request), subject: request.body.subject, purpose: request.body.purpose, requestId: request.id }),
   }));
-}
+};

@@ -1,6 +1,6 @@
-import type { FastifyInstance } from 'fastify';
-import { Type, type Static } from 'typebox';
-import { principalOf } from '../../plugins/auth.js';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { principalOf } from '../../plugins/bearer-auth.js';
 import { bearerSecurity, errorResponses, NamespaceName, NO_NUL, TokenTypeSchema } from '../../schemas/common.js';
 import type { Vault } from '../../vault/vault.js';
 
@@ -32,8 +32,8 @@ const Result = Type.Object({
   error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })),
 }, { description: 'either { token, type, created } or, with onInvalid "skip", { index, error }' });
 
-export async function tokenizeRoutes(app: FastifyInstance, opts: { vault: Vault }) {
-  app.post<{ Body: Static<typeof Body> }>('/v1/tokenize', {
+export const tokenizeRoutes: FastifyPluginAsyncTypebox<{ vault: Vault }> = async (app, opts) => {
+  app.post('/tokenize', {
     onRequest: app.authorize('tokenize'),
     schema: {
       operationId: 'tokenize',
@@ -44,9 +44,7 @@ export async function tokenizeRoutes(app: FastifyInstance, opts: { vault: Vault 
       response: { 200: Type.Object({ results: Type.Array(Result) }), ...errorResponses(404, 409, 413, 415) },
     },
   }, async (request) => {
-    const principal = principalOf(request);
-    const ns = opts.vault.namespace(principal, request.body.namespace);
-    const results = await opts.vault.tokenize({ principal, ns, items: request.body.items, onInvalid: request.body.onInvalid ?? 'reject', requestId: request.id });
-    return { results };
+    const { namespace, items, onInvalid = 'reject' } = request.body;
+    return { results: await opts.vault.tokenize({ principal: principalOf(request), namespace, items, onInvalid, requestId: request.id }) };
   });
-}
+};

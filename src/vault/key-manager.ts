@@ -1,10 +1,8 @@
-import { sql } from 'drizzle-orm';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Keyring } from '../crypto/keyring.js';
-import { rows, type Db } from '../db/client.js';
-import { toBuffer } from '../db/schema.js';
+import type { Db } from '../db/client.js';
+import type { KeysRepository } from '../db/repositories/keys-repository.js';
 import type { DataKeys } from './data-keys.js';
-import { dekCountsByKekVersion } from './key-check.js';
 
 export interface KeyStatus {
   activeVersion: number;
@@ -16,11 +14,11 @@ const IDLE_WAIT_MS = 50;
 const MAX_IDLE_ROUNDS = 200;
 
 /** Master-key (KEK) and data-key (DEK) operations. Tokens and fingerprints never change here. */
-export function createKeyManager(deps: { db: Db; keyring: Keyring; dataKeys: DataKeys; actor: string; auditLog: AuditLog }) {
-  const { db, keyring } = deps;
+export function createKeyManager(deps: { db: Db; keyring: Keyring; dataKeys: DataKeys; repo: KeysRepository; actor: string; auditLog: AuditLog }) {
+  const { db, keyring, repo } = deps;
 
   async function remainingUnderOldVersions(active: number): Promise<number> {
-    const counts = await dekCountsByKekVersion(db);
+    const counts = await repo.dekCountsByKekVersion();
     return [...counts].filter(([v]) => v !== active).reduce((s, [, n]) => s + n, 0);
   }
 
@@ -29,19 +27,14 @@ export function createKeyManager(deps: { db: Db; keyring: Keyring; dataKeys: Dat
     return db.transaction(async (tx) => {
       // SKIP LOCKED: keys a tokenize or erasure holds right now are left for a later round,
       // instead of waiting (or deadlocking against their lock order).
-      const todo = await rows<{ id: string; kek_version: number; wrapped_key: Buffer | Uint8Array }>(tx, sql`
-        select id, kek_version, wrapped_key from data_keys where kek_version <> ${active}
-        order by id limit ${batchSize} for update skip locked`);
+      const todo = await repo.lockNotUnder({ tx, active, limit: batchSize });
       if (!todo.length) return 0;
       const from: Record<string, number> = {};
       const wrapped = todo.map((r) => {
-        from[r.kek_version] = (from[r.kek_version] ?? 0) + 1;
-        return keyring.rewrapDek(r.id, Number(r.kek_version), toBuffer(r.wrapped_key)).wrapped;
+        from[r.kekVersion] = (from[r.kekVersion] ?? 0) + 1;
+        return keyring.rewrapDek(r.id, r.kekVersion, r.wrappedKey).wrapped;
       });
-      await tx.execute(sql`
-        update data_keys d set wrapped_key = u.w, kek_version = ${active}
-        from unnest(${sql.param(todo.map((r) => r.id))}::uuid[], ${sql.param(wrapped)}::bytea[]) as u(id, w)
-        where d.id = u.id`);
+      await repo.setWrapped({ tx, kekVersion: active, ids: todo.map((r) => r.id), wrapped });
       await deps.auditLog.append(tx, [{ actor: deps.actor, action: 'keys.rewrap', outcome: 'success', details: { toVersion: active, fromVersions: from, dataKeys: todo.length } }]);
       return todo.length;
     });
@@ -49,7 +42,7 @@ export function createKeyManager(deps: { db: Db; keyring: Keyring; dataKeys: Dat
 
   return {
     async status(): Promise<KeyStatus> {
-      const counts = await dekCountsByKekVersion(db);
+      const counts = await repo.dekCountsByKekVersion();
       const versions = [...new Set([...keyring.kekVersions, ...counts.keys()])].sort((a, b) => a - b);
       return {
         activeVersion: keyring.activeKekVersion,
