@@ -8,7 +8,7 @@ import { IdpConfigError, loadIdp } from './auth/idp.js';
 import { createLogger } from './logger.js';
 import { createServices } from './services.js';
 import { assertKekVersionsConfigured, KeyConfigError } from './vault/key-check.js';
-import { loadPolicy, PolicyError } from './vault/policy.js';
+import { loadGrants, loadPolicy, PolicyError } from './vault/policy.js';
 
 async function main(): Promise<void> {
   let config;
@@ -30,8 +30,8 @@ async function main(): Promise<void> {
       log.info({ dataDir: config.dataDir }, 'embedded PostgreSQL (PGlite): applying migrations');
       await migrate(db);
     }
-    const idp = config.idpConfigPath ? loadIdp(config.idpConfigPath) : undefined;
-    const services = createServices({ db, keys, policy, idp, access: config.access, issuer: config.jwtIssuer, audience: config.jwtAudience, auditSealBoundMs: config.auditSealBoundMs });
+    const idp = config.idpConfigPath ? loadIdp(config.idpConfigPath) : [];
+    const services = createServices({ db, keys, policy, idp, access: config.access, issuer: config.jwtIssuer, audience: config.jwtAudience, production: config.production, grants: loadGrants(config.policyPath), auditSealBoundMs: config.auditSealBoundMs });
     if (db.kind === 'pglite' || (await migrationsCurrent(db))) await assertKekVersionsConfigured(db.db, services.keyring);
     else log.warn('database migrations are not applied: run `npm run db:migrate` (readyz answers 503 until then)');
     const app = await buildApp(services, log);

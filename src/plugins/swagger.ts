@@ -10,13 +10,35 @@ export const OPENAPI_INFO = {
   description: 'Self-hosted tokenization vault for personal data. Values travel only in request bodies, never in URLs.',
 };
 
+/** The scopes a client may be granted (detokenize scopes name a type or `*`). */
+const OAUTH_SCOPES = {
+  tokenize: 'swap values for tokens',
+  'detokenize:plain:*': 'reveal values of every type (or name a type: detokenize:plain:email)',
+  'detokenize:masked:*': 'reveal masked values of every type (or name a type)',
+  erase: 'erase a subject, a value or tokens',
+  'erasures:read': 'read the erasure feed',
+  'subjects:export': 'export what the vault holds for a subject',
+  'audit:read': 'read and verify the audit trail',
+  admin: 'manage service clients (over HTTP only within the policy file\'s grants allowlist)',
+};
+
 export const swaggerPlugin = fp(async (app: FastifyInstance) => {
   app.addSchema(ErrorBody);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
       info: OPENAPI_INFO,
-      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      components: {
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'a vault token from /v1/auth/token, or a staff token from a configured IdP' },
+          oauth2: {
+            type: 'oauth2',
+            description: 'OAuth 2.0 client credentials (RFC 6749 §4.4): a service client trades its id and secret for a short-lived JWT',
+            flows: { clientCredentials: { tokenUrl: '/v1/auth/token', scopes: OAUTH_SCOPES } },
+          },
+          clientBasic: { type: 'http', scheme: 'basic', description: 'client id and secret (RFC 6749 §2.3.1), for /v1/auth/token only' },
+        },
+      },
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });

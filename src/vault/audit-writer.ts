@@ -1,5 +1,5 @@
 import type { AuditEvent, AuditLog } from '../audit/audit-log.js';
-import type { Db, Executor } from '../db/client.js';
+import { isConnectionError, type Db, type Executor } from '../db/client.js';
 import { errors } from '../errors.js';
 import { createBatcher } from './batcher.js';
 import type { BudgetResult, RevealBudget } from './budget.js';
@@ -14,8 +14,8 @@ export interface AuditJob {
 /**
  * Commits audit events — and the reveal budgets they depend on — for many concurrent requests
  * together, in one transaction (one commit for many requests). A job whose budget is exhausted
- * gets its refusal recorded instead of its events, and its caller receives 429; the other jobs
- * are unaffected.
+ * gets its refusal recorded instead of its events, and its caller receives 429; the other jobs are
+ * unaffected.
  */
 export function createAuditWriter(deps: { db: Db; budget: RevealBudget; auditLog: AuditLog }) {
   /**
@@ -51,29 +51,46 @@ export function createAuditWriter(deps: { db: Db; budget: RevealBudget; auditLog
     return outcomes;
   }
 
-  const batcher = createBatcher<AuditJob, BudgetResult>({
+  /** A job's own failure, delivered to that job only. */
+  type Outcome = BudgetResult | { failed: unknown };
+
+  const batcher = createBatcher<AuditJob, Outcome>({
     maxJobs: 500,
     // The audit insert takes no shared lock; two flushes at once keep the pool's other
     // connections for the reveal lookups.
     concurrency: 2,
     async run(jobs) {
-      if (jobs.every((job) => !job.reveal || job.reveal.count === 0)) {
-        // Nothing to count: one statement commits the rows by itself.
-        await deps.auditLog.append(deps.db, jobs.flatMap((job) => job.events));
-        return jobs.map(() => ({ ok: true }));
-      }
-      return deps.db.transaction(async (tx) => {
-        const outcomes = await consumeBudgets(tx, jobs);
-        await deps.auditLog.append(tx, jobs.flatMap((job, i) => (outcomes[i]!.ok ? job.events : [job.reveal!.refusedEvent])));
+      try {
+        return await flush(jobs);
+      } catch (err) {
+        if (jobs.length === 1 || isConnectionError(err)) throw err;
+        // One request's event the database refuses must not fail the requests batched with it:
+        // each is committed on its own, and only the bad one fails.
+        const outcomes: Outcome[] = [];
+        for (const job of jobs) outcomes.push(await flush([job]).then((r) => r[0]!, (e: unknown) => ({ failed: e })));
         return outcomes;
-      });
+      }
     },
   });
+
+  async function flush(jobs: AuditJob[]): Promise<BudgetResult[]> {
+    if (jobs.every((job) => !job.reveal || job.reveal.count === 0)) {
+      // Nothing to count: one statement commits the rows by itself.
+      await deps.auditLog.append(deps.db, jobs.flatMap((job) => job.events));
+      return jobs.map(() => ({ ok: true }));
+    }
+    return deps.db.transaction(async (tx) => {
+      const outcomes = await consumeBudgets(tx, jobs);
+      await deps.auditLog.append(tx, jobs.flatMap((job, i) => (outcomes[i]!.ok ? job.events : [job.reveal!.refusedEvent])));
+      return outcomes;
+    });
+  }
 
   return {
     /** Resolves once the events have committed; throws REVEAL_BUDGET_EXCEEDED when the budget refused. */
     async commit(job: AuditJob): Promise<void> {
       const r = await batcher.submit(job);
+      if ('failed' in r) throw r.failed;
       if (!r.ok) throw errors.budgetExceeded(r.retryAfter);
     },
   };

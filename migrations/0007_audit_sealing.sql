@@ -25,7 +25,8 @@ CREATE UNIQUE INDEX "audit_seals_seq_uq" ON "audit_seals" USING btree ("seq");--
 CREATE UNIQUE INDEX "audit_events_mac_uq" ON "audit_events" USING btree ("mac");--> statement-breakpoint
 CREATE INDEX "audit_events_xid_idx" ON "audit_events" USING btree ("xid");--> statement-breakpoint
 ALTER TABLE "audit_events" DROP COLUMN "prev_hash";--> statement-breakpoint
-ALTER TABLE "audit_events" DROP COLUMN "hash";--> statement-breakpoint
+ALTER TABLE "audit_events" DROP COLUMN "hash";
+--> statement-breakpoint
 -- Hand-written (audit sealing, see docs/architecture.md "Audit sealing").
 -- Ids continue after the rows written before sealing existed.
 SELECT setval(pg_get_serial_sequence('audit_events', 'id'), greatest(coalesce((SELECT max(id) FROM audit_events), 0), 1), (SELECT count(*) > 0 FROM audit_events));
