@@ -1,7 +1,7 @@
 import { createWriteStream, readFileSync } from 'node:fs';
 import type { JsonWebKey } from 'node:crypto';
 import { createSigner, verifySignature } from './crypto/signing.js';
-import { receiptSigningInput, type Receipt } from './vault/erase.js';
+import { receiptSigningInput, type StoredReceipt } from './vault/erase.js';
 import { parseArgs } from 'node:util';
 import { auditHead, queryAudit, verifyAudit } from './audit/audit-log.js';
 import { loadConfig, type Config } from './config.js';
@@ -14,6 +14,7 @@ import { resolveKeys } from './dev-keys.js';
 import { createServices, type Services } from './services.js';
 import { loadPolicy } from './vault/policy.js';
 import { SCOPE_PATTERN } from './vault/principal.js';
+import { violatesSeparationOfDuties } from './auth/grants.js';
 
 const HELP = `tokenvault — tokenization vault for personal data
 
@@ -37,6 +38,8 @@ Commands:
   receipts verify <receipt.json> [--public-key <jwk.json>]
                                    check an erasure receipt offline (key: the file, else this
                                    vault's own signing key from the environment)
+  tokenize-file --fields f.yaml [in.jsonl|-]
+                                   tokenize JSON Lines through a running vault (see --help)
   help                             this text
 
 Configuration comes from the environment (see README: DATABASE_URL, TOKENVAULT_DATA_DIR, keys, ...).
@@ -68,6 +71,8 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, out: (s: st
     out(HELP);
     return command ? 0 : 2;
   }
+  // A client of a running vault over HTTP: none of the vault's own configuration is needed.
+  if (command === 'tokenize-file') return (await import('./ingest/tokenize-file.js')).tokenizeFileCommand(rest, env, process);
   const config = loadConfig(env, { requireKeys: command !== 'migrate' });
   switch (command) {
     case 'migrate': {
@@ -88,6 +93,9 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, out: (s: st
       const bad = scopes.filter((s) => !SCOPE_PATTERN.test(s));
       if (bad.length) throw new UsageError(`unknown scope(s): ${bad.join(', ')}`);
       const ttl = parseTtl(values.ttl);
+      if (violatesSeparationOfDuties(scopes)) {
+        console.error('warning: this token holds tokenize with a detokenize scope, which breaks separation of duties: consistent tokens let it confirm guessed values. Fine for trying the API; the vault refuses such clients and IdP mappings, and refuses development tokens in production.');
+      }
       // Only the JWT secret is needed: no database is opened.
       const keys = resolveKeys(config, (m) => console.error(`warning: ${m}`));
       const { createVaultJwt } = await import('./auth/vault-jwt.js');
@@ -149,12 +157,13 @@ async function keysCommand(config: Config, args: string[], out: (s: string) => v
 async function receiptsCommand(config: Config, args: string[], out: (s: string) => void): Promise<number> {
   const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { 'public-key': { type: 'string' } } });
   if (positionals[0] !== 'verify' || !positionals[1]) throw new UsageError('receipts verify <receipt.json> [--public-key <jwk.json>]');
-  const receipt = JSON.parse(readFileSync(positionals[1], 'utf8')) as Receipt;
+  const receipt = JSON.parse(readFileSync(positionals[1], 'utf8')) as StoredReceipt;
   const jwk = values['public-key']
     ? (JSON.parse(readFileSync(values['public-key'], 'utf8')) as JsonWebKey)
     : createSigner(resolveKeys(config, (m) => console.error(`warning: ${m}`)).signingKey).publicJwk();
   const ok = typeof receipt.signature === 'string' && verifySignature(jwk, receiptSigningInput(receipt), receipt.signature);
-  out(ok ? `valid: erasure ${receipt.erasureId}, ${receipt.tokensErased} token(s), completed ${receipt.completedAt}` : 'INVALID: the receipt was altered or signed by another key');
+  const shared = receipt.version === 2 && receipt.counts.retainedShared ? `, ${receipt.counts.retainedShared} shared value(s) only unlinked` : '';
+  out(ok ? `valid: erasure ${receipt.erasureId}, ${receipt.tokensErased} token(s)${shared}, completed ${receipt.completedAt}` : 'INVALID: the receipt was altered or signed by another key');
   return ok ? 0 : 1;
 }
 

@@ -29,6 +29,8 @@ const EnvSchema = Type.Object({
   TOKENVAULT_REVEAL_WINDOW_SECONDS: Type.Optional(Type.String({ pattern: '^[0-9]{1,7}$' })),
   TOKENVAULT_RATE_LIMIT_PER_MINUTE: Type.Optional(Type.String({ pattern: '^[0-9]{1,9}$' })),
   TOKENVAULT_TOKEN_TTL_SECONDS: Type.Optional(Type.String({ pattern: '^[0-9]{1,6}$' })),
+  TOKENVAULT_IP_RATE_LIMIT_PER_MINUTE: Type.Optional(Type.String({ pattern: '^[0-9]{1,9}$' })),
+  TOKENVAULT_TRUST_PROXY: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
   TOKENVAULT_DB_PASSWORD: Type.Optional(Type.String({ minLength: 1 })),
   TOKENVAULT_DOCS: Type.Optional(Type.String()),
   // Checked below: a union's errors would be one "must be equal to constant" per level.
@@ -74,9 +76,28 @@ export interface AccessConfig {
   readonly rateLimitPerMinute: number;
   /** Lifetime of vault-issued JWTs. */
   readonly tokenTtlSeconds: number;
+  /** Requests per client IP per minute, per instance, counted before the body is read. */
+  readonly ipRateLimitPerMinute: number;
+  /**
+   * Which proxies' X-Forwarded-For to believe (Fastify's trustProxy): false (the socket's peer is
+   * the client), true (any), a hop count, or addresses/CIDRs. Behind a load balancer without it,
+   * every caller shares the balancer's IP bucket.
+   */
+  readonly trustProxy: boolean | number | readonly string[];
 }
 
-export const DEFAULT_ACCESS: AccessConfig = Object.freeze({ revealBudget: 1000, revealWindowSeconds: 3600, rateLimitPerMinute: 600_000, tokenTtlSeconds: 900 });
+export const DEFAULT_ACCESS: AccessConfig = Object.freeze({ revealBudget: 1000, revealWindowSeconds: 3600, rateLimitPerMinute: 600_000, tokenTtlSeconds: 900, ipRateLimitPerMinute: 600_000, trustProxy: false });
+
+/** `true`, a hop count, or a comma-separated list of IPv4/IPv6 addresses or CIDRs. */
+function parseTrustProxy(value: string | undefined, problems: string[]): AccessConfig['trustProxy'] {
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  if (/^[0-9]{1,2}$/.test(value)) return Number(value);
+  const list = value.split(',').map((s) => s.trim());
+  if (list.every((a) => /^[0-9a-fA-F.:]{2,45}(\/[0-9]{1,3})?$/.test(a) && (a.includes('.') || a.includes(':')))) return list;
+  problems.push('TOKENVAULT_TRUST_PROXY must be true, false, a hop count, or a comma-separated list of proxy addresses or CIDRs');
+  return false;
+}
 
 const KEY_BYTES = 32;
 
@@ -177,7 +198,10 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv, opts: { requireKeys?: bool
     revealWindowSeconds: Number(env.TOKENVAULT_REVEAL_WINDOW_SECONDS ?? DEFAULT_ACCESS.revealWindowSeconds),
     rateLimitPerMinute: Number(env.TOKENVAULT_RATE_LIMIT_PER_MINUTE ?? DEFAULT_ACCESS.rateLimitPerMinute),
     tokenTtlSeconds: Number(env.TOKENVAULT_TOKEN_TTL_SECONDS ?? DEFAULT_ACCESS.tokenTtlSeconds),
+    ipRateLimitPerMinute: Number(env.TOKENVAULT_IP_RATE_LIMIT_PER_MINUTE ?? DEFAULT_ACCESS.ipRateLimitPerMinute),
+    trustProxy: parseTrustProxy(env.TOKENVAULT_TRUST_PROXY, problems),
   };
+  if (access.ipRateLimitPerMinute < 1) problems.push('TOKENVAULT_IP_RATE_LIMIT_PER_MINUTE must be at least 1');
   if (access.revealWindowSeconds < 1) problems.push('TOKENVAULT_REVEAL_WINDOW_SECONDS must be at least 1');
   if (access.rateLimitPerMinute < 1) problems.push('TOKENVAULT_RATE_LIMIT_PER_MINUTE must be at least 1');
   if (access.tokenTtlSeconds < 60 || access.tokenTtlSeconds > 86_400) problems.push('TOKENVAULT_TOKEN_TTL_SECONDS must be from 60 to 86400');

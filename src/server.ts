@@ -11,7 +11,7 @@ import { createLogger } from './logger.js';
 import { createServices } from './services.js';
 import { checkDatabase, checkPort, listenError, StartupError } from './startup.js';
 import { assertKekVersionsConfigured, KeyConfigError } from './vault/key-check.js';
-import { loadPolicy, PolicyError } from './vault/policy.js';
+import { loadGrants, loadPolicy, PolicyError } from './vault/policy.js';
 
 /** Start-up failures are one plain line on stderr and a documented exit code (README: Exit codes). */
 function fail(code: number, message: string): never {
@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   try {
     const keys = resolveKeys(config, (m) => log.warn(m));
     const policy = loadPolicy(config.policyPath);
-    const idp = config.idpConfigPath ? loadIdp(config.idpConfigPath) : undefined;
+    const idp = config.idpConfigPath ? loadIdp(config.idpConfigPath) : [];
     // The port before the database: a busy port must not cost a migration first.
     await checkPort(config.host, config.port);
     db = await openDatabase({
@@ -51,7 +51,7 @@ async function main(): Promise<void> {
     } else {
       await checkDatabase(db, config.databaseUrl!);
     }
-    const services = createServices({ db, keys, policy, idp, access: config.access, issuer: config.jwtIssuer, audience: config.jwtAudience });
+    const services = createServices({ db, keys, policy, idp, access: config.access, issuer: config.jwtIssuer, audience: config.jwtAudience, production: config.production, grants: loadGrants(config.policyPath) });
     await assertKekVersionsConfigured(db.db, services.keyring);
     const app = await buildApp({ ...services, docs: config.docs }, log);
     const opened = db;
