@@ -1,9 +1,9 @@
 import { createAuthenticator } from './auth/authenticator.js';
 import { createClients, type Clients } from './auth/clients.js';
-import { createIdpVerifier, type IdpConfig } from './auth/idp.js';
+import { DEFAULT_GRANTS, type GrantPolicy } from './auth/grants.js';
+import type { IdpIssuer } from './auth/idp.js';
 import { argon2Hasher, type SecretHasher } from './auth/secrets.js';
 import { createVaultJwt, type VaultJwt } from './auth/vault-jwt.js';
-import type { JWTVerifyGetKey } from 'jose';
 import { DEFAULT_ACCESS, type AccessConfig, type KeyMaterial } from './config.js';
 import { createKeyring, type Keyring } from './crypto/keyring.js';
 import { createSigner } from './crypto/signing.js';
@@ -14,7 +14,9 @@ import type { AppDeps } from './app.js';
 import { createRevealBudget } from './vault/budget.js';
 import type { Policy } from './vault/policy.js';
 import { createKeyManager, type KeyManager } from './vault/key-manager.js';
+import { createVaultMetrics } from './vault/metrics.js';
 import { createVault, type Vault } from './vault/vault.js';
+import { Registry } from 'prom-client';
 
 export interface Services extends AppDeps {
   keyring: Keyring;
@@ -30,11 +32,16 @@ export interface ServiceOptions {
   keys: KeyMaterial;
   policy: Policy;
   access?: AccessConfig | undefined;
-  idp?: { config: IdpConfig; keys: JWTVerifyGetKey } | undefined;
+  /** The company IdPs whose staff tokens are accepted. */
+  idp?: IdpIssuer[] | undefined;
   /** argon2id by default; tests wrap it to count calls. */
   hasher?: SecretHasher | undefined;
   issuer?: string;
   audience?: string;
+  /** NODE_ENV=production: development tokens are refused. */
+  production?: boolean | undefined;
+  /** What an admin may grant over HTTP (the policy file's `grants`). */
+  grants?: GrantPolicy | undefined;
 }
 
 /**
@@ -50,11 +57,14 @@ export function createServices(opts: ServiceOptions): Services {
   const repos = createRepositories({ db: opts.db.db });
   const keyring = createKeyring({ masterKeys: opts.keys.masterKeys, fingerprintKey: opts.keys.fingerprintKey, rng });
   const budget = createRevealBudget({ defaultBudget: access.revealBudget, windowSeconds: access.revealWindowSeconds, counters: repos.revealCounters });
-  const vault = createVault({ db: opts.db.db, repos, keyring, policy: opts.policy, rng, budget, signer: createSigner(opts.keys.signingKey) });
+  // One registry per app (tests run several in one process): the metrics plugin serves it.
+  const metricsRegistry = new Registry();
+  const metrics = createVaultMetrics(metricsRegistry);
+  const vault = createVault({ db: opts.db.db, repos, keyring, policy: opts.policy, rng, budget, signer: createSigner(opts.keys.signingKey), metrics });
+  metrics.watch({ cache: vault.cache, feedHead: vault.erasureHead, pool: opts.db.pool });
   const jwt = createVaultJwt({ secret: opts.keys.jwtSecret, issuer, audience: opts.audience ?? 'tokenvault' });
   const clients = createClients({ db: opts.db.db, repo: repos.clients, hasher: opts.hasher ?? argon2Hasher });
-  const idp = opts.idp ? createIdpVerifier(opts.idp.config, opts.idp.keys) : undefined;
-  const authenticator = createAuthenticator({ vaultJwt: jwt, vaultIssuer: issuer, clients, idp });
+  const authenticator = createAuthenticator({ jwtSecret: opts.keys.jwtSecret, vaultIssuer: issuer, vaultAudience: opts.audience ?? 'tokenvault', clients, idp: opts.idp ?? [], production: opts.production ?? false, tokenTtlSeconds: access.tokenTtlSeconds });
   const keyManager = createKeyManager({ db: opts.db.db, keyring, dataKeys: vault.dataKeys, repo: repos.keys, actor: 'cli' });
-  return { db: opts.db, keyring, vault, jwt, clients, access, authenticator, keyManager };
+  return { db: opts.db, keyring, vault, jwt, clients, access, authenticator, keyManager, grants: opts.grants ?? DEFAULT_GRANTS, metricsRegistry };
 }

@@ -3,8 +3,8 @@ import fp from 'fastify-plugin';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 
 /** Prometheus metrics: requests by route template (never the raw URL) and status; process metrics. */
-export const metricsPlugin = fp(async (app: FastifyInstance) => {
-  const registry = new Registry();
+export const metricsPlugin = fp(async (app: FastifyInstance, opts: { registry?: Registry | undefined }) => {
+  const registry = opts.registry ?? new Registry();
   collectDefaultMetrics({ register: registry });
   const duration = new Histogram({
     name: 'tokenvault_http_request_duration_seconds',

@@ -14,6 +14,7 @@ import { createExporter } from './export.js';
 import type { Namespace, Policy } from './policy.js';
 import { mayUseNamespace, type Principal } from './principal.js';
 import { createTokenCache } from './token-cache.js';
+import type { VaultMetrics } from './metrics.js';
 import { createTokenizer, type TokenizeArgs } from './tokenize.js';
 import type { Detokenizer } from './detokenize.js';
 
@@ -25,33 +26,34 @@ export const ERASURE_POLL_MS = 500;
  * from configuration). Routes call only this: it resolves namespaces and erasure targets, so each
  * route makes one call.
  */
-export function createVault(deps: { db: Db; repos: Repositories; keyring: Keyring; policy: Policy; rng: RandomSource; budget: RevealBudget; signer: Signer }) {
+export function createVault(deps: { db: Db; repos: Repositories; keyring: Keyring; policy: Policy; rng: RandomSource; budget: RevealBudget; signer: Signer; metrics?: VaultMetrics }) {
   const { repos } = deps;
   const dataKeys = createDataKeys({ db: deps.db, keyring: deps.keyring, repo: repos.dataKeys });
   const cache = createTokenCache();
-  const forgetCaches = () => {
-    cache.clear();
-    dataKeys.forget();
+  /** A new erasure head (from this instance's erasure, the watcher or a tokenize transaction). */
+  const sawErasureHead = (head: number) => {
+    // Destroyed subject keys must not outlive their rows in this process either.
+    if (cache.advance(head)) dataKeys.forget();
   };
-  const eraser = createEraser({ db: deps.db, keyring: deps.keyring, signer: deps.signer, repo: repos.erasures, onErased: forgetCaches });
+  const eraser = createEraser({ db: deps.db, keyring: deps.keyring, signer: deps.signer, repo: repos.erasures, subjectLinks: repos.subjectLinks, dataKeys, rng: deps.rng, onErased: sawErasureHead });
   const auditWriter = createAuditWriter({ db: deps.db, budget: deps.budget });
   const exporter = createExporter({ subjectLinks: repos.subjectLinks, keyring: deps.keyring, dataKeys, audit: auditWriter });
-  let lastSeq: number | undefined;
   let timer: NodeJS.Timeout | undefined;
 
-  /** Clears this instance's caches when any instance has erased something since the last look. */
+  /**
+   * Keeps this instance's cache in the current erasure epoch, so that tokenize transactions rarely
+   * find the head moved. Correctness does not depend on it: each transaction checks the head itself.
+   */
   async function checkErasures(): Promise<void> {
     try {
-      const seq = await eraser.latestSeq();
-      if (lastSeq !== undefined && seq !== lastSeq) forgetCaches();
-      lastSeq = seq;
+      sawErasureHead(await eraser.latestSeq());
     } catch {
       // Database unreachable: we cannot know what was erased, so forget everything.
-      forgetCaches();
-      lastSeq = undefined;
+      cache.reset();
+      dataKeys.forget();
     }
   }
-  const tokenizer = createTokenizer({ db: deps.db, keyring: deps.keyring, dataKeys, mappings: repos.mappings, subjectLinks: repos.subjectLinks, rng: deps.rng, cache });
+  const tokenizer = createTokenizer({ db: deps.db, keyring: deps.keyring, dataKeys, mappings: repos.mappings, subjectLinks: repos.subjectLinks, erasures: repos.erasures, rng: deps.rng, cache, sawErasureHead });
   const detokenizer = createDetokenizer({ mappings: repos.mappings, erasures: repos.erasures, dataKeys, audit: auditWriter, keyring: deps.keyring });
 
   /** The namespace a principal asked for: 404 when it does not exist, 403 when not granted. */
@@ -82,12 +84,32 @@ export function createVault(deps: { db: Db; repos: Repositories; keyring: Keyrin
     /** This instance's token cache (the tests watch what enters it). */
     cache,
     /** Tokenizes in the namespace asked for (resolved and checked here). */
-    tokenize: (args: Named<TokenizeArgs>) => tokenizer.tokenize({ ...args, ns: namespace(args.principal, args.namespace) }),
-    detokenize: (args: Named<Parameters<Detokenizer['detokenize']>[0]>) => detokenizer.detokenize({ ...args, ns: namespace(args.principal, args.namespace) }),
-    erase: (args: { principal: Principal; request: ErasureRequest; reference?: string | undefined; requestId: string }) =>
-      eraser.erase({ principal: args.principal, target: erasureTarget(args.principal, args.request), reference: args.reference, requestId: args.requestId }),
+    async tokenize(args: Named<TokenizeArgs>) {
+      const ns = namespace(args.principal, args.namespace);
+      const results = await tokenizer.tokenize({ ...args, ns });
+      deps.metrics?.tokenized(args.principal, ns.name, results);
+      return results;
+    },
+    async detokenize(args: Named<Parameters<Detokenizer['detokenize']>[0]>) {
+      const ns = namespace(args.principal, args.namespace);
+      try {
+        const results = await detokenizer.detokenize({ ...args, ns });
+        deps.metrics?.revealed(args.principal, ns.name, results);
+        return results;
+      } catch (err) {
+        deps.metrics?.refused(ns.name, args.tokens.length, err);
+        throw err;
+      }
+    },
+    async erase(args: { principal: Principal; request: ErasureRequest; reference?: string | undefined; requestId: string }) {
+      const receipt = await eraser.erase({ principal: args.principal, target: erasureTarget(args.principal, args.request), reference: args.reference, requestId: args.requestId });
+      deps.metrics?.erased(receipt.method, receipt.tokensErased);
+      return receipt;
+    },
     receipt: eraser.receipt,
     erasureFeed: eraser.feed,
+    /** The newest erasure's feed position (metrics). */
+    erasureHead: () => eraser.latestSeq(),
     exportSubject: exporter.exportSubject,
     publicKey: () => deps.signer.publicJwk(),
 

@@ -53,7 +53,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, op
     onRequest: app.authorize('audit:read'),
     schema: {
       ...common,
-      operationId: 'queryAudit',
+      operationId: 'queryAudit', summary: 'Query the audit log',
       description: 'Audit events in chain order, filtered by actor, action, outcome, namespace, token and time [from, to). Page with nextCursor; at most 1,000 rows a page.',
       querystring: Query,
       response: { 200: Type.Object({ events: Type.Array(Event), nextCursor: Type.Union([Type.String(), Type.Null()]) }), ...errorResponses() },
@@ -76,7 +76,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, op
     onRequest: app.authorize('audit:read'),
     schema: {
       ...common,
-      operationId: 'verifyAudit',
+      operationId: 'verifyAudit', summary: 'Verify the audit chain',
       description: 'Walk the hash chain from the first row. ok with the rows checked and the head, or the first broken row and why. With anchorId and anchorHash (from `tokenvault audit head`, kept outside the database), also confirms the chain still contains that row unchanged.',
       querystring: VerifyQuery,
       response: { 200: Verify, ...errorResponses() },
@@ -88,6 +88,6 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, op
 
   app.get('/audit/head', {
     onRequest: app.authorize('audit:read'),
-    schema: { ...common, operationId: 'auditHead', description: 'The newest row id and hash: record them outside the database as an anchor.', response: { 200: Type.Object({ head: Type.Union([Type.Object({ id: Type.Integer(), hash: Type.String() }), Type.Null()]) }), ...errorResponses() } },
+    schema: { ...common, operationId: 'auditHead', summary: 'The audit chain head', description: 'The newest row id and hash: record them outside the database as an anchor.', response: { 200: Type.Object({ head: Type.Union([Type.Object({ id: Type.Integer(), hash: Type.String() }), Type.Null()]) }), ...errorResponses() } },
   }, async () => ({ head: await auditHead(opts.db) }));
 };
