@@ -53,7 +53,7 @@ describe('config', () => {
     [{ NODE_ENV: 'production', ...prodKeys() }, /DATABASE_URL is required when NODE_ENV=production/],
     [{ NODE_ENV: 'production', DATABASE_URL: 'postgres://x/y' }, /TOKENVAULT_MASTER_KEYS is required when NODE_ENV=production/],
     [{ NODE_ENV: 'production', DATABASE_URL: 'postgres://x/y', ...prodKeys(), TOKENVAULT_AUDIT_SIGNING_KEY: '' }, /TOKENVAULT_AUDIT_SIGNING_KEY is required when NODE_ENV=production/],
-    [{ TOKENVAULT_AUDIT_SIGNING_KEY: randomBytes(31).toString('base64') }, /TOKENVAULT_AUDIT_SIGNING_KEY must decode to 32 bytes \(got 31\)/],
+    [{ TOKENVAULT_AUDIT_SIGNING_KEY: Buffer.alloc(31, 7).toString('base64') }, /TOKENVAULT_AUDIT_SIGNING_KEY must be exactly 32 bytes \(got 31;/],
     [(() => { const k = key(); return { TOKENVAULT_SIGNING_KEY: k, TOKENVAULT_AUDIT_SIGNING_KEY: k }; })(), /TOKENVAULT_AUDIT_SIGNING_KEY must differ from TOKENVAULT_SIGNING_KEY/],
     [{ TOKENVAULT_AUDIT_SEAL_BOUND_MS: '50' }, /TOKENVAULT_AUDIT_SEAL_BOUND_MS must be from 100 to 600000/],
     [{ TOKENVAULT_AUDIT_SEAL_BOUND_MS: '1s' }, /^TOKENVAULT_AUDIT_SEAL_BOUND_MS /],
@@ -206,6 +206,7 @@ describe('config values and bounds', () => {
       'TOKENVAULT_FINGERPRINT_KEY is required when NODE_ENV=production (keys are generated only in development)',
       'TOKENVAULT_JWT_SECRET is required when NODE_ENV=production (keys are generated only in development)',
       'TOKENVAULT_SIGNING_KEY is required when NODE_ENV=production (keys are generated only in development)',
+      'TOKENVAULT_AUDIT_SIGNING_KEY is required when NODE_ENV=production (keys are generated only in development)',
     ]);
     expect(loadConfig({ NODE_ENV: 'development' }).production).toBe(false);
   });
