@@ -9,10 +9,16 @@ CREATE ROLE tokenvault_app LOGIN PASSWORD 'change-me';
 GRANT CONNECT ON DATABASE current_database() TO tokenvault_app;  -- psql: use the database name
 GRANT USAGE ON SCHEMA public TO tokenvault_app;
 
--- Token mappings: created by tokenize, deleted by erasure, never rewritten.
+-- Token mappings: created by tokenize, deleted by erasure. The only rewrite: the namespace-key copy
+-- is dropped (dek_id, ciphertext set to null) when a subject's own copy replaces it, and erasure
+-- locks a subject's mappings (row locks need UPDATE on at least one column: these two).
 GRANT SELECT, INSERT, DELETE ON mappings TO tokenvault_app;
--- Subject links: created by tokenize; erasure removes them through the mappings' ON DELETE CASCADE.
-GRANT SELECT, INSERT ON subject_links TO tokenvault_app;
+GRANT UPDATE (dek_id, ciphertext) ON mappings TO tokenvault_app;
+-- Subject links (each with the subject's own copy): created by tokenize; an erasure deletes the
+-- erased subject's links to values other subjects still hold (the rest go with their mappings).
+-- Links written before per-link copies get their copy (dek_id, ciphertext) when handed over.
+GRANT SELECT, INSERT, DELETE ON subject_links TO tokenvault_app;
+GRANT UPDATE (dek_id, ciphertext) ON subject_links TO tokenvault_app;
 -- Data keys: created, re-wrapped on KEK rotation (UPDATE, and row locks), destroyed with a subject.
 GRANT SELECT, INSERT, UPDATE, DELETE ON data_keys TO tokenvault_app;
 -- Tombstones and the erasure feed: written once by an erasure, then only read.

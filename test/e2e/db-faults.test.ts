@@ -99,11 +99,12 @@ describe.runIf(usingPostgres)('database faults against a running vault (real Pos
   });
 
   it('backends terminated mid-query (57P01): the waiting request is a 503, the next ones reconnect', async () => {
-    // Force the interleaving: hold the audit head so the vault's request waits inside a query.
+    // Force the interleaving: block inserts into the audit table (every tokenize writes its row
+    // there) so the vault's request waits inside a query.
     const holder = new pg.Client({ connectionString: withDatabase(base, name) });
     await holder.connect();
     await holder.query('begin');
-    await holder.query('select * from audit_head for update');
+    await holder.query('lock table audit_events in share mode');
     const inflight = tokenize();
     for (let i = 0; i < 200; i++) {
       const [w] = await admin<{ n: number }>(`select count(*)::int as n from pg_stat_activity where datname = '${name}' and application_name = 'tokenvault' and wait_event_type = 'Lock'`);
