@@ -31,7 +31,7 @@ function problems(env: Record<string, string>): string[] {
 
 describe('secrets from files (*_FILE)', () => {
   it('every secret variable has a _FILE form that is read, without its trailing newline', () => {
-    const keys = { m: key(), f: key(), j: key(), s: key() };
+    const keys = { m: key(), f: key(), j: key(), s: key(), a: key() };
     const c = loadConfig({
       NODE_ENV: 'production',
       DATABASE_URL_FILE: file('postgres://app@db:5432/tokenvault\n'),
@@ -40,13 +40,15 @@ describe('secrets from files (*_FILE)', () => {
       TOKENVAULT_FINGERPRINT_KEY_FILE: file(`${keys.f}\n`),
       TOKENVAULT_JWT_SECRET_FILE: file(keys.j),
       TOKENVAULT_SIGNING_KEY_FILE: file(`${keys.s}\n`),
+      TOKENVAULT_AUDIT_SIGNING_KEY_FILE: file(`${keys.a}\n`),
     });
     expect(c.keys.masterKeys!.get(1)!.toString('base64')).toBe(keys.m);
     expect(c.keys.fingerprintKey!.toString('base64')).toBe(keys.f);
     expect(c.keys.jwtSecret!.toString('base64')).toBe(keys.j);
     expect(c.keys.signingKey!.toString('base64')).toBe(keys.s);
+    expect(c.keys.auditSigningKey!.toString('base64')).toBe(keys.a);
     expect(decodeURIComponent(new URL(c.databaseUrl!).password)).toBe('p@ss/w:rd%');
-    expect(FILE_VARIABLES).toEqual(['DATABASE_URL', 'TOKENVAULT_DB_PASSWORD', 'TOKENVAULT_MASTER_KEYS', 'TOKENVAULT_FINGERPRINT_KEY', 'TOKENVAULT_JWT_SECRET', 'TOKENVAULT_SIGNING_KEY']);
+    expect(FILE_VARIABLES).toEqual(['DATABASE_URL', 'TOKENVAULT_DB_PASSWORD', 'TOKENVAULT_MASTER_KEYS', 'TOKENVAULT_FINGERPRINT_KEY', 'TOKENVAULT_JWT_SECRET', 'TOKENVAULT_SIGNING_KEY', 'TOKENVAULT_AUDIT_SIGNING_KEY']);
   });
 
   it('a missing file and a variable set twice are named', () => {
