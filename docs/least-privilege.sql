@@ -9,10 +9,12 @@ CREATE ROLE tokenvault_app LOGIN PASSWORD 'change-me';
 GRANT CONNECT ON DATABASE current_database() TO tokenvault_app;  -- psql: use the database name
 GRANT USAGE ON SCHEMA public TO tokenvault_app;
 
--- Token mappings: created by tokenize, deleted by erasure, never rewritten.
-GRANT SELECT, INSERT, DELETE ON mappings TO tokenvault_app;
--- Subject links: created by tokenize; erasure removes them through the mappings' ON DELETE CASCADE.
-GRANT SELECT, INSERT ON subject_links TO tokenvault_app;
+-- Token mappings: created by tokenize, deleted by erasure; UPDATE only to drop the namespace-key
+-- copy when a first subject is attached (and for the FOR UPDATE row locks an erasure takes).
+GRANT SELECT, INSERT, UPDATE, DELETE ON mappings TO tokenvault_app;
+-- Subject links: created by tokenize; deleted by an erasure that only unlinks a shared value (or
+-- through the mappings' ON DELETE CASCADE); UPDATE to give pre-0006 links their own copy.
+GRANT SELECT, INSERT, UPDATE, DELETE ON subject_links TO tokenvault_app;
 -- Data keys: created, re-wrapped on KEK rotation (UPDATE, and row locks), destroyed with a subject.
 GRANT SELECT, INSERT, UPDATE, DELETE ON data_keys TO tokenvault_app;
 -- Tombstones and the erasure feed: written once by an erasure, then only read.
