@@ -3,9 +3,14 @@ import type { JsonWebKey } from 'node:crypto';
 import { createSigner, verifySignature } from './crypto/signing.js';
 import { receiptSigningInput, type StoredReceipt } from './vault/erase.js';
 import { parseArgs } from 'node:util';
-import { auditHead, queryAudit, verifyAudit } from './audit/audit-log.js';
+import { latestCheckpoint, queryAudit } from './audit/audit-log.js';
+import { exportAuditLog, verifyAuditLog, verifyExport, type ExportLine } from './audit/audit-reader.js';
+import { verifyProof, type Anchor, type AuditProof } from './audit/verify.js';
 import { loadConfig, type Config } from './config.js';
 import { openDatabase, type DbHandle } from './db/client.js';
+import { DataDirLockedError } from './db/data-dir-lock.js';
+import { EXIT } from './exit-codes.js';
+import { createProgress } from './progress.js';
 import { migrate } from './db/migrate.js';
 import { resolveKeys } from './dev-keys.js';
 import { createServices, type Services } from './services.js';
@@ -26,15 +31,24 @@ Commands:
   clients list                     list clients (never secrets)
   clients revoke <id>              revoke a client (its tokens stop within 5 seconds)
   clients rotate-secret <id>       replace a client's secret; prints the new one once
-  audit verify [--anchor <id>:<hash>]   verify the hash chain (and that it still reaches an anchor)
-  audit head                       print the newest row id and hash, to keep outside the database
+  audit verify [--anchor <last>:<root>]   verify the sealed log against its signed checkpoints
+                                   (and that it still holds a checkpoint kept outside the database)
+  audit head                       print the newest signed checkpoint, to keep outside the database
+  audit public-key                 print the public key (JWK) that verifies checkpoints and proofs
   audit export --from <iso> --to <iso> [--out file]   NDJSON of the audit events for a SIEM
+  audit export --verifiable [--out file]   the whole log, checkpoints and seals, for verify-export
+  audit verify-export <file> --public-key <jwk.json> [--anchor <last>:<root>]
+                                   verify an export offline: no database, no secret
+  audit verify-proof <proof.json> --public-key <jwk.json>
+                                   verify a row's proof (GET /v1/audit/{id}/proof) offline
   keys status                      data keys per master key version, and which versions can be retired
   keys rewrap [--batch 500]        re-wrap every data key under the active master key (online, resumable)
   keys rotate-dek --namespace <ns> start a new data key for a namespace's new values
   receipts verify <receipt.json> [--public-key <jwk.json>]
                                    check an erasure receipt offline (key: the file, else this
                                    vault's own signing key from the environment)
+  tokenize-file --fields f.yaml [in.jsonl|-]
+                                   tokenize JSON Lines through a running vault (see --help)
   help                             this text
 
 Configuration comes from the environment (see README: DATABASE_URL, TOKENVAULT_DATA_DIR, keys, ...).
@@ -50,8 +64,8 @@ function parseTtl(s: string): number {
   return n;
 }
 
-async function withServices<T>(config: Config, fn: (s: Services, db: DbHandle) => Promise<T>): Promise<T> {
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2 });
+async function withServices<T>(config: Config, command: string, fn: (s: Services, db: DbHandle) => Promise<T>): Promise<T> {
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2, owner: `tokenvault ${command}` });
   try {
     const keys = resolveKeys(config, (m) => console.error(`warning: ${m}`));
     return await fn(createServices({ db, keys, policy: loadPolicy(config.policyPath), access: config.access, issuer: config.jwtIssuer, audience: config.jwtAudience }), db);
@@ -66,10 +80,12 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, out: (s: st
     out(HELP);
     return command ? 0 : 2;
   }
-  const config = loadConfig(env);
+  // A client of a running vault over HTTP: none of the vault's own configuration is needed.
+  if (command === 'tokenize-file') return (await import('./ingest/tokenize-file.js')).tokenizeFileCommand(rest, env, process);
+  const config = loadConfig(env, { requireKeys: command !== 'migrate' });
   switch (command) {
     case 'migrate': {
-      const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 1 });
+      const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 1, owner: 'tokenvault migrate' });
       try {
         await migrate(db);
       } finally {
@@ -110,11 +126,17 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, out: (s: st
 }
 
 const CLI_ACTOR = 'cli';
+const KEYS_USAGE = 'keys status | rewrap [--batch N] | rotate-dek --namespace <ns>';
+const CLIENTS_USAGE = 'clients create --name <n> --scopes "<scopes>" | list | revoke <id> | rotate-secret <id>';
 
 async function keysCommand(config: Config, args: string[], out: (s: string) => void): Promise<number> {
   const [sub, ...rest] = args;
   const { values } = parseArgs({ args: rest, options: { batch: { type: 'string', default: '500' }, namespace: { type: 'string' } } });
-  return withServices(config, async ({ keyManager, vault }) => {
+  // Usage is checked before the database is opened (the embedded one takes seconds and a lock).
+  if (sub !== 'status' && sub !== 'rewrap' && sub !== 'rotate-dek') throw new UsageError(KEYS_USAGE);
+  const batchSize = Number(values.batch);
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) throw new UsageError('--batch must be 1 to 10000');
+  return withServices(config, `keys ${sub}`, async ({ keyManager, vault }) => {
     switch (sub) {
       case 'status': {
         const s = await keyManager.status();
@@ -125,9 +147,10 @@ async function keysCommand(config: Config, args: string[], out: (s: string) => v
         return 0;
       }
       case 'rewrap': {
-        const batchSize = Number(values.batch);
-        if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) throw new UsageError('--batch must be 1 to 10000');
-        const r = await keyManager.rewrap({ batchSize, onBatch: (n) => console.error(`re-wrapped ${n} data key(s)`) });
+        const before = await keyManager.status();
+        const total = before.versions.filter((v) => v.version !== before.activeVersion).reduce((sum, v) => sum + v.dataKeys, 0);
+        const progress = createProgress({ what: 're-wrapped data keys', total, stream: process.stderr });
+        const r = await keyManager.rewrap({ batchSize, onBatch: (n) => progress.advance(n) }).finally(() => progress.stop());
         out(`re-wrapped ${r.rewrapped} data key(s) under version ${(await keyManager.status()).activeVersion}; ${r.remaining} left under other versions`);
         return r.remaining === 0 ? 0 : 1;
       }
@@ -136,8 +159,6 @@ async function keysCommand(config: Config, args: string[], out: (s: string) => v
         out(`namespace ${values.namespace}: new data key ${await keyManager.rotateNamespaceDek(values.namespace)}`);
         return 0;
       }
-      default:
-        throw new UsageError('keys status | rewrap [--batch N] | rotate-dek --namespace <ns>');
     }
   });
 }
@@ -155,50 +176,79 @@ async function receiptsCommand(config: Config, args: string[], out: (s: string) 
   return ok ? 0 : 1;
 }
 
+function parseAnchor(value: string | undefined): Anchor | undefined {
+  if (value === undefined) return undefined;
+  const m = /^([1-9][0-9]{0,14}):([0-9a-f]{64})$/.exec(value);
+  if (!m) throw new UsageError('--anchor must be <last seq>:<64 hex root> of a checkpoint, as printed by `tokenvault audit head`');
+  return { last: Number(m[1]), root: m[2]! };
+}
+
+function readPublicKey(path: string | undefined): JsonWebKey & { kid?: string } {
+  if (!path) throw new UsageError('--public-key <jwk.json> is required (GET /v1/audit/public-key, or `tokenvault audit public-key`)');
+  return JSON.parse(readFileSync(path, 'utf8')) as JsonWebKey & { kid?: string };
+}
+
+/** Offline: an export and the public key, no database and no secret. */
+function verifyFiles(sub: string, file: string | undefined, values: { 'public-key'?: string | undefined; anchor?: string | undefined }, out: (s: string) => void): number {
+  if (!file) throw new UsageError(`audit ${sub} <file> --public-key <jwk.json>`);
+  const publicKey = readPublicKey(values['public-key']);
+  const text = readFileSync(file, 'utf8');
+  if (sub === 'verify-proof') {
+    const r = verifyProof(JSON.parse(text) as AuditProof, publicKey);
+    out(JSON.stringify(r));
+    return r.ok ? 0 : 1;
+  }
+  const lines = text.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as ExportLine);
+  const r = verifyExport(lines, publicKey, parseAnchor(values.anchor));
+  out(JSON.stringify(r));
+  return r.ok ? 0 : 1;
+}
+
 async function auditCommand(config: Config, args: string[], out: (s: string) => void): Promise<number> {
   const [sub, ...rest] = args;
-  const { values } = parseArgs({ args: rest, options: { anchor: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, out: { type: 'string' } } });
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 1 });
+  const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { anchor: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, out: { type: 'string' }, verifiable: { type: 'boolean' }, 'public-key': { type: 'string' } } });
+  if (sub === 'verify-export' || sub === 'verify-proof') return verifyFiles(sub, positionals[0], values, out);
+  if (sub === 'public-key') {
+    out(JSON.stringify(createSigner(resolveKeys(config, (m) => console.error(`warning: ${m}`)).auditSigningKey).publicJwk()));
+    return 0;
+  }
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 1, owner: `tokenvault audit ${sub ?? ''}`.trim() });
   try {
     switch (sub) {
       case 'verify': {
-        let anchor: { id: number; hash: string } | undefined;
-        if (values.anchor) {
-          const m = /^([0-9]+):([0-9a-f]{64})$/.exec(values.anchor);
-          if (!m) throw new UsageError('--anchor must be <id>:<64 hex hash> as printed by `tokenvault audit head`');
-          anchor = { id: Number(m[1]), hash: m[2]! };
-        }
-        const r = await verifyAudit(db.db, anchor);
+        const publicKey = createSigner(resolveKeys(config, (m) => console.error(`warning: ${m}`)).auditSigningKey).publicJwk();
+        const r = await verifyAuditLog(db.db, { publicKey, boundMs: config.auditSealBoundMs, anchor: parseAnchor(values.anchor) });
         out(JSON.stringify(r));
         return r.ok ? 0 : 1;
       }
       case 'head':
-        out(JSON.stringify(await auditHead(db.db)));
+        out(JSON.stringify(await latestCheckpoint(db.db)));
         return 0;
       case 'export': {
-        const from = values.from ? new Date(values.from) : undefined;
-        const to = values.to ? new Date(values.to) : undefined;
-        if ((from && isNaN(from.getTime())) || (to && isNaN(to.getTime()))) throw new UsageError('--from and --to must be ISO 8601 times');
         const sink = values.out ? createWriteStream(values.out, { mode: 0o600 }) : undefined;
-        let after = 0;
+        const emit = (line: string) => (sink ? sink.write(`${line}\n`) : out(line));
         let n = 0;
-        for (;;) {
-          const page = await queryAudit(db.db, { from, to, after, limit: 5000 });
-          for (const e of page) {
-            const line = JSON.stringify({ ...e, ts: e.ts.toISOString(), prevHash: e.prevHash.toString('hex'), hash: e.hash.toString('hex') });
-            if (sink) sink.write(`${line}\n`);
-            else out(line);
+        if (values.verifiable) {
+          if (values.from || values.to) throw new UsageError('--verifiable exports the whole log: no --from or --to');
+          n = await exportAuditLog(db.db, config.auditSealBoundMs, (line) => emit(JSON.stringify(line)));
+        } else {
+          const from = values.from ? new Date(values.from) : undefined;
+          const to = values.to ? new Date(values.to) : undefined;
+          if ((from && isNaN(from.getTime())) || (to && isNaN(to.getTime()))) throw new UsageError('--from and --to must be ISO 8601 times');
+          for (let after = 0; ;) {
+            const page = await queryAudit(db.db, { from, to, after, limit: 5000 });
+            for (const e of page) emit(JSON.stringify({ ...e, ts: e.ts.toISOString() }));
+            n += page.length;
+            if (page.length < 5000) break;
+            after = page[page.length - 1]!.id;
           }
-          n += page.length;
-          if (page.length < 5000) break;
-          after = page[page.length - 1]!.id;
         }
         if (sink) await new Promise<void>((resolve, reject) => sink.end((err?: Error | null) => (err ? reject(err) : resolve())));
         console.error(`exported ${n} audit events`);
         return 0;
       }
       default:
-        throw new UsageError('audit verify [--anchor id:hash] | head | export --from --to [--out file]');
+        throw new UsageError('audit verify [--anchor last:root] | head | public-key | export [--from --to | --verifiable] [--out file] | verify-export <file> --public-key <jwk> [--anchor last:root] | verify-proof <proof.json> --public-key <jwk>');
     }
   } finally {
     await db.close();
@@ -212,13 +262,21 @@ async function clientsCommand(config: Config, args: string[], out: (s: string) =
     allowPositionals: true,
     options: { name: { type: 'string' }, scopes: { type: 'string' }, namespaces: { type: 'string', default: 'default' }, 'reveal-budget': { type: 'string' } },
   });
-  return withServices(config, async ({ clients }) => {
+  // Usage is checked before the database is opened (the embedded one takes seconds and a lock).
+  if (!sub || !['create', 'list', 'revoke', 'rotate-secret'].includes(sub)) throw new UsageError(CLIENTS_USAGE);
+  if ((sub === 'revoke' || sub === 'rotate-secret') && !positionals[0]) throw new UsageError(`clients ${sub} <id>`);
+  const scopes = (values.scopes ?? '').split(/[\s,]+/).filter(Boolean);
+  const budget = values['reveal-budget'] === undefined ? undefined : Number(values['reveal-budget']);
+  if (sub === 'create') {
+    if (!values.name || !scopes.length) throw new UsageError('clients create needs --name and --scopes');
+    const bad = scopes.filter((s) => !SCOPE_PATTERN.test(s));
+    if (bad.length) throw new UsageError(`unknown scope(s): ${bad.join(', ')}; see the README's scope table`);
+    if (budget !== undefined && (!Number.isInteger(budget) || budget < 0)) throw new UsageError('--reveal-budget must be a whole number');
+  }
+  return withServices(config, `clients ${sub}`, async ({ clients }) => {
     switch (sub) {
       case 'create': {
-        if (!values.name || !values.scopes) throw new UsageError('clients create needs --name and --scopes');
-        const budget = values['reveal-budget'] === undefined ? undefined : Number(values['reveal-budget']);
-        if (budget !== undefined && (!Number.isInteger(budget) || budget < 0)) throw new UsageError('--reveal-budget must be a whole number');
-        const { client, secret } = await clients.create({ name: values.name, scopes: values.scopes.split(/[\s,]+/).filter(Boolean), namespaces: values.namespaces.split(',').map((s) => s.trim()), revealBudget: budget }, CLI_ACTOR);
+        const { client, secret } = await clients.create({ name: values.name!, scopes, namespaces: values.namespaces.split(',').map((s) => s.trim()), revealBudget: budget }, CLI_ACTOR);
         out(JSON.stringify({ clientId: client.id, clientSecret: secret, scopes: client.scopes, namespaces: client.namespaces }, null, 2));
         console.error('Store the secret now: it is not shown again.');
         return 0;
@@ -227,19 +285,16 @@ async function clientsCommand(config: Config, args: string[], out: (s: string) =
         out(JSON.stringify(await clients.list(), null, 2));
         return 0;
       case 'revoke': {
-        if (!positionals[0]) throw new UsageError('clients revoke <id>');
-        out(JSON.stringify(await clients.revoke(positionals[0], CLI_ACTOR), null, 2));
+        out(JSON.stringify(await clients.revoke(positionals[0]!, CLI_ACTOR), null, 2));
         return 0;
       }
       case 'rotate-secret': {
-        if (!positionals[0]) throw new UsageError('clients rotate-secret <id>');
-        const { client, secret } = await clients.rotateSecret(positionals[0], CLI_ACTOR);
+        const { client, secret } = await clients.rotateSecret(positionals[0]!, CLI_ACTOR);
         out(JSON.stringify({ clientId: client.id, clientSecret: secret }, null, 2));
         return 0;
       }
-      default:
-        throw new UsageError('clients create | list | revoke <id> | rotate-secret <id>');
     }
+    throw new UsageError(CLIENTS_USAGE);
   });
 }
 
@@ -249,6 +304,6 @@ export async function main(argv: string[]): Promise<never> {
     process.exit(await runCli(argv, process.env, (s) => console.log(s)));
   } catch (err) {
     console.error(`tokenvault: ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(err instanceof UsageError ? 2 : 1);
+    process.exit(err instanceof UsageError ? 2 : err instanceof DataDirLockedError ? EXIT.dataDirLocked : 1);
   }
 }

@@ -6,6 +6,17 @@
  * handler that turns all of them into the one error body.
  */
 
+/**
+ * Every `error.code` the API answers with (documented as an enum in the OpenAPI document; a test
+ * checks that no code is thrown that is missing here). Per-item reasons (`items[].code`, skipped
+ * results) are the formats' codes, e.g. INVALID_EMAIL, and are not part of this list.
+ */
+export const ERROR_CODES = [
+  'VALIDATION_FAILED', 'MALFORMED_JSON', 'BAD_REQUEST', 'UNAUTHORIZED', 'FORBIDDEN', 'NAMESPACE_NOT_FOUND', 'NOT_FOUND',
+  'TOKEN_SPACE_EXHAUSTED', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'RATE_LIMITED', 'REVEAL_BUDGET_EXCEEDED',
+  'INTERNAL_ERROR', 'DECRYPTION_FAILED', 'DATABASE_UNAVAILABLE', 'SHUTTING_DOWN', 'SEPARATION_OF_DUTIES', 'GRANT_NOT_ALLOWED',
+] as const;
+
 /** What a caller is told: a stable code, an HTTP status, a message safe to show. */
 export class AppError extends Error {
   constructor(

@@ -1,10 +1,11 @@
 import { Type, type TSchema } from 'typebox';
+import { ERROR_CODES } from '../errors.js';
 import { TOKEN_TYPES, type TokenType } from '../formats/registry.js';
 
 export const ErrorBody = Type.Object(
   {
     error: Type.Object({
-      code: Type.String({ description: 'stable UPPER_SNAKE error code' }),
+      code: Type.Unsafe<string>({ type: 'string', enum: [...ERROR_CODES], description: 'stable UPPER_SNAKE error code' }),
       message: Type.String(),
       items: Type.Optional(Type.Array(Type.Object({ index: Type.Integer(), code: Type.String(), message: Type.String() }))),
     }),
@@ -25,7 +26,12 @@ export function errorResponses(...statuses: number[]): Record<number, TSchema> {
 /** An enum, not a union of literals: ajv checks it in one step for each of 10,000 items. */
 export const TokenTypeSchema = Type.Unsafe<TokenType>({ type: 'string', enum: [...TOKEN_TYPES], description: 'token type (SPEC §4)' });
 
-export const NamespaceName = Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$', description: 'namespace (policy domain); default "default"' });
+export const NamespaceName = Type.String({
+  pattern: '^[a-z0-9][a-z0-9_-]{0,62}$',
+  description: 'namespace (policy domain); default "default"',
+  // Swagger UI's "Try it out" fills in the first example: one that exists, not a random string (a 404).
+  examples: ['default'],
+});
 
 /**
  * No NUL (PostgreSQL text cannot hold it), no other C0/C1 controls, no bidi overrides or isolates

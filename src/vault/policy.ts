@@ -56,12 +56,8 @@ function buildNamespace(name: string, raw: unknown, problems: string[]): Namespa
       problems.push(`${where}, type ${t}: options must be an object`);
       continue;
     }
-    try {
-      formats[t] = bindFormat(t, opts as Record<string, unknown>);
-    } catch (err) {
-      if (!(err instanceof FormatError)) throw err;
-      problems.push(`${where}, type ${t}: ${err.message}`);
-    }
+    const bound = bindListingProblems(t, opts as Record<string, unknown>, (m) => problems.push(`${where}, type ${t}: ${m}`));
+    if (bound) formats[t] = bound;
   }
   return { name, consistent: consistent === true, formats, attachSubjects: attach ?? 'none' };
 }
@@ -75,6 +71,30 @@ function attachSubjectsOption(raw: unknown): Namespace['attachSubjects'] | undef
 /** Whether this principal may link values to subjects in this namespace (see `attachSubjects`). */
 export function mayAttachSubjects(ns: Namespace, principalId: string): boolean {
   return ns.attachSubjects === 'tokenize' || (ns.attachSubjects !== 'none' && ns.attachSubjects.has(principalId));
+}
+
+/**
+ * bindFormat stops at the first bad option; an operator fixing a file wants every one at once, so
+ * on failure each option is tried alone. Only when none fails alone (a combination is the problem,
+ * e.g. too few possible tokens) is the combined message reported.
+ */
+function bindListingProblems(type: TokenType, opts: Record<string, unknown>, report: (message: string) => void): BoundFormat | undefined {
+  try {
+    return bindFormat(type, opts);
+  } catch (err) {
+    if (!(err instanceof FormatError)) throw err;
+    const each = new Set<string>();
+    for (const [k, v] of Object.entries(opts)) {
+      try {
+        bindFormat(type, { [k]: v });
+      } catch (e) {
+        if (!(e instanceof FormatError)) throw e;
+        each.add(e.message);
+      }
+    }
+    for (const m of each.size ? each : [err.message]) report(m);
+    return undefined;
+  }
 }
 
 /** Builds the policy from a parsed document; `default` always exists. */

@@ -14,8 +14,17 @@ export function createTokenCache(maxEntries = 100_000) {
   let map = new Map<string, string>();
   /** Undefined until the head is first seen: then nothing is cached. */
   let epoch: number | undefined;
+  let hits = 0;
+  let misses = 0;
   return {
-    get: (fp: string) => map.get(fp),
+    get(fp: string) {
+      const token = map.get(fp);
+      if (token === undefined) misses++;
+      else hits++;
+      return token;
+    },
+    /** Lookups since start, for the metrics. */
+    stats: () => ({ hits, misses }),
     get epoch() {
       return epoch;
     },

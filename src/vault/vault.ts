@@ -1,4 +1,4 @@
-import type { AuditEvent } from '../audit/audit-log.js';
+import type { AuditEvent, AuditLog } from '../audit/audit-log.js';
 import type { Keyring } from '../crypto/keyring.js';
 import type { Signer } from '../crypto/signing.js';
 import { ping, type Db } from '../db/client.js';
@@ -14,6 +14,7 @@ import { createExporter } from './export.js';
 import type { Namespace, Policy } from './policy.js';
 import { mayUseNamespace, type Principal } from './principal.js';
 import { createTokenCache } from './token-cache.js';
+import type { VaultMetrics } from './metrics.js';
 import { createTokenizer, type TokenizeArgs } from './tokenize.js';
 import type { Detokenizer } from './detokenize.js';
 
@@ -25,7 +26,7 @@ export const ERASURE_POLL_MS = 500;
  * from configuration). Routes call only this: it resolves namespaces and erasure targets, so each
  * route makes one call.
  */
-export function createVault(deps: { db: Db; repos: Repositories; keyring: Keyring; policy: Policy; rng: RandomSource; budget: RevealBudget; signer: Signer }) {
+export function createVault(deps: { db: Db; repos: Repositories; keyring: Keyring; policy: Policy; rng: RandomSource; budget: RevealBudget; signer: Signer; auditLog: AuditLog; auditSigner: Signer; metrics?: VaultMetrics }) {
   const { repos } = deps;
   const dataKeys = createDataKeys({ db: deps.db, keyring: deps.keyring, repo: repos.dataKeys });
   const cache = createTokenCache();
@@ -34,8 +35,8 @@ export function createVault(deps: { db: Db; repos: Repositories; keyring: Keyrin
     // Destroyed subject keys must not outlive their rows in this process either.
     if (cache.advance(head)) dataKeys.forget();
   };
-  const eraser = createEraser({ db: deps.db, keyring: deps.keyring, signer: deps.signer, repo: repos.erasures, subjectLinks: repos.subjectLinks, dataKeys, rng: deps.rng, onErased: sawErasureHead });
-  const auditWriter = createAuditWriter({ db: deps.db, budget: deps.budget });
+  const eraser = createEraser({ db: deps.db, keyring: deps.keyring, signer: deps.signer, repo: repos.erasures, subjectLinks: repos.subjectLinks, dataKeys, rng: deps.rng, auditLog: deps.auditLog, onErased: sawErasureHead });
+  const auditWriter = createAuditWriter({ db: deps.db, budget: deps.budget, auditLog: deps.auditLog });
   const exporter = createExporter({ subjectLinks: repos.subjectLinks, keyring: deps.keyring, dataKeys, audit: auditWriter });
   let timer: NodeJS.Timeout | undefined;
 
@@ -52,7 +53,7 @@ export function createVault(deps: { db: Db; repos: Repositories; keyring: Keyrin
       dataKeys.forget();
     }
   }
-  const tokenizer = createTokenizer({ db: deps.db, keyring: deps.keyring, dataKeys, mappings: repos.mappings, subjectLinks: repos.subjectLinks, erasures: repos.erasures, rng: deps.rng, cache, sawErasureHead });
+  const tokenizer = createTokenizer({ db: deps.db, keyring: deps.keyring, dataKeys, mappings: repos.mappings, subjectLinks: repos.subjectLinks, erasures: repos.erasures, rng: deps.rng, cache, sawErasureHead, auditLog: deps.auditLog });
   const detokenizer = createDetokenizer({ mappings: repos.mappings, erasures: repos.erasures, dataKeys, audit: auditWriter, keyring: deps.keyring });
 
   /** The namespace a principal asked for: 404 when it does not exist, 403 when not granted. */
@@ -83,14 +84,36 @@ export function createVault(deps: { db: Db; repos: Repositories; keyring: Keyrin
     /** This instance's token cache (the tests watch what enters it). */
     cache,
     /** Tokenizes in the namespace asked for (resolved and checked here). */
-    tokenize: (args: Named<TokenizeArgs>) => tokenizer.tokenize({ ...args, ns: namespace(args.principal, args.namespace) }),
-    detokenize: (args: Named<Parameters<Detokenizer['detokenize']>[0]>) => detokenizer.detokenize({ ...args, ns: namespace(args.principal, args.namespace) }),
-    erase: (args: { principal: Principal; request: ErasureRequest; reference?: string | undefined; requestId: string }) =>
-      eraser.erase({ principal: args.principal, target: erasureTarget(args.principal, args.request), reference: args.reference, requestId: args.requestId }),
+    async tokenize(args: Named<TokenizeArgs>) {
+      const ns = namespace(args.principal, args.namespace);
+      const results = await tokenizer.tokenize({ ...args, ns });
+      deps.metrics?.tokenized(args.principal, ns.name, results);
+      return results;
+    },
+    async detokenize(args: Named<Parameters<Detokenizer['detokenize']>[0]>) {
+      const ns = namespace(args.principal, args.namespace);
+      try {
+        const results = await detokenizer.detokenize({ ...args, ns });
+        deps.metrics?.revealed(args.principal, ns.name, results);
+        return results;
+      } catch (err) {
+        deps.metrics?.refused(ns.name, args.tokens.length, err);
+        throw err;
+      }
+    },
+    async erase(args: { principal: Principal; request: ErasureRequest; reference?: string | undefined; requestId: string }) {
+      const receipt = await eraser.erase({ principal: args.principal, target: erasureTarget(args.principal, args.request), reference: args.reference, requestId: args.requestId });
+      deps.metrics?.erased(receipt.method, receipt.tokensErased);
+      return receipt;
+    },
     receipt: eraser.receipt,
     erasureFeed: eraser.feed,
+    /** The newest erasure's feed position (metrics). */
+    erasureHead: () => eraser.latestSeq(),
     exportSubject: exporter.exportSubject,
     publicKey: () => deps.signer.publicJwk(),
+    /** The Ed25519 key (JWK) that verifies audit checkpoints. */
+    auditPublicKey: () => deps.auditSigner.publicJwk(),
 
     async startWatching(): Promise<void> {
       await checkErasures();

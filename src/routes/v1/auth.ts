@@ -28,7 +28,7 @@ const Body = Type.Object({
   client_id: Type.Optional(Type.String({ maxLength: 128 })),
   client_secret: Type.Optional(Type.String({ maxLength: 256 })),
   scope: Type.Optional(Type.String({ maxLength: 2048 })),
-}, { additionalProperties: true });
+}, { additionalProperties: true, examples: [{ grant_type: 'client_credentials', client_id: '00000000-0000-4000-8000-000000000000', client_secret: 'tvs_…' }] });
 
 class OAuthFailure extends Error {
   constructor(readonly status: 400 | 401, readonly error: string, readonly description: string) {
@@ -88,7 +88,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ clients: Clients; vault: Va
       if (clientIdOf(request) !== null) await enforce(perClient, request, 'too many token requests');
     },
     schema: {
-      operationId: 'issueToken',
+      operationId: 'issueToken', summary: 'Get an access token (client credentials)',
       tags: ['auth'],
       consumes: ['application/x-www-form-urlencoded', 'application/json'],
       // Credentials in HTTP Basic, or client_id and client_secret in the body.

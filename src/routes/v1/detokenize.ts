@@ -12,7 +12,7 @@ const Body = Type.Object({
   tokens: Type.Array(Type.String({ minLength: 1, maxLength: 512, pattern: NO_NUL }), { minItems: 1, maxItems: MAX_DETOKENIZE_TOKENS }),
   purpose: Purpose,
   reveal: Type.Optional(Type.Union([Type.Literal('plain'), Type.Literal('masked')], { description: 'default: the most the caller is allowed per type' })),
-}, { additionalProperties: false });
+}, { additionalProperties: false, examples: [{ namespace: 'default', tokens: ['abcdefgh@example.com'], purpose: 'TICKET-1234', reveal: 'masked' }] });
 
 const Result = Type.Object({
   token: Type.String(),
@@ -26,7 +26,7 @@ export const detokenizeRoutes: FastifyPluginAsyncTypebox<{ vault: Vault }> = asy
   app.post('/detokenize', {
     onRequest: app.authorize((p) => (hasAnyDetokenizeScope(p) ? null : 'detokenize:<level>:<type>')),
     schema: {
-      operationId: 'detokenize',
+      operationId: 'detokenize', summary: 'Reveal values for tokens',
       tags: ['tokens'],
       description: 'Reveal 1 to 1,000 tokens, in request order, for a stated purpose (audited per token). A caller with only detokenize:masked:<type> gets masked values; asking for plain without detokenize:plain:<type> gives status "forbidden".',
       security: bearerSecurity,

@@ -11,7 +11,7 @@ const Body = Type.Union([
   Type.Object({ subject: Type.String({ minLength: 1, maxLength: 256, pattern: NO_NUL }), reference: Type.Optional(Reference) }, { additionalProperties: false }),
   Type.Object({ namespace: Type.Optional(NamespaceName), type: TokenTypeSchema, value: Type.String({ maxLength: 65_536 }), reference: Type.Optional(Reference) }, { additionalProperties: false }),
   Type.Object({ namespace: Type.Optional(NamespaceName), tokens: Type.Array(Type.String({ minLength: 1, maxLength: 512, pattern: NO_NUL }), { minItems: 1, maxItems: 1_000 }), reference: Type.Optional(Reference) }, { additionalProperties: false }),
-], { description: 'exactly one of: { subject } | { namespace?, type, value } | { namespace?, tokens }' });
+], { description: 'exactly one of: { subject } | { namespace?, type, value } | { namespace?, tokens }', examples: [{ subject: 'customer-0001', reference: 'DSR-2026-001' }] });
 
 const ErasedToken = Type.Object({ namespace: Type.String(), type: Type.String(), token: Type.String() });
 const Counts = Type.Object({
@@ -49,7 +49,7 @@ export const erasureRoutes: FastifyPluginAsyncTypebox<{ vault: Vault }> = async 
     onRequest: app.authorize('erase'),
     schema: {
       ...common,
-      operationId: 'erase',
+      operationId: 'erase', summary: 'Erase by subject, value or tokens',
       description: 'Hard-delete by subject (every namespace; destroys the subject key), by value, or by tokens, in one transaction, and return a signed receipt. By subject, what is the subject\'s alone is deleted and a value other subjects also hold is only unlinked from it (counts.retainedShared); by value or tokens, the mappings go for every subject (scope "everyone"). Erased tokens answer "erased" and are never reissued; tokenizing the value again gives a new token. Repeating an erasure is safe: it erases nothing more and returns its own receipt with tokensErased 0 and a reason.',
       body: Body,
       response: { 201: Type.Ref('ErasureReceipt'), ...errorResponses(404) },
@@ -60,12 +60,12 @@ export const erasureRoutes: FastifyPluginAsyncTypebox<{ vault: Vault }> = async 
   });
 
   app.get('/erasures/public-key', {
-    schema: { ...common, security: [], operationId: 'erasurePublicKey', description: 'The Ed25519 public key (JWK) that verifies erasure receipts.', response: { 200: Type.Object({ kty: Type.String(), crv: Type.String(), x: Type.String(), kid: Type.String(), alg: Type.String(), use: Type.String() }) } },
+    schema: { ...common, security: [], operationId: 'erasurePublicKey', summary: 'Receipt verification key', description: 'The Ed25519 public key (JWK) that verifies erasure receipts.', response: { 200: Type.Object({ kty: Type.String(), crv: Type.String(), x: Type.String(), kid: Type.String(), alg: Type.String(), use: Type.String() }) } },
   }, async () => opts.vault.publicKey());
 
   app.get('/erasures/:id', {
     onRequest: app.authorize((p) => (hasScope(p, 'erase') || hasScope(p, 'audit:read') ? null : 'erase or audit:read')),
-    schema: { ...common, operationId: 'getErasureReceipt', description: 'A receipt by erasure id.', params: Type.Object({ id: Type.String({ format: 'uuid' }) }), response: { 200: Type.Ref('ErasureReceipt'), ...errorResponses(404) } },
+    schema: { ...common, operationId: 'getErasureReceipt', summary: 'Get an erasure receipt', description: 'A receipt by erasure id.', params: Type.Object({ id: Type.String({ format: 'uuid' }) }), response: { 200: Type.Ref('ErasureReceipt'), ...errorResponses(404) } },
   }, async (request) => {
     const r = await opts.vault.receipt(request.params.id);
     if (!r) throw errors.notFound('erasure');
@@ -76,7 +76,7 @@ export const erasureRoutes: FastifyPluginAsyncTypebox<{ vault: Vault }> = async 
     onRequest: app.authorize('erasures:read'),
     schema: {
       ...common,
-      operationId: 'erasureFeed',
+      operationId: 'erasureFeed', summary: 'Erasure feed',
       description: 'Every erasure in commit order with its erased tokens, for downstream systems (Kafka tombstones, warehouse deletes). Poll with after=<nextCursor>; the cursor never skips an event, even when erasures commit concurrently.',
       querystring: FeedQuery,
       response: {

@@ -17,7 +17,7 @@ const Body = Type.Object({
     { minItems: 1, maxItems: MAX_TOKENIZE_ITEMS },
   ),
   onInvalid: Type.Optional(Type.Union([Type.Literal('reject'), Type.Literal('skip')], { default: 'reject' })),
-}, { additionalProperties: false });
+}, { additionalProperties: false, examples: [{ namespace: 'default', items: [{ type: 'email', value: 'jane.doe@example.com' }, { type: 'ipv4', value: '192.0.2.10' }] }] });
 
 /**
  * { token, type, created } for a tokenized item, { index, error } for a skipped one. One object
@@ -36,7 +36,7 @@ export const tokenizeRoutes: FastifyPluginAsyncTypebox<{ vault: Vault }> = async
   app.post('/tokenize', {
     onRequest: app.authorize('tokenize'),
     schema: {
-      operationId: 'tokenize',
+      operationId: 'tokenize', summary: 'Tokenize values',
       tags: ['tokens'],
       description: 'Swap 1 to 10,000 values for format-preserving tokens, in request order. The same value in a namespace always gets the same token (unless the namespace is random). With onInvalid "reject" one bad item stores nothing; with "skip" bad items come back as { index, error } in place.',
       security: bearerSecurity,
@@ -47,7 +47,6 @@ export const tokenizeRoutes: FastifyPluginAsyncTypebox<{ vault: Vault }> = async
     const principal = principalOf(request);
     const { namespace, items, onInvalid = 'reject' } = request.body;
     const results = await opts.vault.tokenize({ principal, namespace, items, onInvalid, requestId: request.id });
-    app.countTokenized(principal.id, results);
     return { results };
   });
 };
