@@ -144,17 +144,17 @@ describe('config values and bounds', () => {
 
   it('keys: master and signing keys exactly 32 bytes, fingerprint and JWT keys at least 32', () => {
     expect(problems({ TOKENVAULT_MASTER_KEYS: `1:${bytes(31)}` })).toEqual([
-      `TOKENVAULT_MASTER_KEYS version 1 must be exactly 32 bytes (got 31; generate one with `openssl rand -base64 32`)`,
+      'TOKENVAULT_MASTER_KEYS version 1 must be exactly 32 bytes (got 31; generate one with `openssl rand -base64 32`)',
     ]);
     expect(problems({ TOKENVAULT_MASTER_KEYS: `1:${bytes(33)}` })).toEqual([
-      `TOKENVAULT_MASTER_KEYS version 1 must be exactly 32 bytes (got 33; generate one with `openssl rand -base64 32`)`,
+      'TOKENVAULT_MASTER_KEYS version 1 must be exactly 32 bytes (got 33; generate one with `openssl rand -base64 32`)',
     ]);
-    expect(problems({ TOKENVAULT_SIGNING_KEY: bytes(31) })).toEqual([`TOKENVAULT_SIGNING_KEY must be exactly 32 bytes (got 31; generate one with `openssl rand -base64 32`)`]);
-    expect(problems({ TOKENVAULT_SIGNING_KEY: bytes(33) })).toEqual([`TOKENVAULT_SIGNING_KEY must be exactly 32 bytes (got 33; generate one with `openssl rand -base64 32`)`]);
+    expect(problems({ TOKENVAULT_SIGNING_KEY: bytes(31) })).toEqual(['TOKENVAULT_SIGNING_KEY must be exactly 32 bytes (got 31; generate one with `openssl rand -base64 32`)']);
+    expect(problems({ TOKENVAULT_SIGNING_KEY: bytes(33) })).toEqual(['TOKENVAULT_SIGNING_KEY must be exactly 32 bytes (got 33; generate one with `openssl rand -base64 32`)']);
     expect(problems({ TOKENVAULT_FINGERPRINT_KEY: bytes(31) })).toEqual([
-      `TOKENVAULT_FINGERPRINT_KEY is too short, need at least 32 bytes (got 31; generate one with `openssl rand -base64 32`)`,
+      'TOKENVAULT_FINGERPRINT_KEY is too short, need at least 32 bytes (got 31; generate one with `openssl rand -base64 32`)',
     ]);
-    expect(problems({ TOKENVAULT_JWT_SECRET: bytes(31) })).toEqual([`TOKENVAULT_JWT_SECRET is too short, need at least 32 bytes (got 31; generate one with `openssl rand -base64 32`)`]);
+    expect(problems({ TOKENVAULT_JWT_SECRET: bytes(31) })).toEqual(['TOKENVAULT_JWT_SECRET is too short, need at least 32 bytes (got 31; generate one with `openssl rand -base64 32`)']);
     const c = loadConfig({
       TOKENVAULT_MASTER_KEYS: `1:${bytes(32)}`,
       TOKENVAULT_SIGNING_KEY: bytes(32),
@@ -170,8 +170,8 @@ describe('config values and bounds', () => {
   it('base64 is checked by round trip; padding and surrounding spaces are allowed', () => {
     expect(loadConfig({ TOKENVAULT_FINGERPRINT_KEY: bytes(32).replace(/=+$/, '') }).keys.fingerprintKey).toEqual(Buffer.alloc(32, 7));
     expect(loadConfig({ TOKENVAULT_MASTER_KEYS: ` 1:${bytes(32)} , 2:${bytes(32)} ` }).keys.masterKeys!.size).toBe(2);
-    expect(problems({ TOKENVAULT_JWT_SECRET: `${bytes(32)}*` })).toEqual([`TOKENVAULT_JWT_SECRET must be base64 (generate one with `openssl rand -base64 32`)`]);
-    expect(problems({ TOKENVAULT_SIGNING_KEY: `!${bytes(32)}` })).toEqual([`TOKENVAULT_SIGNING_KEY must be base64 (generate one with `openssl rand -base64 32`)`]);
+    expect(problems({ TOKENVAULT_JWT_SECRET: `${bytes(32)}*` })).toEqual(['TOKENVAULT_JWT_SECRET must be base64 (generate one with `openssl rand -base64 32`)']);
+    expect(problems({ TOKENVAULT_SIGNING_KEY: `!${bytes(32)}` })).toEqual(['TOKENVAULT_SIGNING_KEY must be base64 (generate one with `openssl rand -base64 32`)']);
     // Spaces around a key (a pasted value) are ignored, as base64 decoding ignores them.
     expect(loadConfig({ TOKENVAULT_FINGERPRINT_KEY: ` ${bytes(32)} ` }).keys.fingerprintKey).toEqual(Buffer.alloc(32, 7));
   });
@@ -187,7 +187,7 @@ describe('config values and bounds', () => {
     expect(problems({ TOKENVAULT_MASTER_KEYS: `1:${bytes(16)},2:${bytes(32)}`, PORT: '0', TOKENVAULT_DB_POOL_SIZE: '0' })).toEqual([
       'PORT must be from 1 to 65535',
       'TOKENVAULT_DB_POOL_SIZE must be at least 1',
-      `TOKENVAULT_MASTER_KEYS version 1 must be exactly 32 bytes (got 16; generate one with `openssl rand -base64 32`)`,
+      'TOKENVAULT_MASTER_KEYS version 1 must be exactly 32 bytes (got 16; generate one with `openssl rand -base64 32`)',
     ]);
   });
 
