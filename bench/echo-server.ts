@@ -14,7 +14,12 @@ import { loadPolicy } from '../src/vault/policy.js';
 const config = loadConfig(process.env);
 const log = createLogger(config.logLevel);
 const db = await openDatabase({ databaseUrl: config.databaseUrl, poolSize: config.dbPoolSize });
-const services = createServices({ db, keys: resolveKeys(config, () => undefined), policy: loadPolicy(config.policyPath), access: config.access });
+const services = createServices({
+  db,
+  keys: resolveKeys(config, () => undefined),
+  policy: loadPolicy(config.policyPath),
+  access: config.access,
+});
 const app = await buildApp(services, log);
 app.post('/bench/echo', { onRequest: app.authorize('tokenize') }, async (request) => {
   const body = request.body as { items?: { type: string; value: string }[]; tokens?: string[] };
@@ -22,4 +27,11 @@ app.post('/bench/echo', { onRequest: app.authorize('tokenize') }, async (request
   return { results: (body.items ?? []).map((i) => ({ token: i.value, type: i.type, created: false })) };
 });
 await app.listen({ host: config.host, port: config.port });
-process.on('SIGTERM', () => void app.close().then(() => db.close()).then(() => process.exit(0)));
+process.on(
+  'SIGTERM',
+  () =>
+    void app
+      .close()
+      .then(() => db.close())
+      .then(() => process.exit(0)),
+);

@@ -3,12 +3,15 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyServerOptions } from 'fastify';
 import type { Clients } from './auth/clients.js';
+import type { GrantPolicy } from './auth/grants.js';
 import type { VaultJwt } from './auth/vault-jwt.js';
 import type { AccessConfig } from './config.js';
 import type { DbHandle } from './db/client.js';
 import { AppError } from './errors.js';
 import { registerErrorHandlers } from './http-errors.js';
-import { authPlugin, type Authenticator } from './plugins/bearer-auth.js';
+import type { Authenticator } from './auth/authenticator.js';
+import { authPlugin } from './plugins/bearer-auth.js';
+import { limitsPlugin } from './plugins/limits.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import type { Registry } from 'prom-client';
 import { swaggerPlugin } from './plugins/swagger.js';
@@ -29,6 +32,9 @@ export interface AppDeps {
   clients: Clients;
   jwt: VaultJwt;
   access: AccessConfig;
+  grants: GrantPolicy;
+  /** Serve /docs and /openapi.json (TOKENVAULT_DOCS); on unless turned off. */
+  docs?: boolean;
   /** Where the vault's own metrics are registered; /metrics serves it (a fresh one when absent). */
   metricsRegistry?: Registry;
 }
@@ -37,8 +43,10 @@ export interface AppDeps {
 export const BODY_LIMIT = 16 * 1024 * 1024;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
-export function fastifyOptions(logger: FastifyServerOptions['logger'] | FastifyServerOptions['loggerInstance']): FastifyServerOptions {
+export function fastifyOptions(logger: FastifyServerOptions['logger'] | FastifyServerOptions['loggerInstance'], access?: Pick<AccessConfig, 'trustProxy'>): FastifyServerOptions {
   return {
+    // request.ip (rate limits, lockout) is the peer unless the proxy in front is trusted.
+    trustProxy: (access?.trustProxy ?? false) as FastifyServerOptions['trustProxy'],
     ...(logger && typeof (logger as { child?: unknown }).child === 'function' ? { loggerInstance: logger as FastifyServerOptions['loggerInstance'] } : { logger: logger as FastifyServerOptions['logger'] }),
     bodyLimit: BODY_LIMIT,
     // A caller's request id is kept only when it is short and plain: it is logged and echoed.
@@ -59,7 +67,7 @@ export function fastifyOptions(logger: FastifyServerOptions['logger'] | FastifyS
 
 /** The app as a plugin-assembled instance: no env, no listen, no exit. Tests build this same app. */
 export async function buildApp(deps: AppDeps, logger: FastifyServerOptions['logger'] | FastifyServerOptions['loggerInstance'] = false) {
-  const app = Fastify(fastifyOptions(logger)).withTypeProvider<TypeBoxTypeProvider>();
+  const app = Fastify(fastifyOptions(logger, deps.access)).withTypeProvider<TypeBoxTypeProvider>();
   // Shutting down: answer what is in flight, refuse what comes after (503 SHUTTING_DOWN), and
   // close each connection after its response, so the server need not wait out keep-alive.
   let closing = false;
@@ -84,7 +92,8 @@ export async function buildApp(deps: AppDeps, logger: FastifyServerOptions['logg
     timeWindow: 60_000,
     keyGenerator: (request) => (request.principal ? `p:${request.principal.id}` : `ip:${request.ip}`),
   });
-  await app.register(swaggerPlugin);
+  await app.register(limitsPlugin, { ipRateLimitPerMinute: deps.access.ipRateLimitPerMinute });
+  await app.register(swaggerPlugin, { ui: deps.docs !== false });
   await app.register(metricsPlugin, { registry: deps.metricsRegistry });
   await app.register(authPlugin, {
     authenticator: deps.authenticator,
@@ -106,8 +115,8 @@ export type App = Awaited<ReturnType<typeof buildApp>>;
 const v1Routes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps) => {
   await app.register(tokenizeRoutes, { vault: deps.vault });
   await app.register(detokenizeRoutes, { vault: deps.vault });
-  await app.register(authRoutes, { clients: deps.clients, jwt: deps.jwt, vault: deps.vault, access: deps.access });
-  await app.register(clientRoutes, { clients: deps.clients });
+  await app.register(authRoutes, { clients: deps.clients, vault: deps.vault, access: deps.access });
+  await app.register(clientRoutes, { clients: deps.clients, grants: deps.grants, defaultBudget: deps.access.revealBudget });
   await app.register(auditRoutes, { db: deps.db.db });
   await app.register(erasureRoutes, { vault: deps.vault });
   await app.register(subjectRoutes, { vault: deps.vault });

@@ -1,16 +1,20 @@
 import { createWriteStream, readFileSync } from 'node:fs';
 import type { JsonWebKey } from 'node:crypto';
 import { createSigner, verifySignature } from './crypto/signing.js';
-import { receiptSigningInput, type Receipt } from './vault/erase.js';
+import { receiptSigningInput, type StoredReceipt } from './vault/erase.js';
 import { parseArgs } from 'node:util';
 import { auditHead, queryAudit, verifyAudit } from './audit/audit-log.js';
 import { loadConfig, type Config } from './config.js';
 import { openDatabase, type DbHandle } from './db/client.js';
+import { DataDirLockedError } from './db/data-dir-lock.js';
+import { EXIT } from './exit-codes.js';
+import { createProgress } from './progress.js';
 import { migrate } from './db/migrate.js';
 import { resolveKeys } from './dev-keys.js';
 import { createServices, type Services } from './services.js';
 import { loadPolicy } from './vault/policy.js';
 import { SCOPE_PATTERN } from './vault/principal.js';
+import { violatesSeparationOfDuties } from './auth/grants.js';
 
 const HELP = `tokenvault — tokenization vault for personal data
 
@@ -51,8 +55,8 @@ function parseTtl(s: string): number {
   return n;
 }
 
-async function withServices<T>(config: Config, fn: (s: Services, db: DbHandle) => Promise<T>): Promise<T> {
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2 });
+async function withServices<T>(config: Config, command: string, fn: (s: Services, db: DbHandle) => Promise<T>): Promise<T> {
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2, owner: `tokenvault ${command}` });
   try {
     const keys = resolveKeys(config, (m) => console.error(`warning: ${m}`));
     return await fn(createServices({ db, keys, policy: loadPolicy(config.policyPath), access: config.access, issuer: config.jwtIssuer, audience: config.jwtAudience }), db);
@@ -69,10 +73,10 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, out: (s: st
   }
   // A client of a running vault over HTTP: none of the vault's own configuration is needed.
   if (command === 'tokenize-file') return (await import('./ingest/tokenize-file.js')).tokenizeFileCommand(rest, env, process);
-  const config = loadConfig(env);
+  const config = loadConfig(env, { requireKeys: command !== 'migrate' });
   switch (command) {
     case 'migrate': {
-      const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 1 });
+      const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 1, owner: 'tokenvault migrate' });
       try {
         await migrate(db);
       } finally {
@@ -89,6 +93,9 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, out: (s: st
       const bad = scopes.filter((s) => !SCOPE_PATTERN.test(s));
       if (bad.length) throw new UsageError(`unknown scope(s): ${bad.join(', ')}`);
       const ttl = parseTtl(values.ttl);
+      if (violatesSeparationOfDuties(scopes)) {
+        console.error('warning: this token holds tokenize with a detokenize scope, which breaks separation of duties: consistent tokens let it confirm guessed values. Fine for trying the API; the vault refuses such clients and IdP mappings, and refuses development tokens in production.');
+      }
       // Only the JWT secret is needed: no database is opened.
       const keys = resolveKeys(config, (m) => console.error(`warning: ${m}`));
       const { createVaultJwt } = await import('./auth/vault-jwt.js');
@@ -110,11 +117,17 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, out: (s: st
 }
 
 const CLI_ACTOR = 'cli';
+const KEYS_USAGE = 'keys status | rewrap [--batch N] | rotate-dek --namespace <ns>';
+const CLIENTS_USAGE = 'clients create --name <n> --scopes "<scopes>" | list | revoke <id> | rotate-secret <id>';
 
 async function keysCommand(config: Config, args: string[], out: (s: string) => void): Promise<number> {
   const [sub, ...rest] = args;
   const { values } = parseArgs({ args: rest, options: { batch: { type: 'string', default: '500' }, namespace: { type: 'string' } } });
-  return withServices(config, async ({ keyManager, vault }) => {
+  // Usage is checked before the database is opened (the embedded one takes seconds and a lock).
+  if (sub !== 'status' && sub !== 'rewrap' && sub !== 'rotate-dek') throw new UsageError(KEYS_USAGE);
+  const batchSize = Number(values.batch);
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) throw new UsageError('--batch must be 1 to 10000');
+  return withServices(config, `keys ${sub}`, async ({ keyManager, vault }) => {
     switch (sub) {
       case 'status': {
         const s = await keyManager.status();
@@ -125,9 +138,10 @@ async function keysCommand(config: Config, args: string[], out: (s: string) => v
         return 0;
       }
       case 'rewrap': {
-        const batchSize = Number(values.batch);
-        if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) throw new UsageError('--batch must be 1 to 10000');
-        const r = await keyManager.rewrap({ batchSize, onBatch: (n) => console.error(`re-wrapped ${n} data key(s)`) });
+        const before = await keyManager.status();
+        const total = before.versions.filter((v) => v.version !== before.activeVersion).reduce((sum, v) => sum + v.dataKeys, 0);
+        const progress = createProgress({ what: 're-wrapped data keys', total, stream: process.stderr });
+        const r = await keyManager.rewrap({ batchSize, onBatch: (n) => progress.advance(n) }).finally(() => progress.stop());
         out(`re-wrapped ${r.rewrapped} data key(s) under version ${(await keyManager.status()).activeVersion}; ${r.remaining} left under other versions`);
         return r.remaining === 0 ? 0 : 1;
       }
@@ -136,8 +150,6 @@ async function keysCommand(config: Config, args: string[], out: (s: string) => v
         out(`namespace ${values.namespace}: new data key ${await keyManager.rotateNamespaceDek(values.namespace)}`);
         return 0;
       }
-      default:
-        throw new UsageError('keys status | rewrap [--batch N] | rotate-dek --namespace <ns>');
     }
   });
 }
@@ -145,19 +157,20 @@ async function keysCommand(config: Config, args: string[], out: (s: string) => v
 async function receiptsCommand(config: Config, args: string[], out: (s: string) => void): Promise<number> {
   const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { 'public-key': { type: 'string' } } });
   if (positionals[0] !== 'verify' || !positionals[1]) throw new UsageError('receipts verify <receipt.json> [--public-key <jwk.json>]');
-  const receipt = JSON.parse(readFileSync(positionals[1], 'utf8')) as Receipt;
+  const receipt = JSON.parse(readFileSync(positionals[1], 'utf8')) as StoredReceipt;
   const jwk = values['public-key']
     ? (JSON.parse(readFileSync(values['public-key'], 'utf8')) as JsonWebKey)
     : createSigner(resolveKeys(config, (m) => console.error(`warning: ${m}`)).signingKey).publicJwk();
   const ok = typeof receipt.signature === 'string' && verifySignature(jwk, receiptSigningInput(receipt), receipt.signature);
-  out(ok ? `valid: erasure ${receipt.erasureId}, ${receipt.tokensErased} token(s), completed ${receipt.completedAt}` : 'INVALID: the receipt was altered or signed by another key');
+  const shared = receipt.version === 2 && receipt.counts.retainedShared ? `, ${receipt.counts.retainedShared} shared value(s) only unlinked` : '';
+  out(ok ? `valid: erasure ${receipt.erasureId}, ${receipt.tokensErased} token(s)${shared}, completed ${receipt.completedAt}` : 'INVALID: the receipt was altered or signed by another key');
   return ok ? 0 : 1;
 }
 
 async function auditCommand(config: Config, args: string[], out: (s: string) => void): Promise<number> {
   const [sub, ...rest] = args;
   const { values } = parseArgs({ args: rest, options: { anchor: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, out: { type: 'string' } } });
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 1 });
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 1, owner: `tokenvault audit ${sub ?? ''}`.trim() });
   try {
     switch (sub) {
       case 'verify': {
@@ -211,13 +224,21 @@ async function clientsCommand(config: Config, args: string[], out: (s: string) =
     allowPositionals: true,
     options: { name: { type: 'string' }, scopes: { type: 'string' }, namespaces: { type: 'string', default: 'default' }, 'reveal-budget': { type: 'string' } },
   });
-  return withServices(config, async ({ clients }) => {
+  // Usage is checked before the database is opened (the embedded one takes seconds and a lock).
+  if (!sub || !['create', 'list', 'revoke', 'rotate-secret'].includes(sub)) throw new UsageError(CLIENTS_USAGE);
+  if ((sub === 'revoke' || sub === 'rotate-secret') && !positionals[0]) throw new UsageError(`clients ${sub} <id>`);
+  const scopes = (values.scopes ?? '').split(/[\s,]+/).filter(Boolean);
+  const budget = values['reveal-budget'] === undefined ? undefined : Number(values['reveal-budget']);
+  if (sub === 'create') {
+    if (!values.name || !scopes.length) throw new UsageError('clients create needs --name and --scopes');
+    const bad = scopes.filter((s) => !SCOPE_PATTERN.test(s));
+    if (bad.length) throw new UsageError(`unknown scope(s): ${bad.join(', ')}; see the README's scope table`);
+    if (budget !== undefined && (!Number.isInteger(budget) || budget < 0)) throw new UsageError('--reveal-budget must be a whole number');
+  }
+  return withServices(config, `clients ${sub}`, async ({ clients }) => {
     switch (sub) {
       case 'create': {
-        if (!values.name || !values.scopes) throw new UsageError('clients create needs --name and --scopes');
-        const budget = values['reveal-budget'] === undefined ? undefined : Number(values['reveal-budget']);
-        if (budget !== undefined && (!Number.isInteger(budget) || budget < 0)) throw new UsageError('--reveal-budget must be a whole number');
-        const { client, secret } = await clients.create({ name: values.name, scopes: values.scopes.split(/[\s,]+/).filter(Boolean), namespaces: values.namespaces.split(',').map((s) => s.trim()), revealBudget: budget }, CLI_ACTOR);
+        const { client, secret } = await clients.create({ name: values.name!, scopes, namespaces: values.namespaces.split(',').map((s) => s.trim()), revealBudget: budget }, CLI_ACTOR);
         out(JSON.stringify({ clientId: client.id, clientSecret: secret, scopes: client.scopes, namespaces: client.namespaces }, null, 2));
         console.error('Store the secret now: it is not shown again.');
         return 0;
@@ -226,19 +247,16 @@ async function clientsCommand(config: Config, args: string[], out: (s: string) =
         out(JSON.stringify(await clients.list(), null, 2));
         return 0;
       case 'revoke': {
-        if (!positionals[0]) throw new UsageError('clients revoke <id>');
-        out(JSON.stringify(await clients.revoke(positionals[0], CLI_ACTOR), null, 2));
+        out(JSON.stringify(await clients.revoke(positionals[0]!, CLI_ACTOR), null, 2));
         return 0;
       }
       case 'rotate-secret': {
-        if (!positionals[0]) throw new UsageError('clients rotate-secret <id>');
-        const { client, secret } = await clients.rotateSecret(positionals[0], CLI_ACTOR);
+        const { client, secret } = await clients.rotateSecret(positionals[0]!, CLI_ACTOR);
         out(JSON.stringify({ clientId: client.id, clientSecret: secret }, null, 2));
         return 0;
       }
-      default:
-        throw new UsageError('clients create | list | revoke <id> | rotate-secret <id>');
     }
+    throw new UsageError(CLIENTS_USAGE);
   });
 }
 
@@ -248,6 +266,6 @@ export async function main(argv: string[]): Promise<never> {
     process.exit(await runCli(argv, process.env, (s) => console.log(s)));
   } catch (err) {
     console.error(`tokenvault: ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(err instanceof UsageError ? 2 : 1);
+    process.exit(err instanceof UsageError ? 2 : err instanceof DataDirLockedError ? EXIT.dataDirLocked : 1);
   }
 }

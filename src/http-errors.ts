@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DecryptionFailedError } from './crypto/errors.js';
 import { UnknownKeyVersionError } from './crypto/keyring.js';
+import { RETRY_AFTER_SECONDS } from './db/availability.js';
 import { isConnectionError } from './db/client.js';
 import { AppError } from './errors.js';
 
@@ -42,7 +43,7 @@ export function mapError(err: FastifyError | Error): Mapped {
   }
   if (fe.statusCode === 429) return { status: 429, code: 'RATE_LIMITED', message: 'too many requests', ...((fe as { headers?: Record<string, string> }).headers ? { headers: (fe as { headers?: Record<string, string> }).headers! } : {}) };
   if (err instanceof DecryptionFailedError || err instanceof UnknownKeyVersionError) return { status: 500, code: 'DECRYPTION_FAILED', message: 'a stored value could not be decrypted' };
-  if (isConnectionError(err)) return { status: 503, code: 'DATABASE_UNAVAILABLE', message: 'the database is unavailable; retry later' };
+  if (isConnectionError(err)) return { status: 503, code: 'DATABASE_UNAVAILABLE', message: 'the database is unavailable; retry later', headers: { 'retry-after': String(RETRY_AFTER_SECONDS) } };
   if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) return { status: fe.statusCode, code: 'BAD_REQUEST', message: 'bad request' };
   return { status: 500, code: 'INTERNAL_ERROR', message: 'internal error' };
 }

@@ -1,9 +1,9 @@
 import { createAuthenticator } from './auth/authenticator.js';
 import { createClients, type Clients } from './auth/clients.js';
-import { createIdpVerifier, type IdpConfig } from './auth/idp.js';
+import { DEFAULT_GRANTS, type GrantPolicy } from './auth/grants.js';
+import type { IdpIssuer } from './auth/idp.js';
 import { argon2Hasher, type SecretHasher } from './auth/secrets.js';
 import { createVaultJwt, type VaultJwt } from './auth/vault-jwt.js';
-import type { JWTVerifyGetKey } from 'jose';
 import { DEFAULT_ACCESS, type AccessConfig, type KeyMaterial } from './config.js';
 import { createKeyring, type Keyring } from './crypto/keyring.js';
 import { createSigner } from './crypto/signing.js';
@@ -32,11 +32,16 @@ export interface ServiceOptions {
   keys: KeyMaterial;
   policy: Policy;
   access?: AccessConfig | undefined;
-  idp?: { config: IdpConfig; keys: JWTVerifyGetKey } | undefined;
+  /** The company IdPs whose staff tokens are accepted. */
+  idp?: IdpIssuer[] | undefined;
   /** argon2id by default; tests wrap it to count calls. */
   hasher?: SecretHasher | undefined;
   issuer?: string;
   audience?: string;
+  /** NODE_ENV=production: development tokens are refused. */
+  production?: boolean | undefined;
+  /** What an admin may grant over HTTP (the policy file's `grants`). */
+  grants?: GrantPolicy | undefined;
 }
 
 /**
@@ -59,8 +64,7 @@ export function createServices(opts: ServiceOptions): Services {
   metrics.watch({ cache: vault.cache, feedHead: vault.erasureHead, pool: opts.db.pool });
   const jwt = createVaultJwt({ secret: opts.keys.jwtSecret, issuer, audience: opts.audience ?? 'tokenvault' });
   const clients = createClients({ db: opts.db.db, repo: repos.clients, hasher: opts.hasher ?? argon2Hasher });
-  const idp = opts.idp ? createIdpVerifier(opts.idp.config, opts.idp.keys) : undefined;
-  const authenticator = createAuthenticator({ vaultJwt: jwt, vaultIssuer: issuer, clients, idp });
+  const authenticator = createAuthenticator({ jwtSecret: opts.keys.jwtSecret, vaultIssuer: issuer, vaultAudience: opts.audience ?? 'tokenvault', clients, idp: opts.idp ?? [], production: opts.production ?? false, tokenTtlSeconds: access.tokenTtlSeconds });
   const keyManager = createKeyManager({ db: opts.db.db, keyring, dataKeys: vault.dataKeys, repo: repos.keys, actor: 'cli' });
-  return { db: opts.db, keyring, vault, jwt, clients, access, authenticator, keyManager, metricsRegistry };
+  return { db: opts.db, keyring, vault, jwt, clients, access, authenticator, keyManager, grants: opts.grants ?? DEFAULT_GRANTS, metricsRegistry };
 }

@@ -94,7 +94,7 @@ export interface paths {
         put?: never;
         /**
          * Get an access token (client credentials)
-         * @description OAuth 2.0 client credentials grant (RFC 6749 §4.4). Credentials in HTTP Basic or the body; form-encoded or JSON. An optional space-separated `scope` narrows the grant. Errors follow RFC 6749 §5.2. Rate-limited per IP (60/min) and per client id (20/min).
+         * @description OAuth 2.0 client credentials grant (RFC 6749 §4.4). Credentials in HTTP Basic or the body; form-encoded or JSON. An optional space-separated `scope` narrows the grant. Errors follow RFC 6749 §5.2. Limited per IP (60/min, before the body is read) and per client id and IP (20/min); bodies over 8 KiB are refused (413).
          */
         post: operations["issueToken"];
         delete?: never;
@@ -118,7 +118,7 @@ export interface paths {
         put?: never;
         /**
          * Create a service client
-         * @description Create a service client (admin). The secret is returned once.
+         * @description Create a service client (admin). The secret is returned once. Only scopes in the policy file's grants allowlist (default: tokenize), namespaces the admin holds, and a revealBudget up to the allowed maximum can be granted here (403 GRANT_NOT_ALLOWED); wider grants need the CLI. tokenize with a detokenize scope is 400 SEPARATION_OF_DUTIES.
          */
         post: operations["createClient"];
         delete?: never;
@@ -242,7 +242,7 @@ export interface paths {
         put?: never;
         /**
          * Erase by subject, value or tokens
-         * @description Hard-delete by subject (every namespace; destroys the subject key), by value, or by tokens, in one transaction, and return a signed receipt. Erased tokens answer "erased" and are never reissued; tokenizing the value again gives a new token. Repeating an erasure is safe: it erases nothing more and returns its own receipt with tokensErased 0.
+         * @description Hard-delete by subject (every namespace; destroys the subject key), by value, or by tokens, in one transaction, and return a signed receipt. By subject, what is the subject's alone is deleted and a value other subjects also hold is only unlinked from it (counts.retainedShared); by value or tokens, the mappings go for every subject (scope "everyone"). Erased tokens answer "erased" and are never reissued; tokenizing the value again gives a new token. Repeating an erasure is safe: it erases nothing more and returns its own receipt with tokensErased 0 and a reason.
          */
         post: operations["erase"];
         delete?: never;
@@ -333,13 +333,15 @@ export interface components {
             requestId: string;
         };
         ErasureReceipt: {
-            /** @enum {number} */
-            version: 1;
+            /** @description 2 for erasures made now; 1 for receipts stored by earlier versions (without scope, counts and reason) */
+            version: 1 | 2;
             /** Format: uuid */
             erasureId: string;
             /** @enum {string} */
             status: "completed";
             method: "subject" | "value" | "tokens";
+            /** @description subject: what was this subject's alone was erased, values shared with other subjects only unlinked; everyone: by value or token, the mappings are gone for every subject */
+            scope?: "subject" | "everyone";
             reference: string | null;
             /** Format: date-time */
             requestedAt: string;
@@ -351,6 +353,16 @@ export interface components {
                 type: string;
                 token: string;
             }[];
+            counts?: {
+                /** @description mappings deleted (their tokens are listed in tokens and on the feed) */
+                erased: number;
+                /** @description values other subjects also hold: only unlinked from this subject (its copy and key destroyed), kept for the others, not on the feed */
+                retainedShared: number;
+                /** @description by value: 1 when no mapping held it; by tokens: distinct tokens without a mapping (unknown or erased before); by subject: always 0 (nothing identifies a subject once erased) */
+                alreadyAbsent: number;
+            };
+            /** @description present exactly when tokensErased is 0: why nothing was erased */
+            reason?: string;
             keyId: string;
             /** @description Ed25519 (base64url) over the canonical JSON of every other field; key at GET /v1/erasures/public-key */
             signature: string;
@@ -384,6 +396,7 @@ export interface operations {
                         checks?: {
                             [key: string]: string;
                         };
+                        reason?: string;
                     };
                 };
             };
@@ -418,6 +431,7 @@ export interface operations {
                         checks?: {
                             [key: string]: string;
                         };
+                        reason?: string;
                     };
                 };
             };
@@ -434,6 +448,7 @@ export interface operations {
                         checks?: {
                             [key: string]: string;
                         };
+                        reason?: string;
                     };
                 };
             };
@@ -765,6 +780,21 @@ export interface operations {
                  *       "client_secret": "tvs_…"
                  *     }
                  */
+                "application/x-www-form-urlencoded": {
+                    grant_type?: string;
+                    client_id?: string;
+                    client_secret?: string;
+                    scope?: string;
+                } & {
+                    [key: string]: unknown;
+                };
+                /**
+                 * @example {
+                 *       "grant_type": "client_credentials",
+                 *       "client_id": "00000000-0000-4000-8000-000000000000",
+                 *       "client_secret": "tvs_…"
+                 *     }
+                 */
                 "application/json": {
                     grant_type?: string;
                     client_id?: string;
@@ -791,33 +821,63 @@ export interface operations {
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description RFC 6749 §5.2 error */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
+                        /** @description invalid_request, invalid_client, unsupported_grant_type, invalid_scope; temporarily_unavailable when rate-limited (429, with Retry-After); server_error */
                         error: string;
                         error_description: string;
                         requestId: string;
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description RFC 6749 §5.2 error */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
+                        /** @description invalid_request, invalid_client, unsupported_grant_type, invalid_scope; temporarily_unavailable when rate-limited (429, with Retry-After); server_error */
                         error: string;
                         error_description: string;
                         requestId: string;
                     };
                 };
             };
-            /** @description The one error shape */
+            /** @description RFC 6749 §5.2 error */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description invalid_request, invalid_client, unsupported_grant_type, invalid_scope; temporarily_unavailable when rate-limited (429, with Retry-After); server_error */
+                        error: string;
+                        error_description: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description RFC 6749 §5.2 error */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description invalid_request, invalid_client, unsupported_grant_type, invalid_scope; temporarily_unavailable when rate-limited (429, with Retry-After); server_error */
+                        error: string;
+                        error_description: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description RFC 6749 §5.2 error */
             429: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -825,7 +885,42 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": {
+                        /** @description invalid_request, invalid_client, unsupported_grant_type, invalid_scope; temporarily_unavailable when rate-limited (429, with Retry-After); server_error */
+                        error: string;
+                        error_description: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description RFC 6749 §5.2 error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description invalid_request, invalid_client, unsupported_grant_type, invalid_scope; temporarily_unavailable when rate-limited (429, with Retry-After); server_error */
+                        error: string;
+                        error_description: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description RFC 6749 §5.2 error */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description invalid_request, invalid_client, unsupported_grant_type, invalid_scope; temporarily_unavailable when rate-limited (429, with Retry-After); server_error */
+                        error: string;
+                        error_description: string;
+                        requestId: string;
+                    };
                 };
             };
         };

@@ -5,6 +5,8 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
 import { sql, type SQL } from 'drizzle-orm';
 import pg from 'pg';
+import { guardPool } from './availability.js';
+import { lockDataDir } from './data-dir-lock.js';
 import * as schema from './schema.js';
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -115,6 +117,10 @@ export interface OpenOptions {
   /** An already-open PGlite (tests load a migrated template into one). */
   pglite?: PGlite;
   onPoolError?: (err: Error) => void;
+  /** Who holds the embedded data directory, as the lock file names it (e.g. `tokenvault server`). */
+  owner?: string;
+  /** Told when the database becomes unavailable (with the reason) and when it is back (undefined). */
+  onAvailability?: (reason: string | undefined) => void;
 }
 
 export async function openDatabase(opts: OpenOptions): Promise<DbHandle> {
@@ -130,8 +136,12 @@ export async function openDatabase(opts: OpenOptions): Promise<DbHandle> {
       application_name: 'tokenvault',
       types: POOL_TYPES,
     });
-    // An idle client losing its connection must not crash the process; the pool replaces it.
+    // A connection lost while idle (the pool's 'error') or while checked out (the client's own
+    // 'error', e.g. `Connection terminated` after a 57P01) must not crash the process: without a
+    // listener Node throws it. The pool replaces such clients; guardPool backs off reconnects.
     pool.on('error', (err) => opts.onPoolError?.(err));
+    pool.on('connect', (client) => client.on('error', (err) => opts.onPoolError?.(err)));
+    guardPool(pool, opts.onAvailability);
     const db = drizzlePg(pool, { schema }) as unknown as Db;
     drivers.set(db, pool);
     return { db, kind: 'postgres', pool, close: () => pool.end() };
@@ -141,7 +151,17 @@ export async function openDatabase(opts: OpenOptions): Promise<DbHandle> {
     if (!opts.dataDir) throw new Error('dataDir is required for the embedded database');
     const dir = `${opts.dataDir}/pglite`;
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    client = await PGlite.create(dir);
+    const unlock = lockDataDir(opts.dataDir, opts.owner ?? 'tokenvault');
+    try {
+      client = await PGlite.create(dir);
+    } catch (err) {
+      unlock();
+      throw err;
+    }
+    const c = client;
+    const db = drizzlePglite(c, { schema }) as unknown as Db;
+    drivers.set(db, c);
+    return { db, kind: 'pglite', close: () => c.close().finally(unlock) };
   }
   const c = client;
   const db = drizzlePglite(c, { schema }) as unknown as Db;
@@ -159,14 +179,4 @@ export function pgErrorCode(err: unknown): string | undefined {
 }
 
 /** Connection-level failures: the database is unreachable, not the request wrong. */
-export function isConnectionError(err: unknown): boolean {
-  const code = pgErrorCode(err);
-  if (code && (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03')) return true;
-  for (let e: unknown = err, i = 0; e && i < 5; e = (e as { cause?: unknown }).cause, i++) {
-    const c = (e as { code?: unknown }).code;
-    const m = String((e as { message?: unknown }).message ?? '');
-    if (c === 'ECONNREFUSED' || c === 'ECONNRESET' || c === 'ETIMEDOUT' || c === 'EPIPE') return true;
-    if (/Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Query read timeout/i.test(m)) return true;
-  }
-  return false;
-}
+export { isUnavailable as isConnectionError } from './availability.js';

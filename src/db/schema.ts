@@ -47,12 +47,18 @@ export const mappingsTable = pgTable(
     fingerprint: bytea('fingerprint').notNull(),
     /** True when the namespace issues one token per value: then the fingerprint is unique. */
     consistent: boolean('consistent').notNull(),
-    dekId: uuid('dek_id').notNull(),
+    /**
+     * The namespace-key copy: set only while no subject holds the value. Attaching the first
+     * subject moves the value into that subject's link (same transaction), so erasing the subject
+     * leaves no copy that a surviving key opens. Both null ⇔ the copies live in subject_links.
+     */
+    dekId: uuid('dek_id'),
     /** [version][IV][AES-256-GCM ciphertext][tag], AAD = namespace, type, token. */
-    ciphertext: bytea('ciphertext').notNull(),
+    ciphertext: bytea('ciphertext'),
     createdAt: createdAt(),
   },
   (t) => [
+    check('mappings_copy_ck', sql`(${t.dekId} is null) = (${t.ciphertext} is null)`),
     uniqueIndex('mappings_token_uq').on(t.namespace, t.token),
     uniqueIndex('mappings_fingerprint_uq').on(t.fingerprint).where(sql`${t.consistent}`),
     index('mappings_fingerprint_random_idx').on(t.fingerprint).where(sql`not ${t.consistent}`),
@@ -67,8 +73,15 @@ export const subjectLinksTable = pgTable(
     mappingId: bigint('mapping_id', { mode: 'number' })
       .notNull()
       .references(() => mappingsTable.id, { onDelete: 'cascade' }),
+    /** The subject's DEK; with ciphertext, the subject's own copy of the value (crypto-shredded with the key). */
+    dekId: uuid('dek_id'),
+    /**
+     * The value under the subject's DEK, AAD as in mappings. Null only on links written before
+     * per-link copies existed: the mapping's ciphertext serves those.
+     */
+    ciphertext: bytea('ciphertext'),
   },
-  (t) => [primaryKey({ name: 'subject_links_pk', columns: [t.subjectHmac, t.mappingId] }), index('subject_links_mapping_idx').on(t.mappingId)],
+  (t) => [check('subject_links_copy_ck', sql`(${t.dekId} is null) = (${t.ciphertext} is null)`), primaryKey({ name: 'subject_links_pk', columns: [t.subjectHmac, t.mappingId] }), index('subject_links_mapping_idx').on(t.mappingId)],
 );
 
 /** Erased tokens: never reissued, answered as "erased". Holds no value and no subject. */

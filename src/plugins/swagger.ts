@@ -10,6 +10,18 @@ export const OPENAPI_INFO = {
   description: 'Self-hosted tokenization vault for personal data. Values travel only in request bodies, never in URLs.',
 };
 
+/** The scopes a client may be granted (detokenize scopes name a type or `*`). */
+const OAUTH_SCOPES = {
+  tokenize: 'swap values for tokens',
+  'detokenize:plain:*': 'reveal values of every type (or name a type: detokenize:plain:email)',
+  'detokenize:masked:*': 'reveal masked values of every type (or name a type)',
+  erase: 'erase a subject, a value or tokens',
+  'erasures:read': 'read the erasure feed',
+  'subjects:export': 'export what the vault holds for a subject',
+  'audit:read': 'read and verify the audit trail',
+  admin: 'manage service clients (over HTTP only within the policy file\'s grants allowlist)',
+};
+
 type Doc = { paths?: Record<string, Record<string, { responses?: Record<string, Record<string, unknown>> }>> };
 
 const RETRY_AFTER = { description: 'seconds to wait before retrying', schema: { type: 'integer', minimum: 0 } };
@@ -35,7 +47,8 @@ function refine<T>(doc: T): T {
   return doc;
 }
 
-export const swaggerPlugin = fp(async (app: FastifyInstance) => {
+/** `ui: false` (TOKENVAULT_DOCS=off) serves neither /docs nor /openapi.json: the API's map stays private. */
+export const swaggerPlugin = fp(async (app: FastifyInstance, opts: { ui?: boolean }) => {
   app.addSchema(ErrorBody);
   await app.register(swagger, {
     openapi: {
@@ -43,11 +56,22 @@ export const swaggerPlugin = fp(async (app: FastifyInstance) => {
       info: { ...OPENAPI_INFO, license: { name: 'Apache-2.0', identifier: 'Apache-2.0' } },
       // Relative: the document is served by the vault it describes, so "Try it out" calls that vault.
       servers: [{ url: '/', description: 'this vault' }],
-      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      components: {
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'a vault token from /v1/auth/token, or a staff token from a configured IdP' },
+          oauth2: {
+            type: 'oauth2',
+            description: 'OAuth 2.0 client credentials (RFC 6749 §4.4): a service client trades its id and secret for a short-lived JWT',
+            flows: { clientCredentials: { tokenUrl: '/v1/auth/token', scopes: OAUTH_SCOPES } },
+          },
+          clientBasic: { type: 'http', scheme: 'basic', description: 'client id and secret (RFC 6749 §2.3.1), for /v1/auth/token only' },
+        },
+      },
     },
     transformObject: (o) => refine('openapiObject' in o ? o.openapiObject : o.swaggerObject),
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });
+  if (opts.ui === false) return;
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
   app.get('/openapi.json', { schema: { hide: true }, config: { rateLimit: false } }, async () => app.swagger());
 }, { name: 'swagger' });

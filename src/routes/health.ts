@@ -2,10 +2,16 @@ import '@fastify/rate-limit';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { DbHandle } from '../db/client.js';
+import { unavailableReason } from '../db/availability.js';
 import { migrationsCurrent } from '../db/migrate.js';
 import type { Vault } from '../vault/vault.js';
 
-const Status = Type.Object({ status: Type.String(), checks: Type.Optional(Type.Record(Type.String(), Type.String())) });
+const Status = Type.Object({
+  status: Type.String(),
+  checks: Type.Optional(Type.Record(Type.String(), Type.String())),
+  /** Why not ready, in fixed words (never the driver's message). */
+  reason: Type.Optional(Type.String()),
+});
 
 export const healthRoutes: FastifyPluginAsyncTypebox<{ db: DbHandle; vault: Vault }> = async (app, opts) => {
   const noLimit = { rateLimit: false };
@@ -20,13 +26,16 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ db: DbHandle; vault: Vaul
   }, async (_req, reply) => {
     let database = 'ok';
     let migrations = 'unknown';
+    let reason: string | undefined;
     try {
       await opts.vault.ping();
       migrations = (await migrationsCurrent(opts.db)) ? 'ok' : 'pending';
-    } catch {
+      if (migrations === 'pending') reason = 'database migrations are not applied: run `tokenvault migrate`';
+    } catch (err) {
       database = 'unreachable';
+      reason = `database unavailable: ${unavailableReason(err) ?? 'the query failed'}`;
     }
     const ok = database === 'ok' && migrations === 'ok';
-    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', checks: { database, migrations } });
+    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', checks: { database, migrations }, ...(reason ? { reason } : {}) });
   });
 };

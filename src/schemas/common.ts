@@ -26,7 +26,12 @@ export function errorResponses(...statuses: number[]): Record<number, TSchema> {
 /** An enum, not a union of literals: ajv checks it in one step for each of 10,000 items. */
 export const TokenTypeSchema = Type.Unsafe<TokenType>({ type: 'string', enum: [...TOKEN_TYPES], description: 'token type (SPEC §4)' });
 
-export const NamespaceName = Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$', description: 'namespace (policy domain); default "default"', examples: ['default'] });
+export const NamespaceName = Type.String({
+  pattern: '^[a-z0-9][a-z0-9_-]{0,62}$',
+  description: 'namespace (policy domain); default "default"',
+  // Swagger UI's "Try it out" fills in the first example: one that exists, not a random string (a 404).
+  examples: ['default'],
+});
 
 /**
  * No NUL (PostgreSQL text cannot hold it), no other C0/C1 controls, no bidi overrides or isolates
@@ -39,4 +44,5 @@ export const NO_NUL = '^[^\\u0000]*$';
 /** Free text recorded in the audit row, e.g. a ticket reference. */
 export const Purpose = Type.String({ minLength: 3, maxLength: 200, pattern: PLAIN_TEXT, description: 'why the values are needed (audited), e.g. a ticket reference; printable text only' });
 
-export const bearerSecurity = [{ bearerAuth: [] }];
+/** A bearer JWT: a vault token (the oauth2 client credentials flow) or a staff token from the IdP. */
+export const bearerSecurity: { [scheme: string]: string[] }[] = [{ bearerAuth: [] }, { oauth2: [] }];

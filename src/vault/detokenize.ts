@@ -72,12 +72,14 @@ export function createDetokenizer(deps: { mappings: MappingsRepository; erasures
       }
 
       const revealing = [...plan.entries()].filter(([, p]) => p.status === 'ok');
-      const keys = await dataKeys.keysById(revealing.map(([t]) => byToken.get(t)!.dekId));
+      // A mapping with no copy at all would be a broken row: fail closed, as for a missing key.
+      if (revealing.some(([t]) => !byToken.get(t)!.dekId)) throw new DecryptionFailedError();
+      const keys = await dataKeys.keysById(revealing.map(([t]) => byToken.get(t)!.dekId!));
       const values = new Map<string, string>();
       for (const [token, p] of revealing) {
         const r = byToken.get(token)!;
-        if (!isTokenType(r.type)) throw new DecryptionFailedError();
-        const plain = decrypt(keys.get(r.dekId)!, r.ciphertext, valueAad(ns.name, r.type, token)).toString('utf8');
+        if (!isTokenType(r.type) || !r.ciphertext) throw new DecryptionFailedError();
+        const plain = decrypt(keys.get(r.dekId!)!, r.ciphertext, valueAad(ns.name, r.type, token)).toString('utf8');
         values.set(token, p.level === 'masked' ? ns.formats[r.type].mask(plain) : plain);
       }
 

@@ -1,3 +1,5 @@
+import { DecryptionFailedError } from '../crypto/errors.js';
+import { toBuffer } from '../db/schema.js';
 import { decrypt } from '../crypto/aead.js';
 import { valueAad, type Keyring } from '../crypto/keyring.js';
 import type { SubjectLinksRepository } from '../db/repositories/subject-links-repository.js';
@@ -18,18 +20,23 @@ export function createExporter(deps: { subjectLinks: SubjectLinksRepository; key
   return {
     async exportSubject(args: { principal: Principal; subject: string; purpose: string; requestId: string }): Promise<ExportedToken[]> {
       const hmac = deps.keyring.subjectHmac(args.subject);
-      const found = (await deps.subjectLinks.mappingsOf({ subjectHmac: hmac })).filter((r) => mayUseNamespace(args.principal, r.namespace));
+      const all = await deps.subjectLinks.mappingsOf({ subjectHmac: hmac });
+      const found = all.filter((r) => mayUseNamespace(args.principal, r.namespace));
       const plain = found.filter((r) => maxRevealLevel(args.principal, r.type) === 'plain');
-      const keys = await deps.dataKeys.keysById(plain.map((r) => r.dekId));
+      if (plain.some((r) => !r.dekId || !r.ciphertext)) throw new DecryptionFailedError();
+      const keys = await deps.dataKeys.keysById(plain.map((r) => r.dekId!));
       const out = found.map((r): ExportedToken => {
         const e: ExportedToken = { namespace: r.namespace, type: r.type, token: r.token, createdAt: r.createdAt.toISOString() };
         if (maxRevealLevel(args.principal, r.type) === 'plain') {
-          e.value = decrypt(keys.get(r.dekId)!, r.ciphertext, valueAad(r.namespace, r.type, r.token)).toString('utf8');
+          e.value = decrypt(keys.get(r.dekId!)!, toBuffer(r.ciphertext!), valueAad(r.namespace, r.type, r.token)).toString('utf8');
         }
         return e;
       });
       const event = { requestId: args.requestId, actor: args.principal.id, action: 'subject.export', purpose: args.purpose };
-      const details = { subjectHmac: hmac.toString('hex'), tokens: out.length, valuesRevealed: plain.length };
+      // The subject is named by its data key's id, never its HMAC: the key dies with an erasure and
+      // a returning subject gets a new one, so this row cannot be re-linked to their new records.
+      const subjectKey = all.find((r) => r.subjectKey !== null)?.subjectKey;
+      const details = { ...(subjectKey ? { subjectKey } : {}), tokens: out.length, valuesRevealed: plain.length };
       await deps.audit.commit({
         events: [{ ...event, outcome: 'success', details }],
         reveal: { principal: args.principal, count: plain.length, refusedEvent: { ...event, outcome: 'budget_exceeded', details } },

@@ -30,29 +30,30 @@ export function createVault(deps: { db: Db; repos: Repositories; keyring: Keyrin
   const { repos } = deps;
   const dataKeys = createDataKeys({ db: deps.db, keyring: deps.keyring, repo: repos.dataKeys });
   const cache = createTokenCache();
-  const forgetCaches = () => {
-    cache.clear();
-    dataKeys.forget();
+  /** A new erasure head (from this instance's erasure, the watcher or a tokenize transaction). */
+  const sawErasureHead = (head: number) => {
+    // Destroyed subject keys must not outlive their rows in this process either.
+    if (cache.advance(head)) dataKeys.forget();
   };
-  const eraser = createEraser({ db: deps.db, keyring: deps.keyring, signer: deps.signer, repo: repos.erasures, onErased: forgetCaches });
+  const eraser = createEraser({ db: deps.db, keyring: deps.keyring, signer: deps.signer, repo: repos.erasures, subjectLinks: repos.subjectLinks, dataKeys, rng: deps.rng, onErased: sawErasureHead });
   const auditWriter = createAuditWriter({ db: deps.db, budget: deps.budget });
   const exporter = createExporter({ subjectLinks: repos.subjectLinks, keyring: deps.keyring, dataKeys, audit: auditWriter });
-  let lastSeq: number | undefined;
   let timer: NodeJS.Timeout | undefined;
 
-  /** Clears this instance's caches when any instance has erased something since the last look. */
+  /**
+   * Keeps this instance's cache in the current erasure epoch, so that tokenize transactions rarely
+   * find the head moved. Correctness does not depend on it: each transaction checks the head itself.
+   */
   async function checkErasures(): Promise<void> {
     try {
-      const seq = await eraser.latestSeq();
-      if (lastSeq !== undefined && seq !== lastSeq) forgetCaches();
-      lastSeq = seq;
+      sawErasureHead(await eraser.latestSeq());
     } catch {
       // Database unreachable: we cannot know what was erased, so forget everything.
-      forgetCaches();
-      lastSeq = undefined;
+      cache.reset();
+      dataKeys.forget();
     }
   }
-  const tokenizer = createTokenizer({ db: deps.db, keyring: deps.keyring, dataKeys, mappings: repos.mappings, subjectLinks: repos.subjectLinks, rng: deps.rng, cache });
+  const tokenizer = createTokenizer({ db: deps.db, keyring: deps.keyring, dataKeys, mappings: repos.mappings, subjectLinks: repos.subjectLinks, erasures: repos.erasures, rng: deps.rng, cache, sawErasureHead });
   const detokenizer = createDetokenizer({ mappings: repos.mappings, erasures: repos.erasures, dataKeys, audit: auditWriter, keyring: deps.keyring });
 
   /** The namespace a principal asked for: 404 when it does not exist, 403 when not granted. */

@@ -2,11 +2,12 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createClient, VaultApiError, VaultAuthError, VaultUnavailableError } from 'tokenvault/client';
+import { DEFAULT_ACCESS } from '../../src/config.js';
 import { generateClientTypes } from '../../scripts/client-types.js';
 import { startFaultProxy } from '../helpers/http-fault-proxy.js';
 import { useTestVault } from '../helpers/vault.js';
 
-const ctx = useTestVault({ access: { revealBudget: 1000, revealWindowSeconds: 5, rateLimitPerMinute: 600_000, tokenTtlSeconds: 900 } });
+const ctx = useTestVault({ access: { ...DEFAULT_ACCESS, revealWindowSeconds: 5 } });
 let url: string;
 let proxy: Awaited<ReturnType<typeof startFaultProxy>>;
 let creds: { clientId: string; clientSecret: string };

@@ -4,7 +4,7 @@ import { buildApp } from '../../src/app.js';
 import type { KeyMaterial } from '../../src/config.js';
 import type { DbHandle } from '../../src/db/client.js';
 import { createServices, type ServiceOptions, type Services } from '../../src/services.js';
-import { buildPolicy } from '../../src/vault/policy.js';
+import { buildGrants, buildPolicy } from '../../src/vault/policy.js';
 import { afterAll, beforeAll } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './db.js';
 
@@ -23,10 +23,10 @@ export interface TestVault {
 }
 
 /** Builds the same app the server runs, on a test database. */
-export async function startVault(db: TestDatabase, opts: { keys?: KeyMaterial; policy?: unknown } & Partial<Pick<ServiceOptions, 'access' | 'idp' | 'hasher'>> = {}): Promise<TestVault> {
+export async function startVault(db: TestDatabase, opts: { keys?: KeyMaterial; policy?: unknown } & Partial<Pick<ServiceOptions, 'access' | 'idp' | 'hasher' | 'production'>> = {}): Promise<TestVault> {
   const keys = opts.keys ?? testKeys();
   const handle = await db.open();
-  const services = createServices({ db: handle, keys, policy: buildPolicy(opts.policy), access: opts.access, idp: opts.idp, hasher: opts.hasher });
+  const services = createServices({ db: handle, keys, policy: buildPolicy(opts.policy), grants: buildGrants(opts.policy), access: opts.access, idp: opts.idp, hasher: opts.hasher, production: opts.production });
   const app = await buildApp(services);
   await app.ready();
   return {
@@ -37,6 +37,14 @@ export async function startVault(db: TestDatabase, opts: { keys?: KeyMaterial; p
     token: (scope, ns = ['*'], sub = 'test-user') => services.jwt.sign({ sub, scope, ns }),
     close: () => app.close(),
   };
+}
+
+/** Several instances on one database with the same keys, as a horizontally scaled deployment runs. */
+export async function startInstances(db: TestDatabase, count: number, opts: Parameters<typeof startVault>[1] = {}): Promise<TestVault[]> {
+  const keys = opts.keys ?? testKeys();
+  const out: TestVault[] = [];
+  for (let i = 0; i < count; i++) out.push(await startVault(db, { ...opts, keys }));
+  return out;
 }
 
 export function bearer(token: string) {

@@ -47,11 +47,12 @@ describe('erasure by subject', () => {
   });
 
   it('returns a signed receipt listing every erased token', async () => {
-    expect(receipt).toMatchObject({ version: 1, status: 'completed', method: 'subject', reference: 'DSR-2026-001', tokensErased: 3 });
+    expect(receipt).toMatchObject({ version: 2, status: 'completed', method: 'subject', scope: 'subject', reference: 'DSR-2026-001', tokensErased: 3, counts: { erased: 3, retainedShared: 0, alreadyAbsent: 0 } });
+    expect(receipt).not.toHaveProperty('reason');
     expect(receipt.tokens.map((t) => t.token).sort()).toEqual([...tokens].sort());
     const jwk = (await v.app.inject('/v1/erasures/public-key')).json();
     expect(verifySignature(jwk, receiptSigningInput(receipt), receipt.signature)).toBe(true);
-    for (const altered of [{ ...receipt, tokensErased: 2 }, { ...receipt, tokens: receipt.tokens.slice(1) }, { ...receipt, completedAt: new Date().toISOString() }, { ...receipt, reference: 'DSR-other' }]) {
+    for (const altered of [{ ...receipt, tokensErased: 2 }, { ...receipt, tokens: receipt.tokens.slice(1) }, { ...receipt, completedAt: new Date().toISOString() }, { ...receipt, reference: 'DSR-other' }, { ...receipt, counts: { ...receipt.counts, retainedShared: 1 } }, { ...receipt, scope: 'everyone' as const }, { ...receipt, reason: 'x' }]) {
       expect(verifySignature(jwk, receiptSigningInput(altered), receipt.signature)).toBe(false);
     }
     expect(JSON.stringify(receipt)).not.toContain('subject-erase-1');
@@ -92,12 +93,14 @@ describe('erasure by subject', () => {
     await erase({ subject: 'subject-erase-1' });
     const res = await erase({ subject: 'subject-erase-1' });
     expect(res.statusCode).toBe(201);
-    expect(res.json()).toMatchObject({ tokensErased: 0, tokens: [] });
+    expect(res.json()).toMatchObject({ tokensErased: 0, tokens: [], counts: { erased: 0, retainedShared: 0, alreadyAbsent: 0 }, reason: 'nothing is held for this subject (never tokenized with it, or already erased)' });
+    const byValue = await erase({ type: 'email', value: 'never-seen@example.com' });
+    expect(byValue.json()).toMatchObject({ scope: 'everyone', tokensErased: 0, counts: { erased: 0, retainedShared: 0, alreadyAbsent: 1 }, reason: 'no mapping holds this value in this namespace (never tokenized, or already erased)' });
   });
 
-  it('the audit row names the erasure and the subject only by HMAC', async () => {
+  it('the audit row names the erasure, never the subject (not even by HMAC: a returning subject would reproduce it)', async () => {
     const [row] = await rows<{ erasure_id: string; details: Record<string, unknown> }>(v.handle.db, sql`select erasure_id, details from audit_events where erasure_id = ${receipt.erasureId}`);
-    expect(row!.details).toEqual({ method: 'subject', tokensErased: 3, subjectHmac: v.services.keyring.subjectHmac('subject-erase-1').toString('hex'), reference: 'DSR-2026-001' });
+    expect(row!.details).toEqual({ method: 'subject', tokensErased: 3, retainedShared: 0, alreadyAbsent: 0, reference: 'DSR-2026-001' });
   });
 });
 
@@ -115,7 +118,7 @@ describe('erasure by value and by tokens', () => {
   it('by tokens erases exactly those tokens', async () => {
     const [a, b] = await tokenize([{ type: 'text', value: 'tok-a' }, { type: 'text', value: 'tok-b' }]);
     const res = await erase({ tokens: [a!.token, 'tok_doesnotexist'] });
-    expect(res.json()).toMatchObject({ method: 'tokens', tokensErased: 1 });
+    expect(res.json()).toMatchObject({ method: 'tokens', scope: 'everyone', tokensErased: 1, counts: { erased: 1, retainedShared: 0, alreadyAbsent: 1 } });
     expect((await reveal([a!.token, b!.token])).map((r) => r.status)).toEqual(['erased', 'ok']);
   });
 
@@ -184,8 +187,11 @@ describe('concurrency', () => {
     const calls = Array.from({ length: 30 }, (_, i) => tokenize([{ type: 'text', value: `race-${i}`, subject }, { type: 'text', value: 'race-seed', subject }]));
     const erasure = new Promise<Receipt>((resolve) => setTimeout(() => void erase({ subject }).then((r) => resolve(r.json())), 5));
     const [receipt, results] = await Promise.all([erasure, Promise.all(calls)]);
-    expect(await count(sql`select count(*)::int as n from mappings where dek_id = ${oldKey!.id}`)).toBe(0);
-    expect(await count(sql`select count(*)::int as n from mappings m where not exists (select 1 from data_keys d where d.id = m.dek_id)`)).toBe(0);
+    // Copies live in the mapping (namespace key) or in the subject links (subject keys).
+    for (const table of ['mappings', 'subject_links']) {
+      expect(await count(sql`select count(*)::int as n from ${sql.identifier(table)} where dek_id = ${oldKey!.id}`)).toBe(0);
+      expect(await count(sql`select count(*)::int as n from ${sql.identifier(table)} m where m.dek_id is not null and not exists (select 1 from data_keys d where d.id = m.dek_id)`)).toBe(0);
+    }
     const erased = new Set(receipt.tokens.map((t) => t.token));
     const returned = [...new Set(results.flat().map((r) => r.token))];
     const statuses = await reveal(returned);

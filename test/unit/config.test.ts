@@ -35,11 +35,11 @@ describe('config', () => {
   it.each([
     [{ PORT: 'abc' }, /^PORT /],
     [{ PORT: '70000' }, /^PORT must be from 1 to 65535/],
-    [{ TOKENVAULT_MASTER_KEYS: `1:${randomBytes(16).toString('base64')}` }, /TOKENVAULT_MASTER_KEYS version 1 must decode to 32 bytes \(got 16\)/],
+    [{ TOKENVAULT_MASTER_KEYS: `1:${randomBytes(16).toString('base64')}` }, /TOKENVAULT_MASTER_KEYS version 1 must be exactly 32 bytes \(got 16;/],
     [{ TOKENVAULT_MASTER_KEYS: 'abc' }, /TOKENVAULT_MASTER_KEYS must be a list/],
     [{ TOKENVAULT_MASTER_KEYS: `1:${key()},1:${key()}` }, /lists version 1 twice/],
     [{ TOKENVAULT_FINGERPRINT_KEY: 'not base64!!' }, /TOKENVAULT_FINGERPRINT_KEY must be base64/],
-    [{ TOKENVAULT_JWT_SECRET: randomBytes(16).toString('base64') }, /TOKENVAULT_JWT_SECRET must decode to at least 32 bytes/],
+    [{ TOKENVAULT_JWT_SECRET: randomBytes(16).toString('base64') }, /TOKENVAULT_JWT_SECRET is too short, need at least 32 bytes/],
     [{ LOG_LEVEL: 'loud' }, /^LOG_LEVEL /],
     [{ DATABASE_URL: 'mysql://x' }, /^DATABASE_URL /],
     [{ NODE_ENV: 'production', ...prodKeys() }, /DATABASE_URL is required when NODE_ENV=production/],

@@ -1,4 +1,4 @@
-import { and, asc, eq, getTableColumns, isNotNull, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, isNull, sql } from 'drizzle-orm';
 import type { Executor } from '../client.js';
 import { clientsTable } from '../schema.js';
 
@@ -58,8 +58,9 @@ export function createClientsRepository({ db }: { db: Executor }) {
       return r ?? null;
     },
 
-    async revokedIds(): Promise<string[]> {
-      return (await db.select({ id: clientsTable.id }).from(clientsTable).where(isNotNull(clientsTable.revokedAt))).map((r) => r.id);
+    /** Every client's id, budget and revocation: what token verification needs, cached. */
+    async statuses(): Promise<Pick<ClientRow, 'id' | 'revealBudget' | 'revokedAt'>[]> {
+      return db.select({ id: clientsTable.id, revealBudget: clientsTable.revealBudget, revokedAt: clientsTable.revokedAt }).from(clientsTable);
     },
   };
 }

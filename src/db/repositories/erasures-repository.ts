@@ -18,24 +18,31 @@ export type ErasureScope =
 
 /**
  * Per method, one statement that deletes the mappings ($3…) and writes their tombstones ($1
- * erasure id, $2 time); prepared, like every statement of an erasure. For a subject it also deletes
- * the subject's key, which this transaction has already locked.
+ * erasure id, $2 time); prepared, like every statement of an erasure.
  */
-const tombstoning = (deleted: string, alsoDelete?: string) => `
+const tombstoning = (deleted: string) => `
   with d as (${deleted} returning namespace, type, token),
        t as (insert into tombstones (namespace, token, type, erasure_id, erased_at)
-             select namespace, token, type, $1, $2 from d on conflict do nothing)${
-               alsoDelete
-                 ? `,
-       k as (${alsoDelete})`
-                 : ''
-             }
+             select namespace, token, type, $1, $2 from d on conflict do nothing)
   select namespace, type, token from d`;
 const ERASE_SQL: Record<ErasureScope['method'], string> = {
-  subject: tombstoning(
-    'delete from mappings where id in (select mapping_id from subject_links where subject_hmac = $3)',
-    'delete from data_keys where subject_hmac = $3',
-  ),
+  // What is the subject's alone ($3: its HMAC) goes with its tombstones; from a value other
+  // subjects also hold only this subject's link (and its copy) goes, one row each with a null
+  // token. Deleting the key is the crypto-shredding: no copy of this subject's ciphertexts (a
+  // backup) can be read with any key that remains. Its mappings are locked by then, so no
+  // concurrent link to them is missed.
+  subject: `
+  with mine as (select mapping_id from subject_links where subject_hmac = $3),
+       shared as (select distinct o.mapping_id from subject_links o join mine using (mapping_id) where o.subject_hmac <> $3),
+       d as (delete from mappings where id in (select mapping_id from mine) and id not in (select mapping_id from shared)
+             returning namespace, type, token),
+       t as (insert into tombstones (namespace, token, type, erasure_id, erased_at)
+             select namespace, token, type, $1, $2 from d on conflict do nothing),
+       u as (delete from subject_links where subject_hmac = $3 and mapping_id in (select mapping_id from shared) returning 1),
+       k as (delete from data_keys where subject_hmac = $3)
+  select namespace, type, token from d
+  union all
+  select null, null, null from u`,
   value: tombstoning('delete from mappings where fingerprint = $3 and namespace = $4'),
   tokens: tombstoning('delete from mappings where namespace = $3 and token = any($4::text[])'),
 };
@@ -46,7 +53,21 @@ const ERASE_SQL: Record<ErasureScope['method'], string> = {
  */
 const FEED_INSERT_SQL = `
   insert into erasures (id, seq, method, reference, actor, requested_at, completed_at, tokens_erased, receipt)
-  values ($1, tokenvault_next_erasure_seq(), $2, $3, $4, $5, $6, $7, $8::jsonb)`;
+  values ($1, tokenvault_next_erasure_seq(), $2, $3, $4, $5, $6, $7, $8::jsonb)
+  returning seq`;
+
+/** The erasure feed head: an index-only read of its highest sequence number. */
+const ERASURE_HEAD_SQL = 'select coalesce(max(seq), 0)::bigint as s from erasures';
+
+/** A subject's mapping as its erasure locks it; `ciphertext` only when it is under the subject's key. */
+export interface LockedMapping {
+  id: number;
+  namespace: string;
+  type: string;
+  token: string;
+  ciphertext: Buffer | Uint8Array | null;
+  legacy: boolean;
+}
 
 const FIND_TOMBSTONES_SQL = 'select token from tombstones where namespace = $1 and token = any($2::text[])';
 
@@ -57,8 +78,25 @@ const FIND_TOMBSTONES_SQL = 'select token from tombstones where namespace = $1 a
 export function createErasuresRepository({ db }: { db: Executor }) {
   return {
     /** Locks a subject's key (FOR UPDATE), in its own statement. Prepared: on every subject erasure. */
-    async lockSubjectKey({ tx, subjectHmac }: { tx: Executor; subjectHmac: Buffer }): Promise<void> {
-      await hotQuery(tx, 'tv_erase_lock_key', 'select id from data_keys where subject_hmac = $1 for update', [subjectHmac]);
+    async lockSubjectKey({ tx, subjectHmac }: { tx: Executor; subjectHmac: Buffer }): Promise<{ id: string; kek_version: number; wrapped_key: Buffer | Uint8Array } | undefined> {
+      const [key] = await hotQuery<{ id: string; kek_version: number; wrapped_key: Buffer | Uint8Array }>(tx, 'tv_erase_lock_key', 'select id, kek_version, wrapped_key from data_keys where subject_hmac = $1 for update', [subjectHmac]);
+      return key;
+    },
+
+    /**
+     * Locks a subject's mappings FOR UPDATE, in id order (tokenize links in that order). Rows whose
+     * only copy is under the subject's key ($2; written before per-link copies) come back whole.
+     */
+    async lockSubjectMappings({ tx, subjectHmac, keyId }: { tx: Executor; subjectHmac: Buffer; keyId: string | null }): Promise<LockedMapping[]> {
+      return hotQuery<LockedMapping>(tx, 'tv_erase_lock_mappings', `
+        select id, namespace, type, token, case when dek_id = $2 then ciphertext end as ciphertext, dek_id = $2 as legacy from mappings
+        where id in (select mapping_id from subject_links where subject_hmac = $1) order by id for update`, [subjectHmac, keyId]);
+    },
+
+    /** The feed head, read inside a tokenize transaction. Prepared: once per flush that met existing values. */
+    async head({ tx }: { tx: Executor }): Promise<number> {
+      const [h] = await hotQuery<{ s: number | string }>(tx, 'tv_erasure_head', ERASURE_HEAD_SQL, []);
+      return Number(h!.s);
     },
 
     /** Deletes the scope's mappings and writes their tombstones in one statement (data-modifying CTEs: raw SQL). */
@@ -72,19 +110,20 @@ export function createErasuresRepository({ db }: { db: Executor }) {
       erasureId: string;
       at: Date;
       scope: ErasureScope;
-    }): Promise<TombstonedToken[]> {
+    }): Promise<{ namespace: string | null; type: string | null; token: string | null }[]> {
       const params =
         scope.method === 'subject'
           ? [scope.subjectHmac]
           : scope.method === 'value'
             ? [scope.fingerprint, scope.namespace]
             : [scope.namespace, scope.tokens];
-      return hotQuery<TombstonedToken>(tx, `tv_erase_${scope.method}`, ERASE_SQL[scope.method], [erasureId, at.toISOString(), ...params]);
+      // A row with a null token (by subject): a shared value only unlinked from the subject.
+      return hotQuery(tx, `tv_erase_${scope.method}`, ERASE_SQL[scope.method], [erasureId, at.toISOString(), ...params]);
     },
 
     /** The feed row, its seq from the feed-lock function (raw SQL: the builder cannot call it in VALUES). */
-    async insertFeedRow({ tx, row }: { tx: Executor; row: Omit<ErasureRow, 'seq'> }): Promise<void> {
-      await hotQuery(tx, 'tv_erase_feed', FEED_INSERT_SQL, [
+    async insertFeedRow({ tx, row }: { tx: Executor; row: Omit<ErasureRow, 'seq'> }): Promise<number> {
+      const [r] = await hotQuery<{ seq: number | string }>(tx, 'tv_erase_feed', FEED_INSERT_SQL, [
         row.id,
         row.method,
         row.reference,
@@ -94,6 +133,7 @@ export function createErasuresRepository({ db }: { db: Executor }) {
         row.tokensErased,
         JSON.stringify(row.receipt),
       ]);
+      return Number(r!.seq);
     },
 
     /** Prepared raw SQL: every detokenize lookup with unknown tokens runs it. */

@@ -1,11 +1,13 @@
+import { randomUUID } from 'node:crypto';
+import type { JWT } from '@fastify/jwt';
 import '@fastify/rate-limit';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
 import type { Clients } from '../../auth/clients.js';
-import type { VaultJwt } from '../../auth/vault-jwt.js';
 import type { AccessConfig } from '../../config.js';
-import { AppError } from '../../errors.js';
+import { mapError } from '../../http-errors.js';
+import { enforce } from '../../plugins/limits.js';
 import type { Vault } from '../../vault/vault.js';
 
 const TokenResponse = Type.Object({
@@ -15,7 +17,11 @@ const TokenResponse = Type.Object({
   scope: Type.String(),
 });
 /** RFC 6749 §5.2: this endpoint's errors follow OAuth 2.0, not the vault's error shape. */
-const OAuthError = Type.Object({ error: Type.String(), error_description: Type.String(), requestId: Type.String() });
+const OAuthError = Type.Object({
+  error: Type.String({ description: 'invalid_request, invalid_client, unsupported_grant_type, invalid_scope; temporarily_unavailable when rate-limited (429, with Retry-After); server_error' }),
+  error_description: Type.String(),
+  requestId: Type.String(),
+}, { description: 'RFC 6749 §5.2 error' });
 
 const Body = Type.Object({
   grant_type: Type.Optional(Type.String({ maxLength: 64 })),
@@ -44,40 +50,61 @@ function basicCredentials(header: string | undefined): { id: string; secret: str
   }
 }
 
-export const authRoutes: FastifyPluginAsyncTypebox<{ clients: Clients; jwt: VaultJwt; vault: Vault; access: AccessConfig }> = async (app, opts) => {
-  // Form bodies only here; a small limit: credentials are short.
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 8192 }, (_req, body, done) => {
+/** Credentials are short: anything larger is refused (413) before it is read, whatever its type. */
+export const TOKEN_BODY_LIMIT = 8192;
+
+/** The client id a token request names, normalized (ids are UUIDs: case does not matter). */
+function clientIdOf(request: FastifyRequest): string | null {
+  const id = basicCredentials(request.headers.authorization)?.id ?? (request.body as Static<typeof Body> | undefined)?.client_id;
+  return typeof id === 'string' && id ? id.trim().toLowerCase().slice(0, 128) : null;
+}
+
+export const authRoutes: FastifyPluginAsyncTypebox<{ clients: Clients; vault: Vault; access: AccessConfig }> = async (app, opts) => {
+  // Signed through @fastify/jwt's `vault` namespace (plugins/bearer-auth.ts): HS256, issuer, audience.
+  const vaultJwt = (app.jwt as unknown as Record<'vault', JWT>).vault;
+
+  // Form bodies only here; credentials are short (the route's bodyLimit covers JSON too).
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: TOKEN_BODY_LIMIT }, (_req, body, done) => {
     done(null, Object.fromEntries(new URLSearchParams(body as string)));
   });
 
-  // Two limits against brute force, both checked (the plugin's own hook runs only one per request).
-  const limits = [
-    app.createRateLimit({ max: 60, timeWindow: 60_000, keyGenerator: (req: FastifyRequest) => `auth-ip:${req.ip}` }),
-    app.createRateLimit({
-      max: 20,
-      timeWindow: 60_000,
-      keyGenerator: (req: FastifyRequest) => `auth-client:${basicCredentials(req.headers.authorization)?.id ?? (req.body as Static<typeof Body> | undefined)?.client_id ?? 'none'}`,
-    }),
-  ];
-  const limitTokenRequests = async (request: FastifyRequest) => {
-    for (const limit of limits) {
-      const r = await limit(request);
-      if (!r.isAllowed && r.isExceeded) throw new AppError(429, 'RATE_LIMITED', 'too many token requests', undefined, { 'retry-after': String(r.ttlInSeconds) });
-    }
-  };
+  // Per IP before the body is read; then per client id and IP together, so 20 wrong secrets
+  // from one address neither lock the real client out elsewhere nor get a fresh bucket by
+  // changing the id's case.
+  const perIp = app.createRateLimit({ max: 60, timeWindow: 60_000, keyGenerator: (req: FastifyRequest) => `auth-ip:${req.ip}` });
+  const perClient = app.createRateLimit({
+    max: 20,
+    timeWindow: 60_000,
+    keyGenerator: (req: FastifyRequest) => `auth-client:${clientIdOf(req)}:${req.ip}`,
+  });
 
   app.post('/auth/token', {
     config: { rateLimit: false },
+    bodyLimit: TOKEN_BODY_LIMIT,
     // A malformed body is answered the OAuth way (invalid_request), not with the vault's error shape.
     attachValidation: true,
-    preHandler: limitTokenRequests,
+    onRequest: (request) => enforce(perIp, request, 'too many token requests'),
+    preHandler: async (request) => {
+      if (clientIdOf(request) !== null) await enforce(perClient, request, 'too many token requests');
+    },
     schema: {
       operationId: 'issueToken', summary: 'Get an access token (client credentials)',
-      security: [],
       tags: ['auth'],
-      description: 'OAuth 2.0 client credentials grant (RFC 6749 §4.4). Credentials in HTTP Basic or the body; form-encoded or JSON. An optional space-separated `scope` narrows the grant. Errors follow RFC 6749 §5.2. Rate-limited per IP (60/min) and per client id (20/min).',
+      consumes: ['application/x-www-form-urlencoded', 'application/json'],
+      // Credentials in HTTP Basic, or client_id and client_secret in the body.
+      security: [{ clientBasic: [] }, {}],
+      description: 'OAuth 2.0 client credentials grant (RFC 6749 §4.4). Credentials in HTTP Basic or the body; form-encoded or JSON. An optional space-separated `scope` narrows the grant. Errors follow RFC 6749 §5.2. Limited per IP (60/min, before the body is read) and per client id and IP (20/min); bodies over 8 KiB are refused (413).',
       body: Body,
-      response: { 200: TokenResponse, 400: OAuthError, 401: OAuthError, 429: Type.Ref('ErrorBody') },
+      response: { 200: TokenResponse, 400: OAuthError, 401: OAuthError, 413: OAuthError, 415: OAuthError, 429: OAuthError, 500: OAuthError, 503: OAuthError },
+    },
+    // Everything this endpoint refuses before its handler (limits, body, content type) is answered
+    // in the RFC 6749 §5.2 shape too, as OAuth clients expect.
+    errorHandler: (err, request, reply) => {
+      const m = mapError(err);
+      if (m.status >= 500) request.log.error({ err: { type: err.name, code: (err as { code?: unknown }).code } }, 'token request failed');
+      if (m.headers) void reply.headers(m.headers);
+      const error = m.status === 429 || m.status === 503 ? 'temporarily_unavailable' : m.status >= 500 ? 'server_error' : 'invalid_request';
+      return reply.code(m.status as 400).header('cache-control', 'no-store').send({ error, error_description: m.message, requestId: request.id });
     },
   }, async (request, reply) => {
     void reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
@@ -101,7 +128,8 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ clients: Clients; jwt: Vaul
         scopes = asked;
       }
       const ttl = opts.access.tokenTtlSeconds;
-      const token = opts.jwt.sign({ sub: client.id, scope: scopes.join(' '), ns: client.namespaces, kind: 'client', ...(client.revealBudget !== null ? { budget: client.revealBudget } : {}) }, ttl);
+      // No budget claim: verification reads the budget from the client row.
+      const token = vaultJwt.sign({ sub: client.id, scope: scopes.join(' '), ns: client.namespaces, kind: 'client', jti: randomUUID() }, { expiresIn: ttl });
       await opts.vault.audit([{ requestId: request.id, actor: client.id, action: 'auth.token', outcome: 'success', details: { scopes } }]);
       return { access_token: token, token_type: 'Bearer' as const, expires_in: ttl, scope: scopes.join(' ') };
     } catch (err) {

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Client, Clients } from '../../auth/clients.js';
+import type { GrantPolicy } from '../../auth/grants.js';
 import { principalOf } from '../../plugins/bearer-auth.js';
 import { bearerSecurity, errorResponses } from '../../schemas/common.js';
 
@@ -26,15 +27,15 @@ const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) }, { addition
 const view = (c: Client) => ({ ...c, createdAt: c.createdAt.toISOString(), revokedAt: c.revokedAt?.toISOString() ?? null });
 const withSecret = ({ client, secret }: { client: Client; secret: string }) => ({ client: view(client), secret });
 
-export const clientRoutes: FastifyPluginAsyncTypebox<{ clients: Clients }> = async (app, opts) => {
+export const clientRoutes: FastifyPluginAsyncTypebox<{ clients: Clients; grants: GrantPolicy; defaultBudget: number }> = async (app, opts) => {
   const admin = app.authorize('admin');
   const common = { tags: ['clients'], security: bearerSecurity };
 
   app.post('/clients', {
     onRequest: admin,
-    schema: { ...common, operationId: 'createClient', summary: 'Create a service client', description: 'Create a service client (admin). The secret is returned once.', body: CreateBody, response: { 201: WithSecret, ...errorResponses() } },
+    schema: { ...common, operationId: 'createClient', summary: 'Create a service client', description: 'Create a service client (admin). The secret is returned once. Only scopes in the policy file\'s grants allowlist (default: tokenize), namespaces the admin holds, and a revealBudget up to the allowed maximum can be granted here (403 GRANT_NOT_ALLOWED); wider grants need the CLI. tokenize with a detokenize scope is 400 SEPARATION_OF_DUTIES.', body: CreateBody, response: { 201: WithSecret, ...errorResponses() } },
   }, async (request, reply) => {
-    const created = await opts.clients.create(request.body, principalOf(request).id, request.id);
+    const created = await opts.clients.createOverHttp(request.body, principalOf(request), { grants: opts.grants, defaultBudget: opts.defaultBudget }, request.id);
     return reply.code(201).send(withSecret(created));
   });
 

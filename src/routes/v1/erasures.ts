@@ -14,16 +14,24 @@ const Body = Type.Union([
 ], { description: 'exactly one of: { subject } | { namespace?, type, value } | { namespace?, tokens }', examples: [{ subject: 'customer-0001', reference: 'DSR-2026-001' }] });
 
 const ErasedToken = Type.Object({ namespace: Type.String(), type: Type.String(), token: Type.String() });
+const Counts = Type.Object({
+  erased: Type.Integer({ description: 'mappings deleted (their tokens are listed in tokens and on the feed)' }),
+  retainedShared: Type.Integer({ description: 'values other subjects also hold: only unlinked from this subject (its copy and key destroyed), kept for the others, not on the feed' }),
+  alreadyAbsent: Type.Integer({ description: 'by value: 1 when no mapping held it; by tokens: distinct tokens without a mapping (unknown or erased before); by subject: always 0 (nothing identifies a subject once erased)' }),
+});
 const Receipt = Type.Object({
-  version: Type.Literal(1),
+  version: Type.Union([Type.Literal(1), Type.Literal(2)], { description: '2 for erasures made now; 1 for receipts stored by earlier versions (without scope, counts and reason)' }),
   erasureId: Type.String({ format: 'uuid' }),
   status: Type.Literal('completed'),
   method: Type.Union([Type.Literal('subject'), Type.Literal('value'), Type.Literal('tokens')]),
+  scope: Type.Optional(Type.Union([Type.Literal('subject'), Type.Literal('everyone')], { description: 'subject: what was this subject\'s alone was erased, values shared with other subjects only unlinked; everyone: by value or token, the mappings are gone for every subject' })),
   reference: Type.Union([Type.String(), Type.Null()]),
   requestedAt: Type.String({ format: 'date-time' }),
   completedAt: Type.String({ format: 'date-time' }),
   tokensErased: Type.Integer(),
   tokens: Type.Array(ErasedToken),
+  counts: Type.Optional(Counts),
+  reason: Type.Optional(Type.String({ description: 'present exactly when tokensErased is 0: why nothing was erased' })),
   keyId: Type.String(),
   signature: Type.String({ description: 'Ed25519 (base64url) over the canonical JSON of every other field; key at GET /v1/erasures/public-key' }),
 }, { $id: 'ErasureReceipt' });
@@ -42,7 +50,7 @@ export const erasureRoutes: FastifyPluginAsyncTypebox<{ vault: Vault }> = async 
     schema: {
       ...common,
       operationId: 'erase', summary: 'Erase by subject, value or tokens',
-      description: 'Hard-delete by subject (every namespace; destroys the subject key), by value, or by tokens, in one transaction, and return a signed receipt. Erased tokens answer "erased" and are never reissued; tokenizing the value again gives a new token. Repeating an erasure is safe: it erases nothing more and returns its own receipt with tokensErased 0.',
+      description: 'Hard-delete by subject (every namespace; destroys the subject key), by value, or by tokens, in one transaction, and return a signed receipt. By subject, what is the subject\'s alone is deleted and a value other subjects also hold is only unlinked from it (counts.retainedShared); by value or tokens, the mappings go for every subject (scope "everyone"). Erased tokens answer "erased" and are never reissued; tokenizing the value again gives a new token. Repeating an erasure is safe: it erases nothing more and returns its own receipt with tokensErased 0 and a reason.',
       body: Body,
       response: { 201: Type.Ref('ErasureReceipt'), ...errorResponses(404) },
     },

@@ -44,7 +44,10 @@ export const tokenizeRoutes: FastifyPluginAsyncTypebox<{ vault: Vault }> = async
       response: { 200: Type.Object({ results: Type.Array(Result) }), ...errorResponses(404, 409, 413, 415) },
     },
   }, async (request) => {
+    const principal = principalOf(request);
     const { namespace, items, onInvalid = 'reject' } = request.body;
-    return { results: await opts.vault.tokenize({ principal: principalOf(request), namespace, items, onInvalid, requestId: request.id }) };
+    const results = await opts.vault.tokenize({ principal, namespace, items, onInvalid, requestId: request.id });
+    app.countTokenized(principal.id, results);
+    return { results };
   });
 };
