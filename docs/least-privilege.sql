@@ -22,16 +22,13 @@ GRANT SELECT, INSERT, UPDATE ON clients TO tokenvault_app;
 -- Reveal budgets: counters incremented in place and pruned when no window can reach them.
 GRANT SELECT, INSERT, UPDATE, DELETE ON reveal_counters TO tokenvault_app;
 -- Mapping ids come from their identity sequence.
-GRANT USAGE ON SEQUENCE mappings_id_seq TO tokenvault_app;
+GRANT USAGE ON SEQUENCE mappings_id_seq, audit_events_id_seq TO tokenvault_app;
 
 -- The audit trail: append and read, nothing else (the triggers refuse UPDATE/DELETE/TRUNCATE
--- for everyone; without these grants the role could not even try).
-GRANT SELECT, INSERT ON audit_events TO tokenvault_app;
--- The chain head row moves forward on every append (DELETE/TRUNCATE are refused by triggers).
-GRANT SELECT, UPDATE ON audit_head TO tokenvault_app;
--- A reveal's one-statement append aborts itself through this function when it must write nothing
--- (PUBLIC may execute functions by default; granted explicitly in case that was revoked).
-GRANT EXECUTE ON FUNCTION tokenvault_abort(text, text) TO tokenvault_app;
+-- for everyone; without these grants the role could not even try). The sealer, which runs in the
+-- vault as this role, appends seals and signed checkpoints; what this role could insert there
+-- itself carries no valid signature or MAC, and verify names it.
+GRANT SELECT, INSERT ON audit_events, audit_seals, audit_checkpoints TO tokenvault_app;
 -- An erasure's feed insert takes its sequence number (and the feed lock) through this one.
 GRANT EXECUTE ON FUNCTION tokenvault_next_erasure_seq() TO tokenvault_app;
 

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyServerOptions } from 'fastify';
+import { createBacklogProbe, registerAuditMetrics } from './audit/audit-metrics.js';
+import type { Sealer } from './audit/sealer.js';
 import type { Clients } from './auth/clients.js';
 import type { GrantPolicy } from './auth/grants.js';
 import type { VaultJwt } from './auth/vault-jwt.js';
@@ -37,6 +39,7 @@ export interface AppDeps {
   docs?: boolean;
   /** Where the vault's own metrics are registered; /metrics serves it (a fresh one when absent). */
   metricsRegistry?: Registry;
+  sealer: Sealer;
 }
 
 /** Body limit: 10,000 items of typical PII fit with room; a larger body is a 413. */
@@ -95,6 +98,8 @@ export async function buildApp(deps: AppDeps, logger: FastifyServerOptions['logg
   await app.register(limitsPlugin, { ipRateLimitPerMinute: deps.access.ipRateLimitPerMinute });
   await app.register(swaggerPlugin, { ui: deps.docs !== false });
   await app.register(metricsPlugin, { registry: deps.metricsRegistry });
+  const auditBacklog = createBacklogProbe(deps.db.db);
+  registerAuditMetrics(app.metricsRegistry, { probe: auditBacklog, sealer: deps.sealer });
   await app.register(authPlugin, {
     authenticator: deps.authenticator,
     onFailure: async (request, reason) => {
@@ -102,10 +107,16 @@ export async function buildApp(deps: AppDeps, logger: FastifyServerOptions['logg
       await deps.vault.audit([{ requestId: request.id, actor: request.principal?.id ?? 'anonymous', action: 'auth', outcome: 'denied', details: { reason, route: request.routeOptions.url ?? null } }]);
     },
   });
-  await app.register(healthRoutes, { db: deps.db, vault: deps.vault });
+  await app.register(healthRoutes, { db: deps.db, vault: deps.vault, auditBacklog, sealBoundMs: deps.sealer.boundMs });
   await app.register(v1Routes, { prefix: '/v1', ...deps });
-  app.addHook('onReady', () => deps.vault.startWatching());
-  app.addHook('onClose', async () => deps.vault.stopWatching());
+  app.addHook('onReady', async () => {
+    await deps.vault.startWatching();
+    deps.sealer.start(app.log);
+  });
+  app.addHook('onClose', async () => {
+    deps.vault.stopWatching();
+    await deps.sealer.stop();
+  });
   return app;
 }
 
@@ -117,7 +128,7 @@ const v1Routes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps) => {
   await app.register(detokenizeRoutes, { vault: deps.vault });
   await app.register(authRoutes, { clients: deps.clients, vault: deps.vault, access: deps.access });
   await app.register(clientRoutes, { clients: deps.clients, grants: deps.grants, defaultBudget: deps.access.revealBudget });
-  await app.register(auditRoutes, { db: deps.db.db });
+  await app.register(auditRoutes, { db: deps.db.db, vault: deps.vault, sealBoundMs: deps.sealer.boundMs });
   await app.register(erasureRoutes, { vault: deps.vault });
   await app.register(subjectRoutes, { vault: deps.vault });
 };

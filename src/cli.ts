@@ -3,7 +3,9 @@ import type { JsonWebKey } from 'node:crypto';
 import { createSigner, verifySignature } from './crypto/signing.js';
 import { receiptSigningInput, type StoredReceipt } from './vault/erase.js';
 import { parseArgs } from 'node:util';
-import { auditHead, queryAudit, verifyAudit } from './audit/audit-log.js';
+import { latestCheckpoint, queryAudit } from './audit/audit-log.js';
+import { exportAuditLog, verifyAuditLog, verifyExport, type ExportLine } from './audit/audit-reader.js';
+import { verifyProof, type Anchor, type AuditProof } from './audit/verify.js';
 import { loadConfig, type Config } from './config.js';
 import { openDatabase, type DbHandle } from './db/client.js';
 import { DataDirLockedError } from './db/data-dir-lock.js';
@@ -29,9 +31,16 @@ Commands:
   clients list                     list clients (never secrets)
   clients revoke <id>              revoke a client (its tokens stop within 5 seconds)
   clients rotate-secret <id>       replace a client's secret; prints the new one once
-  audit verify [--anchor <id>:<hash>]   verify the hash chain (and that it still reaches an anchor)
-  audit head                       print the newest row id and hash, to keep outside the database
+  audit verify [--anchor <last>:<root>]   verify the sealed log against its signed checkpoints
+                                   (and that it still holds a checkpoint kept outside the database)
+  audit head                       print the newest signed checkpoint, to keep outside the database
+  audit public-key                 print the public key (JWK) that verifies checkpoints and proofs
   audit export --from <iso> --to <iso> [--out file]   NDJSON of the audit events for a SIEM
+  audit export --verifiable [--out file]   the whole log, checkpoints and seals, for verify-export
+  audit verify-export <file> --public-key <jwk.json> [--anchor <last>:<root>]
+                                   verify an export offline: no database, no secret
+  audit verify-proof <proof.json> --public-key <jwk.json>
+                                   verify a row's proof (GET /v1/audit/{id}/proof) offline
   keys status                      data keys per master key version, and which versions can be retired
   keys rewrap [--batch 500]        re-wrap every data key under the active master key (online, resumable)
   keys rotate-dek --namespace <ns> start a new data key for a namespace's new values
@@ -167,50 +176,79 @@ async function receiptsCommand(config: Config, args: string[], out: (s: string) 
   return ok ? 0 : 1;
 }
 
+function parseAnchor(value: string | undefined): Anchor | undefined {
+  if (value === undefined) return undefined;
+  const m = /^([1-9][0-9]{0,14}):([0-9a-f]{64})$/.exec(value);
+  if (!m) throw new UsageError('--anchor must be <last seq>:<64 hex root> of a checkpoint, as printed by `tokenvault audit head`');
+  return { last: Number(m[1]), root: m[2]! };
+}
+
+function readPublicKey(path: string | undefined): JsonWebKey & { kid?: string } {
+  if (!path) throw new UsageError('--public-key <jwk.json> is required (GET /v1/audit/public-key, or `tokenvault audit public-key`)');
+  return JSON.parse(readFileSync(path, 'utf8')) as JsonWebKey & { kid?: string };
+}
+
+/** Offline: an export and the public key, no database and no secret. */
+function verifyFiles(sub: string, file: string | undefined, values: { 'public-key'?: string | undefined; anchor?: string | undefined }, out: (s: string) => void): number {
+  if (!file) throw new UsageError(`audit ${sub} <file> --public-key <jwk.json>`);
+  const publicKey = readPublicKey(values['public-key']);
+  const text = readFileSync(file, 'utf8');
+  if (sub === 'verify-proof') {
+    const r = verifyProof(JSON.parse(text) as AuditProof, publicKey);
+    out(JSON.stringify(r));
+    return r.ok ? 0 : 1;
+  }
+  const lines = text.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as ExportLine);
+  const r = verifyExport(lines, publicKey, parseAnchor(values.anchor));
+  out(JSON.stringify(r));
+  return r.ok ? 0 : 1;
+}
+
 async function auditCommand(config: Config, args: string[], out: (s: string) => void): Promise<number> {
   const [sub, ...rest] = args;
-  const { values } = parseArgs({ args: rest, options: { anchor: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, out: { type: 'string' } } });
+  const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { anchor: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, out: { type: 'string' }, verifiable: { type: 'boolean' }, 'public-key': { type: 'string' } } });
+  if (sub === 'verify-export' || sub === 'verify-proof') return verifyFiles(sub, positionals[0], values, out);
+  if (sub === 'public-key') {
+    out(JSON.stringify(createSigner(resolveKeys(config, (m) => console.error(`warning: ${m}`)).auditSigningKey).publicJwk()));
+    return 0;
+  }
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 1, owner: `tokenvault audit ${sub ?? ''}`.trim() });
   try {
     switch (sub) {
       case 'verify': {
-        let anchor: { id: number; hash: string } | undefined;
-        if (values.anchor) {
-          const m = /^([0-9]+):([0-9a-f]{64})$/.exec(values.anchor);
-          if (!m) throw new UsageError('--anchor must be <id>:<64 hex hash> as printed by `tokenvault audit head`');
-          anchor = { id: Number(m[1]), hash: m[2]! };
-        }
-        const r = await verifyAudit(db.db, anchor);
+        const publicKey = createSigner(resolveKeys(config, (m) => console.error(`warning: ${m}`)).auditSigningKey).publicJwk();
+        const r = await verifyAuditLog(db.db, { publicKey, boundMs: config.auditSealBoundMs, anchor: parseAnchor(values.anchor) });
         out(JSON.stringify(r));
         return r.ok ? 0 : 1;
       }
       case 'head':
-        out(JSON.stringify(await auditHead(db.db)));
+        out(JSON.stringify(await latestCheckpoint(db.db)));
         return 0;
       case 'export': {
-        const from = values.from ? new Date(values.from) : undefined;
-        const to = values.to ? new Date(values.to) : undefined;
-        if ((from && isNaN(from.getTime())) || (to && isNaN(to.getTime()))) throw new UsageError('--from and --to must be ISO 8601 times');
         const sink = values.out ? createWriteStream(values.out, { mode: 0o600 }) : undefined;
-        let after = 0;
+        const emit = (line: string) => (sink ? sink.write(`${line}\n`) : out(line));
         let n = 0;
-        for (;;) {
-          const page = await queryAudit(db.db, { from, to, after, limit: 5000 });
-          for (const e of page) {
-            const line = JSON.stringify({ ...e, ts: e.ts.toISOString(), prevHash: e.prevHash.toString('hex'), hash: e.hash.toString('hex') });
-            if (sink) sink.write(`${line}\n`);
-            else out(line);
+        if (values.verifiable) {
+          if (values.from || values.to) throw new UsageError('--verifiable exports the whole log: no --from or --to');
+          n = await exportAuditLog(db.db, config.auditSealBoundMs, (line) => emit(JSON.stringify(line)));
+        } else {
+          const from = values.from ? new Date(values.from) : undefined;
+          const to = values.to ? new Date(values.to) : undefined;
+          if ((from && isNaN(from.getTime())) || (to && isNaN(to.getTime()))) throw new UsageError('--from and --to must be ISO 8601 times');
+          for (let after = 0; ;) {
+            const page = await queryAudit(db.db, { from, to, after, limit: 5000 });
+            for (const e of page) emit(JSON.stringify({ ...e, ts: e.ts.toISOString() }));
+            n += page.length;
+            if (page.length < 5000) break;
+            after = page[page.length - 1]!.id;
           }
-          n += page.length;
-          if (page.length < 5000) break;
-          after = page[page.length - 1]!.id;
         }
         if (sink) await new Promise<void>((resolve, reject) => sink.end((err?: Error | null) => (err ? reject(err) : resolve())));
         console.error(`exported ${n} audit events`);
         return 0;
       }
       default:
-        throw new UsageError('audit verify [--anchor id:hash] | head | export --from --to [--out file]');
+        throw new UsageError('audit verify [--anchor last:root] | head | public-key | export [--from --to | --verifiable] [--out file] | verify-export <file> --public-key <jwk> [--anchor last:root] | verify-proof <proof.json> --public-key <jwk>');
     }
   } finally {
     await db.close();

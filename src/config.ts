@@ -22,6 +22,8 @@ const EnvSchema = Type.Object({
   TOKENVAULT_FINGERPRINT_KEY: Type.Optional(Type.String({ minLength: 1 })),
   TOKENVAULT_JWT_SECRET: Type.Optional(Type.String({ minLength: 1 })),
   TOKENVAULT_SIGNING_KEY: Type.Optional(Type.String({ minLength: 1 })),
+  TOKENVAULT_AUDIT_SIGNING_KEY: Type.Optional(Type.String({ minLength: 1 })),
+  TOKENVAULT_AUDIT_SEAL_BOUND_MS: Type.Optional(Type.String({ pattern: '^[0-9]{1,6}$' })),
   TOKENVAULT_POLICY: Type.Optional(Type.String({ minLength: 1 })),
   TOKENVAULT_DB_POOL_SIZE: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$' })),
   TOKENVAULT_IDP_CONFIG: Type.Optional(Type.String({ minLength: 1 })),
@@ -46,6 +48,8 @@ export interface KeyMaterial {
   readonly jwtSecret: Buffer;
   /** Ed25519 private key seed (32 bytes) that signs erasure receipts. */
   readonly signingKey: Buffer;
+  /** Ed25519 private key seed (32 bytes) that signs audit checkpoints; audit row MACs derive from it. */
+  readonly auditSigningKey: Buffer;
 }
 
 export interface Config {
@@ -66,6 +70,8 @@ export interface Config {
   readonly idpConfigPath: string | undefined;
   /** Serve the Swagger UI (/docs) and /openapi.json. */
   readonly docs: boolean;
+  /** Every committed audit row is sealed within this many milliseconds. */
+  readonly auditSealBoundMs: number;
 }
 
 export interface AccessConfig {
@@ -100,6 +106,7 @@ function parseTrustProxy(value: string | undefined, problems: string[]): AccessC
 }
 
 const KEY_BYTES = 32;
+export const DEFAULT_AUDIT_SEAL_BOUND_MS = 1000;
 
 const GENERATE = 'generate one with `openssl rand -base64 32`';
 
@@ -119,7 +126,7 @@ function decodeKey(name: string, value: string, problems: string[], exact?: numb
 }
 
 /** Secrets that may come from a file instead (`<NAME>_FILE`: Docker and Kubernetes secrets). */
-export const FILE_VARIABLES = ['DATABASE_URL', 'TOKENVAULT_DB_PASSWORD', 'TOKENVAULT_MASTER_KEYS', 'TOKENVAULT_FINGERPRINT_KEY', 'TOKENVAULT_JWT_SECRET', 'TOKENVAULT_SIGNING_KEY'] as const;
+export const FILE_VARIABLES = ['DATABASE_URL', 'TOKENVAULT_DB_PASSWORD', 'TOKENVAULT_MASTER_KEYS', 'TOKENVAULT_FINGERPRINT_KEY', 'TOKENVAULT_JWT_SECRET', 'TOKENVAULT_SIGNING_KEY', 'TOKENVAULT_AUDIT_SIGNING_KEY'] as const;
 
 function fromFiles(rawEnv: NodeJS.ProcessEnv, problems: string[]): NodeJS.ProcessEnv {
   const env = { ...rawEnv };
@@ -193,6 +200,8 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv, opts: { requireKeys?: bool
   if (port < 1 || port > 65535) problems.push('PORT must be from 1 to 65535');
   const dbPoolSize = Number(env.TOKENVAULT_DB_POOL_SIZE ?? 4);
   if (dbPoolSize < 1) problems.push('TOKENVAULT_DB_POOL_SIZE must be at least 1');
+  const auditSealBoundMs = Number(env.TOKENVAULT_AUDIT_SEAL_BOUND_MS ?? DEFAULT_AUDIT_SEAL_BOUND_MS);
+  if (auditSealBoundMs < 100 || auditSealBoundMs > 600_000) problems.push('TOKENVAULT_AUDIT_SEAL_BOUND_MS must be from 100 to 600000');
   const access: AccessConfig = {
     revealBudget: Number(env.TOKENVAULT_REVEAL_BUDGET ?? DEFAULT_ACCESS.revealBudget),
     revealWindowSeconds: Number(env.TOKENVAULT_REVEAL_WINDOW_SECONDS ?? DEFAULT_ACCESS.revealWindowSeconds),
@@ -211,12 +220,14 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv, opts: { requireKeys?: bool
   if (env.TOKENVAULT_FINGERPRINT_KEY) keys.fingerprintKey = decodeKey('TOKENVAULT_FINGERPRINT_KEY', env.TOKENVAULT_FINGERPRINT_KEY, problems);
   if (env.TOKENVAULT_JWT_SECRET) keys.jwtSecret = decodeKey('TOKENVAULT_JWT_SECRET', env.TOKENVAULT_JWT_SECRET, problems);
   if (env.TOKENVAULT_SIGNING_KEY) keys.signingKey = decodeKey('TOKENVAULT_SIGNING_KEY', env.TOKENVAULT_SIGNING_KEY, problems, KEY_BYTES);
+  if (env.TOKENVAULT_AUDIT_SIGNING_KEY) keys.auditSigningKey = decodeKey('TOKENVAULT_AUDIT_SIGNING_KEY', env.TOKENVAULT_AUDIT_SIGNING_KEY, problems, KEY_BYTES);
+  if (keys.auditSigningKey && keys.signingKey?.equals(keys.auditSigningKey)) problems.push('TOKENVAULT_AUDIT_SIGNING_KEY must differ from TOKENVAULT_SIGNING_KEY');
 
   if (production) {
     // Fail closed: production never runs on generated keys or the embedded database.
     if (!env.DATABASE_URL) problems.push('DATABASE_URL is required when NODE_ENV=production (the embedded database is for development)');
     // `migrate` touches no key: its container is not given them (least privilege).
-    for (const name of opts.requireKeys === false ? [] : (['TOKENVAULT_MASTER_KEYS', 'TOKENVAULT_FINGERPRINT_KEY', 'TOKENVAULT_JWT_SECRET', 'TOKENVAULT_SIGNING_KEY'] as const)) {
+    for (const name of opts.requireKeys === false ? [] : (['TOKENVAULT_MASTER_KEYS', 'TOKENVAULT_FINGERPRINT_KEY', 'TOKENVAULT_JWT_SECRET', 'TOKENVAULT_SIGNING_KEY', 'TOKENVAULT_AUDIT_SIGNING_KEY'] as const)) {
       if (!env[name]) problems.push(`${name} is required when NODE_ENV=production (keys are generated only in development)`);
     }
   }
@@ -237,5 +248,6 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv, opts: { requireKeys?: bool
     access: Object.freeze(access),
     idpConfigPath: env.TOKENVAULT_IDP_CONFIG,
     docs: env.TOKENVAULT_DOCS !== 'off',
+    auditSealBoundMs,
   });
 }

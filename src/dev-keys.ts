@@ -12,8 +12,8 @@ const FILE = 'dev-keys.json';
  */
 export function resolveKeys(config: Config, warn: (msg: string) => void): KeyMaterial {
   const k = config.keys;
-  if (k.masterKeys && k.fingerprintKey && k.jwtSecret && k.signingKey) {
-    return { masterKeys: k.masterKeys, fingerprintKey: k.fingerprintKey, jwtSecret: k.jwtSecret, signingKey: k.signingKey };
+  if (k.masterKeys && k.fingerprintKey && k.jwtSecret && k.signingKey && k.auditSigningKey) {
+    return { masterKeys: k.masterKeys, fingerprintKey: k.fingerprintKey, jwtSecret: k.jwtSecret, signingKey: k.signingKey, auditSigningKey: k.auditSigningKey };
   }
   if (config.production) throw new Error('production requires every key in the environment');
   const path = join(config.dataDir, FILE);
@@ -35,6 +35,7 @@ export function resolveKeys(config: Config, warn: (msg: string) => void): KeyMat
     fingerprintKey: k.fingerprintKey ?? get('fingerprintKey', 32),
     jwtSecret: k.jwtSecret ?? get('jwtSecret', 32),
     signingKey: k.signingKey ?? get('signingKey', 32),
+    auditSigningKey: k.auditSigningKey ?? get('auditSigningKey', 32),
   };
   if (generated.length) {
     mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });

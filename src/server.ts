@@ -51,7 +51,7 @@ async function main(): Promise<void> {
     } else {
       await checkDatabase(db, config.databaseUrl!);
     }
-    const services = createServices({ db, keys, policy, idp, access: config.access, issuer: config.jwtIssuer, audience: config.jwtAudience, production: config.production, grants: loadGrants(config.policyPath) });
+    const services = createServices({ db, keys, policy, idp, access: config.access, issuer: config.jwtIssuer, audience: config.jwtAudience, production: config.production, grants: loadGrants(config.policyPath), auditSealBoundMs: config.auditSealBoundMs });
     await assertKekVersionsConfigured(db.db, services.keyring);
     const app = await buildApp({ ...services, docs: config.docs }, log);
     const opened = db;

@@ -4,9 +4,12 @@ import { DEFAULT_GRANTS, type GrantPolicy } from './auth/grants.js';
 import type { IdpIssuer } from './auth/idp.js';
 import { argon2Hasher, type SecretHasher } from './auth/secrets.js';
 import { createVaultJwt, type VaultJwt } from './auth/vault-jwt.js';
-import { DEFAULT_ACCESS, type AccessConfig, type KeyMaterial } from './config.js';
+import { DEFAULT_ACCESS, DEFAULT_AUDIT_SEAL_BOUND_MS, type AccessConfig, type KeyMaterial } from './config.js';
 import { createKeyring, type Keyring } from './crypto/keyring.js';
 import { createSigner } from './crypto/signing.js';
+import { createAuditLog } from './audit/audit-log.js';
+import { deriveMacKey } from './audit/records.js';
+import { createSealer } from './audit/sealer.js';
 import type { DbHandle } from './db/client.js';
 import { createRepositories } from './db/repositories/index.js';
 import { createPooledRandom } from './crypto/random.js';
@@ -42,6 +45,8 @@ export interface ServiceOptions {
   production?: boolean | undefined;
   /** What an admin may grant over HTTP (the policy file's `grants`). */
   grants?: GrantPolicy | undefined;
+  /** Every committed audit row is sealed within this bound (ms). */
+  auditSealBoundMs?: number | undefined;
 }
 
 /**
@@ -56,15 +61,19 @@ export function createServices(opts: ServiceOptions): Services {
   const rng = createPooledRandom();
   const repos = createRepositories({ db: opts.db.db });
   const keyring = createKeyring({ masterKeys: opts.keys.masterKeys, fingerprintKey: opts.keys.fingerprintKey, rng });
+  const macKey = deriveMacKey(opts.keys.auditSigningKey);
+  const auditLog = createAuditLog({ macKey });
+  const auditSigner = createSigner(opts.keys.auditSigningKey);
+  const sealer = createSealer({ handle: opts.db, signer: auditSigner, macKey, boundMs: opts.auditSealBoundMs ?? DEFAULT_AUDIT_SEAL_BOUND_MS });
   const budget = createRevealBudget({ defaultBudget: access.revealBudget, windowSeconds: access.revealWindowSeconds, counters: repos.revealCounters });
   // One registry per app (tests run several in one process): the metrics plugin serves it.
   const metricsRegistry = new Registry();
   const metrics = createVaultMetrics(metricsRegistry);
-  const vault = createVault({ db: opts.db.db, repos, keyring, policy: opts.policy, rng, budget, signer: createSigner(opts.keys.signingKey), metrics });
+  const vault = createVault({ db: opts.db.db, repos, keyring, policy: opts.policy, rng, budget, signer: createSigner(opts.keys.signingKey), metrics, auditLog, auditSigner });
   metrics.watch({ cache: vault.cache, feedHead: vault.erasureHead, pool: opts.db.pool });
   const jwt = createVaultJwt({ secret: opts.keys.jwtSecret, issuer, audience: opts.audience ?? 'tokenvault' });
-  const clients = createClients({ db: opts.db.db, repo: repos.clients, hasher: opts.hasher ?? argon2Hasher });
+  const clients = createClients({ db: opts.db.db, repo: repos.clients, hasher: opts.hasher ?? argon2Hasher, auditLog });
   const authenticator = createAuthenticator({ jwtSecret: opts.keys.jwtSecret, vaultIssuer: issuer, vaultAudience: opts.audience ?? 'tokenvault', clients, idp: opts.idp ?? [], production: opts.production ?? false, tokenTtlSeconds: access.tokenTtlSeconds });
-  const keyManager = createKeyManager({ db: opts.db.db, keyring, dataKeys: vault.dataKeys, repo: repos.keys, actor: 'cli' });
-  return { db: opts.db, keyring, vault, jwt, clients, access, authenticator, keyManager, grants: opts.grants ?? DEFAULT_GRANTS, metricsRegistry };
+  const keyManager = createKeyManager({ db: opts.db.db, keyring, dataKeys: vault.dataKeys, repo: repos.keys, actor: 'cli', auditLog });
+  return { db: opts.db, keyring, vault, jwt, clients, access, authenticator, keyManager, grants: opts.grants ?? DEFAULT_GRANTS, sealer, metricsRegistry };
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { appendAudit } from '../audit/audit-log.js';
+import type { AuditLog } from '../audit/audit-log.js';
 import type { Db } from '../db/client.js';
 import type { Client, ClientsRepository } from '../db/repositories/clients-repository.js';
 import { errors } from '../errors.js';
@@ -25,7 +25,7 @@ type GrantInput = { name: string; scopes: string[]; namespaces: string[]; reveal
 /** Used when the client id is unknown, so an unknown id costs the same argon2 work as a wrong secret. */
 let dummyHash: Promise<string> | undefined;
 
-export function createClients(deps: { db: Db; repo: ClientsRepository; hasher: SecretHasher }) {
+export function createClients(deps: { db: Db; repo: ClientsRepository; hasher: SecretHasher; auditLog: AuditLog }) {
   const { db, repo, hasher } = deps;
   let known = new Map<string, ClientStatus>();
   let refreshedAt = 0;
@@ -63,7 +63,7 @@ export function createClients(deps: { db: Db; repo: ClientsRepository; hasher: S
           row: { id, name: input.name, secretHash: hash, scopes: input.scopes, namespaces: input.namespaces, revealBudget: input.revealBudget ?? null },
         });
         if (!client) throw errors.validation(`a client named ${input.name} exists already`);
-        await appendAudit(tx, [{ requestId: requestId ?? null, actor, action: 'client.create', outcome: 'success', details: { clientId: id, name: input.name, scopes: input.scopes, namespaces: input.namespaces, revealBudget: input.revealBudget ?? null } }]);
+        await deps.auditLog.append(tx, [{ requestId: requestId ?? null, actor, action: 'client.create', outcome: 'success', details: { clientId: id, name: input.name, scopes: input.scopes, namespaces: input.namespaces, revealBudget: input.revealBudget ?? null } }]);
         return { client, secret };
       });
     },
@@ -77,7 +77,7 @@ export function createClients(deps: { db: Db; repo: ClientsRepository; hasher: S
       const refusal = refuseHttpGrant(input, grantor, policy.grants, policy.defaultBudget);
       if (refusal) {
         const { name, scopes, namespaces, revealBudget } = input;
-        await db.transaction((tx) => appendAudit(tx, [{ requestId, actor: grantor.id, action: 'client.create', outcome: 'denied', details: { name, scopes, namespaces, revealBudget: revealBudget ?? null, reason: refusal } }]));
+        await db.transaction((tx) => deps.auditLog.append(tx, [{ requestId, actor: grantor.id, action: 'client.create', outcome: 'denied', details: { name, scopes, namespaces, revealBudget: revealBudget ?? null, reason: refusal } }]));
         throw grantNotAllowed(refusal);
       }
       return this.create(input, grantor.id, requestId);
@@ -91,7 +91,7 @@ export function createClients(deps: { db: Db; repo: ClientsRepository; hasher: S
       const c = await db.transaction(async (tx) => {
         const r = await repo.revoke({ tx, id });
         if (!r) throw errors.notFound('client');
-        await appendAudit(tx, [{ requestId: requestId ?? null, actor, action: 'client.revoke', outcome: 'success', details: { clientId: id } }]);
+        await deps.auditLog.append(tx, [{ requestId: requestId ?? null, actor, action: 'client.revoke', outcome: 'success', details: { clientId: id } }]);
         return r;
       });
       known.set(id, { state: 'revoked' });
@@ -104,7 +104,7 @@ export function createClients(deps: { db: Db; repo: ClientsRepository; hasher: S
       return db.transaction(async (tx) => {
         const r = await repo.setSecretHash({ tx, id, secretHash: hash });
         if (!r) throw errors.notFound('active client');
-        await appendAudit(tx, [{ requestId: requestId ?? null, actor, action: 'client.rotate_secret', outcome: 'success', details: { clientId: id } }]);
+        await deps.auditLog.append(tx, [{ requestId: requestId ?? null, actor, action: 'client.rotate_secret', outcome: 'success', details: { clientId: id } }]);
         return { client: r, secret };
       });
     },

@@ -32,7 +32,7 @@ export interface paths {
         };
         /**
          * Readiness
-         * @description Readiness: the database answers and every migration is applied.
+         * @description Readiness: the database answers, every migration is applied, and the audit sealer keeps up (no committed row unsealed for 10 times the sealing bound).
          */
         get: operations["readyz"];
         put?: never;
@@ -176,7 +176,7 @@ export interface paths {
         };
         /**
          * Query the audit log
-         * @description Audit events in chain order, filtered by actor, action, outcome, namespace, token and time [from, to). Page with nextCursor; at most 1,000 rows a page.
+         * @description Audit events by id, filtered by actor, action, outcome, namespace, token and time [from, to). Page with nextCursor; at most 1,000 rows a page.
          */
         get: operations["queryAudit"];
         put?: never;
@@ -195,8 +195,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Verify the audit chain
-         * @description Walk the hash chain from the first row. ok with the rows checked and the head, or the first broken row and why. With anchorId and anchorHash (from `tokenvault audit head`, kept outside the database), also confirms the chain still contains that row unchanged.
+         * Verify the sealed audit log
+         * @description Verify the sealed log against its signed checkpoints, in seq order: ok with the rows checked and the newest checkpoint, or the first bad position (seq, or the event id of a row left unsealed) and why. With anchorLast and anchorRoot (a checkpoint kept outside the database), also confirms the log still holds that checkpoint.
          */
         get: operations["verifyAudit"];
         put?: never;
@@ -215,10 +215,50 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The audit chain head
-         * @description The newest row id and hash: record them outside the database as an anchor.
+         * The newest signed checkpoint
+         * @description The newest signed checkpoint: keep its last seq and root outside the database as an anchor.
          */
         get: operations["auditHead"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit/public-key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The audit public key
+         * @description The Ed25519 public key (JWK) that verifies audit checkpoints and proofs.
+         */
+        get: operations["auditPublicKey"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit/{id}/proof": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Inclusion proof of one audit row
+         * @description The proof that one audit row is in a signed checkpoint: the row, its RFC 9162 inclusion path and the checkpoint. Verify offline with `tokenvault audit verify-proof` and the public key. 409 while the row awaits its seal.
+         */
+        get: operations["auditProof"];
         put?: never;
         post?: never;
         delete?: never;
@@ -322,7 +362,7 @@ export interface components {
                  * @description stable UPPER_SNAKE error code
                  * @enum {string}
                  */
-                code: "VALIDATION_FAILED" | "MALFORMED_JSON" | "BAD_REQUEST" | "UNAUTHORIZED" | "FORBIDDEN" | "NAMESPACE_NOT_FOUND" | "NOT_FOUND" | "TOKEN_SPACE_EXHAUSTED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "REVEAL_BUDGET_EXCEEDED" | "INTERNAL_ERROR" | "DECRYPTION_FAILED" | "DATABASE_UNAVAILABLE" | "SHUTTING_DOWN";
+                code: "VALIDATION_FAILED" | "MALFORMED_JSON" | "BAD_REQUEST" | "UNAUTHORIZED" | "FORBIDDEN" | "NAMESPACE_NOT_FOUND" | "NOT_FOUND" | "TOKEN_SPACE_EXHAUSTED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "REVEAL_BUDGET_EXCEEDED" | "INTERNAL_ERROR" | "DECRYPTION_FAILED" | "DATABASE_UNAVAILABLE" | "SHUTTING_DOWN" | "SEPARATION_OF_DUTIES" | "GRANT_NOT_ALLOWED";
                 message: string;
                 items?: {
                     index: number;
@@ -331,6 +371,19 @@ export interface components {
                 }[];
             };
             requestId: string;
+        };
+        AuditCheckpoint: {
+            first: number;
+            last: number;
+            /** @description RFC 6962 Merkle root of the leaves of seqs first..last, hex */
+            root: string;
+            /** @description SHA-256 of the previous checkpoint's signed body, hex (zeros for the first) */
+            prev: string;
+            /** Format: date-time */
+            ts: string;
+            kid: string;
+            /** @description Ed25519 (base64url) over the canonical JSON of {v: 1, log: "tokenvault-audit", first, last, root, prev, ts, kid}; key at GET /v1/audit/public-key */
+            signature: string;
         };
         ErasureReceipt: {
             /** @description 2 for erasures made now; 1 for receipts stored by earlier versions (without scope, counts and reason) */
@@ -1367,6 +1420,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         events: {
+                            /** @description insertion id (unique; not the order) */
                             id: number;
                             /** Format: date-time */
                             ts: string;
@@ -1380,10 +1434,8 @@ export interface operations {
                                 [key: string]: unknown;
                             };
                             erasureId: string | null;
-                            /** @description hex */
-                            prevHash: string;
-                            /** @description hex */
-                            hash: string;
+                            /** @description position in the sealed log; null until sealed (within the bound) */
+                            seq: number | null;
                         }[];
                         nextCursor: string | null;
                     };
@@ -1452,8 +1504,10 @@ export interface operations {
     verifyAudit: {
         parameters: {
             query?: {
-                anchorId?: string;
-                anchorHash?: string;
+                /** @description last seq of a checkpoint kept outside the database */
+                anchorLast?: string;
+                /** @description its root */
+                anchorRoot?: string;
             };
             header?: never;
             path?: never;
@@ -1470,11 +1524,14 @@ export interface operations {
                     "application/json": {
                         ok: boolean;
                         rowsChecked: number;
-                        head?: {
-                            id: number;
-                            hash: string;
-                        } | null;
-                        brokenAt?: number;
+                        checkpoints: number;
+                        head?: components["schemas"]["AuditCheckpoint"] | null;
+                        /** @description rows committed but not yet sealed (all younger than the limit) */
+                        unsealed?: number;
+                        brokenAt?: {
+                            seq: number | null;
+                            eventId: number | null;
+                        };
                         reason?: string;
                     };
                 };
@@ -1555,10 +1612,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        head: {
-                            id: number;
-                            hash: string;
-                        } | null;
+                        checkpoint: components["schemas"]["AuditCheckpoint"] | null;
                     };
                 };
             };
@@ -1582,6 +1636,167 @@ export interface operations {
             };
             /** @description The one error shape */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The one error shape */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The one error shape */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The one error shape */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    auditPublicKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        kty: string;
+                        crv: string;
+                        x: string;
+                        kid: string;
+                        alg: string;
+                        use: string;
+                    };
+                };
+            };
+            /** @description a client error (e.g. 413, 415), in the one error shape */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    auditProof: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {number} */
+                        v: 1;
+                        row: {
+                            /** @description insertion id (unique; not the order) */
+                            id: number;
+                            /** Format: date-time */
+                            ts: string;
+                            requestId: string | null;
+                            actor: string;
+                            action: string;
+                            outcome: string;
+                            namespace: string | null;
+                            purpose: string | null;
+                            details: {
+                                [key: string]: unknown;
+                            };
+                            erasureId: string | null;
+                            seq: number;
+                            /** @description the sealer's check of the row's MAC: ok, forged, replayed or legacy */
+                            verdict: string;
+                        };
+                        leafIndex: number;
+                        treeSize: number;
+                        /** @description RFC 9162 inclusion path, hex, leaf to root */
+                        path: string[];
+                        checkpoint: components["schemas"]["AuditCheckpoint"];
+                    };
+                };
+            };
+            /** @description The one error shape */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The one error shape */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The one error shape */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The one error shape */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The one error shape */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -63,44 +63,6 @@ export async function hotQuery<T>(ex: Executor, name: string, text: string, valu
   return r.rows as T[];
 }
 
-/** drizzle over one pooled connection, made once per connection (no schema: raw SQL only). */
-const onConnection = new WeakMap<pg.PoolClient, Executor>();
-
-/**
- * Runs `fn` on one connection of the node-postgres pool, held throughout, outside any
- * transaction: for work that must not wait for a connection midway. (PGlite has no such thing:
- * its one connection is held only by a transaction.)
- */
-export async function withConnection<T>(db: Db, fn: (ex: Executor) => Promise<T>): Promise<T> {
-  const pool = drivers.get(db);
-  if (!(pool instanceof pg.Pool)) throw new Error('withConnection needs a node-postgres pool');
-  const client = await pool.connect();
-  try {
-    let ex = onConnection.get(client);
-    if (!ex) {
-      onConnection.set(client, (ex = drizzlePg(client) as unknown as Executor));
-      drivers.set(ex, client);
-    }
-    return await fn(ex);
-  } finally {
-    client.release();
-  }
-}
-
-/** True when `ex` is the database on a node-postgres pool. */
-export function isPool(ex: Executor): boolean {
-  return drivers.get(ex) instanceof pg.Pool;
-}
-
-/**
- * True when `ex` is shared rather than held: a node-postgres pool, or PGlite outside a
- * transaction (whose queries wait while any transaction is open).
- */
-export function isShared(ex: Executor): boolean {
-  const client = drivers.get(ex);
-  return client instanceof pg.Pool || client instanceof PGlite;
-}
-
 /**
  * The driver object `ex` runs on. A transaction's connection (a pooled client, or PGlite's
  * transaction) is known only to drizzle, which keeps it on the transaction's session and offers

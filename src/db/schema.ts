@@ -116,12 +116,19 @@ export const erasuresTable = pgTable(
   (t) => [uniqueIndex('erasures_seq_uq').on(t.seq)],
 );
 
-/** Append-only, hash-chained audit trail (triggers in migrations reject UPDATE/DELETE/TRUNCATE). */
+/** PostgreSQL's 64-bit transaction id (xid8): the inserting transaction of an audit row. */
+const xid8 = customType<{ data: string; driverData: string }>({ dataType: () => 'xid8' });
+
+/**
+ * Append-only audit trail (triggers in migrations reject UPDATE/DELETE/TRUNCATE). Rows are
+ * inserted with no lock shared across requests; the sealer gives them their order (audit_seals)
+ * and signs checkpoints over them (audit_checkpoints). See docs/architecture.md, "Audit sealing".
+ */
 export const auditEventsTable = pgTable(
   'audit_events',
   {
-    /** Contiguous from 1, assigned under the chain lock: a gap is a deleted row. */
-    id: bigint('id', { mode: 'number' }).primaryKey(),
+    /** Insertion id: unique, not the order (a lower id can commit after a higher one). */
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
     ts: timestamp('ts', { withTimezone: true, mode: 'date' }).notNull(),
     requestId: text('request_id'),
     actor: text('actor').notNull(),
@@ -132,23 +139,46 @@ export const auditEventsTable = pgTable(
     /** Tokens, counts, reason codes: never values, subject ids or secrets. */
     details: jsonb('details').notNull(),
     erasureId: uuid('erasure_id'),
-    prevHash: bytea('prev_hash').notNull(),
-    /** SHA-256 over prev_hash and the canonical encoding of this row. */
-    hash: bytea('hash').notNull(),
+    /**
+     * A 16-byte nonce and the HMAC-SHA-256 of nonce and row under a key derived from the audit
+     * signing key, which the database never sees: a row the database role inserts itself cannot
+     * carry a valid one. Null only on rows written before sealing existed.
+     */
+    mac: bytea('mac'),
+    /** The inserting transaction (forced by a trigger): the sealer's horizon is a transaction id. */
+    xid: xid8('xid').notNull().default(sql`pg_current_xact_id()`),
   },
-  (t) => [index('audit_events_ts_idx').on(t.ts)],
+  (t) => [index('audit_events_ts_idx').on(t.ts), uniqueIndex('audit_events_mac_uq').on(t.mac), index('audit_events_xid_idx').on(t.xid)],
 );
 
-/**
- * The chain head: one row holding the last audit id and hash. Appending locks and moves it in the
- * same statement that inserts the rows, so the row lock is the chain lock (held to commit). The
- * chain itself is audit_events; verification checks this row against it.
- */
-export const auditHeadTable = pgTable('audit_head', {
-  singleton: boolean('singleton').primaryKey().default(true),
-  id: bigint('id', { mode: 'number' }).notNull(),
-  hash: bytea('hash').notNull(),
-}, (t) => [check('audit_head_singleton', sql`${t.singleton}`)]);
+/** The final order of audit rows: one seal per row, seq contiguous from 1. Append-only. */
+export const auditSealsTable = pgTable(
+  'audit_seals',
+  {
+    eventId: bigint('event_id', { mode: 'number' }).primaryKey(),
+    seq: bigint('seq', { mode: 'number' }).notNull(),
+    /** RFC 6962 leaf hash of the row, its seq and verdict (the sealer's record of what it signed). */
+    leaf: bytea('leaf').notNull(),
+    /** The sealer's check of the row's MAC: ok, forged, replayed or legacy. */
+    verdict: text('verdict').notNull(),
+  },
+  (t) => [uniqueIndex('audit_seals_seq_uq').on(t.seq)],
+);
+
+/** Signed checkpoints: each covers seqs first..last with a Merkle root, chained to the previous one. */
+export const auditCheckpointsTable = pgTable('audit_checkpoints', {
+  firstSeq: bigint('first_seq', { mode: 'number' }).primaryKey(),
+  lastSeq: bigint('last_seq', { mode: 'number' }).notNull(),
+  root: bytea('root').notNull(),
+  /** SHA-256 of the previous checkpoint's signed body (32 zero bytes for the first). */
+  prev: bytea('prev').notNull(),
+  ts: timestamp('ts', { withTimezone: true, mode: 'date' }).notNull(),
+  kid: text('kid').notNull(),
+  /** Ed25519 over the canonical body, base64url. */
+  signature: text('signature').notNull(),
+  /** Not signed: every row of a transaction below this id is sealed (the sealer resumes here). */
+  horizon: xid8('horizon').notNull(),
+});
 
 /** Service clients (ingest services): secrets only as argon2id hashes. */
 export const clientsTable = pgTable(

@@ -40,7 +40,8 @@ export const alnum: TokenFormat<AlnumOptions> = {
   },
   mask(v) {
     const [first, ...rest] = [...v];
-    return first + '*'.repeat(rest.length);
+    // A one-character value would be shown whole: mask it entirely.
+    return rest.length === 0 ? '*' : first + '*'.repeat(rest.length);
   },
   maxSpaceLog10: (opts) => (MAX_CODE_POINTS - opts.keepFirst - opts.keepLast) * Math.log10(26),
   valueSpaceLog10(v, opts) {

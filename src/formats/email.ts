@@ -14,6 +14,8 @@ const ATOM = "[a-z0-9!#$%&'*+/=?^_`{|}~-]+";
 const LABEL = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?';
 /** One pass, no backtracking beyond a label: an atom holds no dot, a label no dot. */
 const PLAIN_EMAIL = new RegExp(`^${ATOM}(?:\\.${ATOM})*@(?:${LABEL}\\.)+[a-z]{2,63}$`);
+/** validator.js also takes quoted local parts ("a b"@x.com); only the domain is left to it. */
+const DOT_ATOM_LOCAL = new RegExp(`^${ATOM}(?:\\.${ATOM})*@[^@]+$`);
 export const VALIDATOR_OPTIONS = { allow_utf8_local_part: false, require_tld: true, allow_ip_domain: false, allow_display_name: false };
 
 export function isPlainEmail(v: string): boolean {
@@ -36,7 +38,7 @@ export const email: TokenFormat<EmailOptions> = {
     if (v.length > MAX_LENGTH) reject('TOO_LONG', `email exceeds ${MAX_LENGTH} characters`);
     if (split(v)[0].length > MAX_LOCAL) reject('TOO_LONG', `email local part exceeds ${MAX_LOCAL} characters`);
     // Only plain dot-atom local parts: quoted local parts and comments have no sensible token.
-    if (!isPlainEmail(v) && !validator.isEmail(v, VALIDATOR_OPTIONS)) {
+    if (!isPlainEmail(v) && !(DOT_ATOM_LOCAL.test(v) && validator.isEmail(v, VALIDATOR_OPTIONS))) {
       reject('INVALID_EMAIL', 'not a valid email address (addr-spec with a dot-atom local part)');
     }
     return v;

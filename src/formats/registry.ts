@@ -45,7 +45,7 @@ export function bindFormat(type: TokenType, rawOptions: Options = {}): BoundForm
   if (space < MIN_SPACE_LOG10) {
     throw new FormatError(
       'TOKEN_SPACE_TOO_SMALL',
-      `options leave at most ${Math.floor(10 ** space)} possible tokens; at least 10^${MIN_SPACE_LOG10} are required`,
+      `options leave at most ${Math.round(10 ** space)} possible tokens; at least 10^${MIN_SPACE_LOG10} are required`,
     );
   }
   return {

@@ -14,22 +14,7 @@ export const metricsPlugin = fp(async (app: FastifyInstance, opts: { registry?: 
     registers: [registry],
   });
   const requests = new Counter({ name: 'tokenvault_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status_code'], registers: [registry] });
-  // Created vs existing values per principal: a principal whose tokenize calls keep finding
-  // existing values may be guessing (consistent tokens are an equality oracle). Principals are
-  // clients and staff ids, a bounded set; never values.
-  const tokenized = new Counter({ name: 'tokenvault_tokenize_values_total', help: 'Values tokenized, by principal and whether the mapping was created or existed', labelNames: ['principal', 'result'], registers: [registry] });
   app.decorate('metricsRegistry', registry);
-  app.decorate('countTokenized', (principal: string, results: readonly object[]) => {
-    let created = 0;
-    let existing = 0;
-    for (const r of results) {
-      if (!('created' in r)) continue;
-      if (r.created) created++;
-      else existing++;
-    }
-    if (created) tokenized.inc({ principal, result: 'created' }, created);
-    if (existing) tokenized.inc({ principal, result: 'existing' }, existing);
-  });
   app.addHook('onResponse', async (request, reply) => {
     const labels = { method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: String(reply.statusCode) };
     requests.inc(labels);
@@ -43,7 +28,5 @@ export const metricsPlugin = fp(async (app: FastifyInstance, opts: { registry?: 
 declare module 'fastify' {
   interface FastifyInstance {
     metricsRegistry: Registry;
-    /** Counts tokenize results ({ created } items; skipped items are not counted). */
-    countTokenized(principal: string, results: readonly object[]): void;
   }
 }

@@ -1,6 +1,5 @@
-import type { AppendGuard } from '../audit/audit-log.js';
 import type { Executor } from '../db/client.js';
-import { earlierReveals, type RevealCountersRepository } from '../db/repositories/reveal-counters-repository.js';
+import type { RevealCountersRepository } from '../db/repositories/reveal-counters-repository.js';
 import type { Principal } from './principal.js';
 
 export type BudgetResult = { ok: true } | { ok: false; retryAfter: number };
@@ -11,23 +10,6 @@ export type BudgetResult = { ok: true } | { ok: false; retryAfter: number };
  * through across its boundary); the price is that a reveal is remembered up to one bucket longer.
  */
 const BUCKETS_PER_WINDOW = 60;
-
-/**
- * Claims reveals of several principals ($7 principals, $8 current bucket, $9 counts, $10 limits,
- * $11 oldest bucket) as the guard of an audit append (once it has moved the head): ok only when
- * every principal's new total over the sliding window stays within its limit.
- */
-const CLAIM_GUARD_CTES = `
-  claimed as (
-    insert into reveal_counters (principal, window_start, count)
-    select u.p, $8::timestamptz, u.n from unnest($7::text[], $9::int[], $10::int[]) as u(p, n, l)
-    where (select ok from moved) and ${earlierReveals('u.p', '$8::timestamptz', '$11::timestamptz')} + u.n <= u.l
-    on conflict (principal, window_start) do update set count = reveal_counters.count + excluded.count
-    where ${earlierReveals('excluded.principal', '$8::timestamptz', '$11::timestamptz')} + reveal_counters.count + excluded.count
-      <= (select l from unnest($7::text[], $10::int[]) as x(p, l) where x.p = excluded.principal)
-    returning 1
-  ),
-  guard as (select count(*) = cardinality($7::text[]) as ok from claimed)`;
 
 /**
  * Reveal budgets: N revealed values per principal per sliding window, counted in PostgreSQL so
@@ -72,21 +54,6 @@ export function createRevealBudget(opts: { defaultBudget: number; windowSeconds:
       if (!(await opts.counters.claim({ tx, principal: principal.id, windowStart: current, oldest, count: n, limit }))) return { ok: false, retryAfter };
       await prune(tx);
       return { ok: true };
-    },
-
-    /**
-     * The claim of `count` reveals for each principal (each named once), as the guard of the
-     * append of their audit rows; null when there is nothing to claim, or when one claim exceeds a
-     * whole budget by itself.
-     */
-    guard(claims: { principal: Principal; count: number }[]): AppendGuard | null {
-      if (claims.length === 0 || claims.some((c) => c.count > limitOf(c.principal))) return null;
-      const { current, oldest } = buckets();
-      return {
-        name: 'reveal_budget',
-        ctes: CLAIM_GUARD_CTES,
-        params: [claims.map((c) => c.principal.id), current, claims.map((c) => c.count), claims.map((c) => limitOf(c.principal)), oldest],
-      };
     },
   };
 }

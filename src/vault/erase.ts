@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { appendAudit } from '../audit/audit-log.js';
+import type { AuditLog } from '../audit/audit-log.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { canonicalJson, type Signer } from '../crypto/signing.js';
 import { pgErrorCode, type Db, type Executor } from '../db/client.js';
@@ -88,7 +88,7 @@ export function receiptSigningInput(r: Omit<StoredReceipt, 'signature'> | Stored
   return Buffer.from(canonicalJson(unsigned));
 }
 
-export function createEraser(deps: { db: Db; keyring: Keyring; signer: Signer; repo: ErasuresRepository; subjectLinks: SubjectLinksRepository; dataKeys: DataKeys; rng: RandomSource; onErased: (seq: number) => void }) {
+export function createEraser(deps: { db: Db; keyring: Keyring; signer: Signer; repo: ErasuresRepository; subjectLinks: SubjectLinksRepository; dataKeys: DataKeys; rng: RandomSource; auditLog: AuditLog; onErased: (seq: number) => void }) {
   const { db, keyring, signer, repo } = deps;
   const keyId = signer.publicJwk().kid;
 
@@ -160,7 +160,7 @@ export function createEraser(deps: { db: Db; keyring: Keyring; signer: Signer; r
       });
       // No subject identifier, not even its HMAC: a returning subject would reproduce it and so
       // re-link this row to their new records. The erasure id (a column) names the erasure.
-      await appendAudit(tx, [{
+      await deps.auditLog.append(tx, [{
         requestId: args.requestId,
         actor: args.principal.id,
         action: 'erasure',

@@ -1,4 +1,4 @@
-import { appendAudit } from '../audit/audit-log.js';
+import type { AuditLog } from '../audit/audit-log.js';
 import type { Keyring } from '../crypto/keyring.js';
 import type { Db } from '../db/client.js';
 import type { KeysRepository } from '../db/repositories/keys-repository.js';
@@ -14,7 +14,7 @@ const IDLE_WAIT_MS = 50;
 const MAX_IDLE_ROUNDS = 200;
 
 /** Master-key (KEK) and data-key (DEK) operations. Tokens and fingerprints never change here. */
-export function createKeyManager(deps: { db: Db; keyring: Keyring; dataKeys: DataKeys; repo: KeysRepository; actor: string }) {
+export function createKeyManager(deps: { db: Db; keyring: Keyring; dataKeys: DataKeys; repo: KeysRepository; actor: string; auditLog: AuditLog }) {
   const { db, keyring, repo } = deps;
 
   async function remainingUnderOldVersions(active: number): Promise<number> {
@@ -35,7 +35,7 @@ export function createKeyManager(deps: { db: Db; keyring: Keyring; dataKeys: Dat
         return keyring.rewrapDek(r.id, r.kekVersion, r.wrappedKey).wrapped;
       });
       await repo.setWrapped({ tx, kekVersion: active, ids: todo.map((r) => r.id), wrapped });
-      await appendAudit(tx, [{ actor: deps.actor, action: 'keys.rewrap', outcome: 'success', details: { toVersion: active, fromVersions: from, dataKeys: todo.length } }]);
+      await deps.auditLog.append(tx, [{ actor: deps.actor, action: 'keys.rewrap', outcome: 'success', details: { toVersion: active, fromVersions: from, dataKeys: todo.length } }]);
       return todo.length;
     });
   }
@@ -83,7 +83,7 @@ export function createKeyManager(deps: { db: Db; keyring: Keyring; dataKeys: Dat
     async rotateNamespaceDek(namespace: string): Promise<string> {
       return db.transaction(async (tx) => {
         const id = await deps.dataKeys.rotateNamespaceDek(tx, namespace);
-        await appendAudit(tx, [{ actor: deps.actor, action: 'keys.rotate_dek', outcome: 'success', namespace, details: { dataKeyId: id, kekVersion: keyring.activeKekVersion } }]);
+        await deps.auditLog.append(tx, [{ actor: deps.actor, action: 'keys.rotate_dek', outcome: 'success', namespace, details: { dataKeyId: id, kekVersion: keyring.activeKekVersion } }]);
         return id;
       });
     },

@@ -35,7 +35,7 @@ export function createVaultMetrics(registry: Registry) {
   // service client only; staff principals are summed under "staff".
   const byPrincipal = new Counter({
     name: 'tokenvault_principal_values_total',
-    help: 'Values created and values revealed, per service client (staff summed as "staff")',
+    help: 'Values created, found existing and revealed, per service client (staff summed as "staff")',
     labelNames: ['principal', 'action'],
     registers,
   });
@@ -50,12 +50,16 @@ export function createVaultMetrics(registry: Registry) {
         c[r.created ? 0 : 1]++;
       }
       let created = 0;
+      let existing = 0;
       for (const [type, [c, e]] of counts) {
         if (c) values.inc({ namespace, type, result: 'created' }, c);
         if (e) values.inc({ namespace, type, result: 'existing' }, e);
         created += c;
+        existing += e;
       }
+      // Many existing values from one principal may be guessing (consistent tokens are an equality oracle).
       if (created) byPrincipal.inc({ principal: principalLabel(principal), action: 'created' }, created);
+      if (existing) byPrincipal.inc({ principal: principalLabel(principal), action: 'existing' }, existing);
     },
     revealed(principal: Principal, namespace: string, results: DetokenizeResult[]): void {
       const counts = new Map<string, number>();

@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { appendAudit, type AuditEvent } from '../audit/audit-log.js';
+import type { AuditEvent, AuditLog } from '../audit/audit-log.js';
 import { createBatcher } from './batcher.js';
 import { encrypt } from '../crypto/aead.js';
 import { valueAad, type Keyring } from '../crypto/keyring.js';
@@ -65,6 +65,7 @@ export function createTokenizer(deps: {
   rng: RandomSource;
   cache: TokenCache;
   sawErasureHead: (head: number) => void;
+  auditLog: AuditLog;
 }) {
   const { db, keyring, dataKeys, mappings, subjectLinks, rng, cache } = deps;
 
@@ -193,7 +194,7 @@ export function createTokenizer(deps: {
           // Mappings this transaction created are invisible to any erasure until it commits.
           if (outcomes.some((o) => !o.created)) validAt = await confirmAnswers(tx, ns, outcomes, seenAt);
           handOver();
-          await appendAudit(tx, events(outcomes));
+          await deps.auditLog.append(tx, events(outcomes));
         });
         // Only values met before enter the cache: a value this flush created is cached when it
         // comes again. A stream of new values would otherwise fill it with values seen once, and

@@ -1,4 +1,4 @@
-import type { AuditEvent } from '../audit/audit-log.js';
+import type { AuditEvent, AuditLog } from '../audit/audit-log.js';
 import type { Keyring } from '../crypto/keyring.js';
 import type { Signer } from '../crypto/signing.js';
 import { ping, type Db } from '../db/client.js';
@@ -26,7 +26,7 @@ export const ERASURE_POLL_MS = 500;
  * from configuration). Routes call only this: it resolves namespaces and erasure targets, so each
  * route makes one call.
  */
-export function createVault(deps: { db: Db; repos: Repositories; keyring: Keyring; policy: Policy; rng: RandomSource; budget: RevealBudget; signer: Signer; metrics?: VaultMetrics }) {
+export function createVault(deps: { db: Db; repos: Repositories; keyring: Keyring; policy: Policy; rng: RandomSource; budget: RevealBudget; signer: Signer; auditLog: AuditLog; auditSigner: Signer; metrics?: VaultMetrics }) {
   const { repos } = deps;
   const dataKeys = createDataKeys({ db: deps.db, keyring: deps.keyring, repo: repos.dataKeys });
   const cache = createTokenCache();
@@ -35,8 +35,8 @@ export function createVault(deps: { db: Db; repos: Repositories; keyring: Keyrin
     // Destroyed subject keys must not outlive their rows in this process either.
     if (cache.advance(head)) dataKeys.forget();
   };
-  const eraser = createEraser({ db: deps.db, keyring: deps.keyring, signer: deps.signer, repo: repos.erasures, subjectLinks: repos.subjectLinks, dataKeys, rng: deps.rng, onErased: sawErasureHead });
-  const auditWriter = createAuditWriter({ db: deps.db, budget: deps.budget });
+  const eraser = createEraser({ db: deps.db, keyring: deps.keyring, signer: deps.signer, repo: repos.erasures, subjectLinks: repos.subjectLinks, dataKeys, rng: deps.rng, auditLog: deps.auditLog, onErased: sawErasureHead });
+  const auditWriter = createAuditWriter({ db: deps.db, budget: deps.budget, auditLog: deps.auditLog });
   const exporter = createExporter({ subjectLinks: repos.subjectLinks, keyring: deps.keyring, dataKeys, audit: auditWriter });
   let timer: NodeJS.Timeout | undefined;
 
@@ -53,7 +53,7 @@ export function createVault(deps: { db: Db; repos: Repositories; keyring: Keyrin
       dataKeys.forget();
     }
   }
-  const tokenizer = createTokenizer({ db: deps.db, keyring: deps.keyring, dataKeys, mappings: repos.mappings, subjectLinks: repos.subjectLinks, erasures: repos.erasures, rng: deps.rng, cache, sawErasureHead });
+  const tokenizer = createTokenizer({ db: deps.db, keyring: deps.keyring, dataKeys, mappings: repos.mappings, subjectLinks: repos.subjectLinks, erasures: repos.erasures, rng: deps.rng, cache, sawErasureHead, auditLog: deps.auditLog });
   const detokenizer = createDetokenizer({ mappings: repos.mappings, erasures: repos.erasures, dataKeys, audit: auditWriter, keyring: deps.keyring });
 
   /** The namespace a principal asked for: 404 when it does not exist, 403 when not granted. */
@@ -112,6 +112,8 @@ export function createVault(deps: { db: Db; repos: Repositories; keyring: Keyrin
     erasureHead: () => eraser.latestSeq(),
     exportSubject: exporter.exportSubject,
     publicKey: () => deps.signer.publicJwk(),
+    /** The Ed25519 key (JWK) that verifies audit checkpoints. */
+    auditPublicKey: () => deps.auditSigner.publicJwk(),
 
     async startWatching(): Promise<void> {
       await checkErasures();

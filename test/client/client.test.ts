@@ -2,24 +2,24 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createClient, VaultApiError, VaultAuthError, VaultUnavailableError } from 'tokenvault/client';
-import { DEFAULT_ACCESS } from '../../src/config.js';
 import { generateClientTypes } from '../../scripts/client-types.js';
 import { startFaultProxy } from '../helpers/http-fault-proxy.js';
 import { useTestVault } from '../helpers/vault.js';
 
-const ctx = useTestVault({ access: { ...DEFAULT_ACCESS, revealWindowSeconds: 5 } });
+const ctx = useTestVault({ access: { revealBudget: 1000, revealWindowSeconds: 5, rateLimitPerMinute: 600_000, tokenTtlSeconds: 900, ipRateLimitPerMinute: 600_000, trustProxy: false } });
 let url: string;
 let proxy: Awaited<ReturnType<typeof startFaultProxy>>;
 let creds: { clientId: string; clientSecret: string };
+/** Separation of duties: revealing is another client's job. */
+let revealCreds: { clientId: string; clientSecret: string };
 
 beforeAll(async () => {
   url = await ctx.v.app.listen({ port: 0, host: '127.0.0.1' });
   proxy = await startFaultProxy(url);
-  const { client, secret } = await ctx.v.services.clients.create(
-    { name: 'ingest', scopes: ['tokenize', 'detokenize:plain:*'], namespaces: ['default'], revealBudget: 1 },
-    'test',
-  );
+  const { client, secret } = await ctx.v.services.clients.create({ name: 'ingest', scopes: ['tokenize'], namespaces: ['default'] }, 'test');
   creds = { clientId: client.id, clientSecret: secret };
+  const reveal = await ctx.v.services.clients.create({ name: 'support', scopes: ['detokenize:plain:*'], namespaces: ['default'], revealBudget: 1 }, 'test');
+  revealCreds = { clientId: reveal.client.id, clientSecret: reveal.secret };
 });
 afterAll(() => proxy?.close());
 
@@ -100,11 +100,11 @@ describe('tokenvault/client', () => {
 
   it('429 from a reveal budget (Retry-After) is waited out and the reveal completes', async () => {
     const retries: { status?: number }[] = [];
-    const client = createClient({ url, ...creds, retry: { ...fast, timeoutMs: 30_000 }, onRetry: (e) => retries.push(e) });
-    const [t] = (await client.tokenize({ items: [{ type: 'email', value: 'budget@example.com' }] })).results;
+    const client = createClient({ url, ...revealCreds, retry: { ...fast, timeoutMs: 30_000 }, onRetry: (e) => retries.push(e) });
+    const [t] = (await createClient({ url, ...creds }).tokenize({ items: [{ type: 'email', value: 'budget@example.com' }] })).results;
     // Spend this window's budget (1) as another worker of the same client would, until the vault
     // refuses with at least 2 s of the window left: the client's reveal then meets the refusal.
-    const raw = createClient({ url, ...creds, retry: { timeoutMs: 0 } });
+    const raw = createClient({ url, ...revealCreds, retry: { timeoutMs: 0 } });
     for (;;) {
       const r = await raw.api.POST('/v1/detokenize', { body: { tokens: [t!.token!], purpose: 'TICKET-0' } });
       if (r.response.status === 429 && Number(r.response.headers.get('retry-after')) >= 3) break;

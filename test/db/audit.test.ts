@@ -1,34 +1,55 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import fc from 'fast-check';
-import pg from 'pg';
-import { describe, expect, it } from 'vitest';
-import { appendAudit, queryAudit, verifyAudit, type AppendGuard, type AuditEvent } from '../../src/audit/audit-log.js';
-import { chainHash } from '../../src/audit/chain.js';
-import { pgErrorCode, rows, withConnection } from '../../src/db/client.js';
-import { appendAsAnotherWriter } from '../helpers/audit.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAuditLog, queryAudit, type AuditEvent } from '../../src/audit/audit-log.js';
+import { exportAuditLog, verifyExport, type ExportLine } from '../../src/audit/audit-reader.js';
+import { checkpointBody, deriveMacKey, rowLeaf } from '../../src/audit/records.js';
+import { runCli } from '../../src/cli.js';
+import { createSigner } from '../../src/crypto/signing.js';
+import { pgErrorCode, rows } from '../../src/db/client.js';
+import { sealAndVerify } from '../helpers/audit.js';
 import { usingPostgres } from '../helpers/db.js';
 import { bearer, useTestVault } from '../helpers/vault.js';
 
 const ctx = useTestVault();
+const db = () => ctx.v.handle.db;
+const log = () => createAuditLog({ macKey: deriveMacKey(ctx.v.keys.auditSigningKey) });
+const verify = (now?: Date) => sealAndVerify(ctx.v, { now });
 
-async function fresh(): Promise<void> {
-  // Each tamper case starts from a clean chain of 6 rows.
-  await ctx.v.handle.db.execute(sql`alter table audit_events disable trigger user`);
-  await ctx.v.handle.db.execute(sql`delete from audit_events`);
-  await ctx.v.handle.db.execute(sql`alter table audit_events enable trigger user`);
-  await ctx.v.handle.db.execute(sql`update audit_head set id = 0, hash = decode(repeat('00', 32), 'hex')`);
-  await ctx.v.handle.db.transaction((tx) => appendAudit(tx, [1, 2, 3, 4, 5, 6].map((i) => ({ actor: `a${i}`, action: 'test', outcome: 'success', details: { i } }))));
-}
+beforeAll(async () => {
+  // The background loop would seal at moments of its own: these tests seal when they choose.
+  await ctx.v.services.sealer.stop();
+});
 
-async function asSuperuser(statement: ReturnType<typeof sql>): Promise<void> {
-  await ctx.v.handle.db.execute(sql`alter table audit_events disable trigger user`);
+const TABLES = ['audit_events', 'audit_seals', 'audit_checkpoints'];
+
+/** As a superuser with the append-only triggers off. */
+async function asSuperuser(...statements: ReturnType<typeof sql>[]): Promise<void> {
+  for (const t of TABLES) await db().execute(sql.raw(`alter table ${t} disable trigger user`));
   try {
-    await ctx.v.handle.db.execute(statement);
+    for (const s of statements) await db().execute(s);
   } finally {
-    await ctx.v.handle.db.execute(sql`alter table audit_events enable trigger user`);
+    for (const t of TABLES) await db().execute(sql.raw(`alter table ${t} enable trigger user`));
   }
 }
 
+const events = (from: number, n: number): AuditEvent[] => Array.from({ length: n }, (_, i) => ({ actor: `a${from + i}`, action: 'test', outcome: 'success', details: { i: from + i } }));
+
+/** A log of 6 rows in two checkpoints (seqs 1–3 and 4–6); returns the event id at each seq. */
+async function fresh(): Promise<number[]> {
+  await asSuperuser(sql`delete from audit_checkpoints`, sql`delete from audit_seals`, sql`delete from audit_events`);
+  await db().transaction((tx) => log().append(tx, events(1, 3)));
+  await ctx.v.services.sealer.sealNow();
+  await db().transaction((tx) => log().append(tx, events(4, 3)));
+  await ctx.v.services.sealer.sealNow();
+  const seals = await rows<{ seq: number; event_id: number }>(db(), sql`select seq, event_id from audit_seals order by seq`);
+  expect(seals.map((s) => Number(s.seq))).toEqual([1, 2, 3, 4, 5, 6]);
+  return [0, ...seals.map((s) => Number(s.event_id))];
+}
 
 describe('appended rows', () => {
   // Text the database can store: no NUL (PostgreSQL text) and no lone surrogate (UTF-8); the
@@ -45,248 +66,197 @@ describe('appended rows', () => {
     erasureId: fc.option(fc.uuid(), { nil: null }),
   });
 
-  it('are stored as they were hashed, whatever their text, and the chain verifies', async () => {
-    await fresh();
-    let appended = 6;
+  it('are stored as they were MAC\'d, whatever their text: every seal says ok and the log verifies', async () => {
+    const ids = await fresh();
+    let last = ids[6]!;
     await fc.assert(
-      fc.asyncProperty(fc.array(event, { minLength: 1, maxLength: 4 }), async (events) => {
-        await ctx.v.handle.db.transaction((tx) => appendAudit(tx, events));
-        const stored = await queryAudit(ctx.v.handle.db, { after: appended, limit: 10 });
-        appended += events.length;
-        expect(stored.map((r) => ({ requestId: r.requestId, actor: r.actor, action: r.action, outcome: r.outcome, namespace: r.namespace, purpose: r.purpose, details: r.details, erasureId: r.erasureId }))).toEqual(events);
+      fc.asyncProperty(fc.array(event, { minLength: 1, maxLength: 4 }), async (batch) => {
+        await db().transaction((tx) => log().append(tx, batch));
+        const stored = await queryAudit(db(), { after: last, limit: 10 });
+        last = stored[stored.length - 1]!.id;
+        expect(stored.map((r) => ({ requestId: r.requestId, actor: r.actor, action: r.action, outcome: r.outcome, namespace: r.namespace, purpose: r.purpose, details: r.details, erasureId: r.erasureId }))).toEqual(batch);
       }),
       { numRuns: 40 },
     );
-    expect(await verifyAudit(ctx.v.handle.db)).toMatchObject({ ok: true, rowsChecked: appended });
+    const r = await verify();
+    expect(r).toMatchObject({ ok: true, unsealed: 0 });
+    const verdicts = await rows<{ verdict: string; n: number }>(db(), sql`select verdict, count(*)::int as n from audit_seals group by 1`);
+    expect(verdicts).toEqual([{ verdict: 'ok', n: r.rowsChecked }]);
   });
 });
 
-describe('the audit table is append-only', () => {
-  it.each(['update audit_events set actor = \'x\'', 'delete from audit_events', 'truncate audit_events'])('%s is rejected by the database', async (stmt) => {
+describe('the audit tables are append-only', () => {
+  it.each(TABLES.flatMap((t) => [`update ${t} set ${t === 'audit_events' ? 'actor' : t === 'audit_seals' ? 'verdict' : 'kid'} = 'x'`, `delete from ${t}`, `truncate ${t}`]))('%s is rejected by the database', async (stmt) => {
     await fresh();
-    let err: unknown;
-    try {
-      await ctx.v.handle.db.execute(sql.raw(stmt));
-    } catch (e) {
-      err = e;
-    }
-    expect(pgErrorCode(err)).toBe('42501');
-    expect((await verifyAudit(ctx.v.handle.db)).rowsChecked).toBe(6);
-  });
-
-  it.runIf(usingPostgres)('a role with only INSERT and SELECT (docs/least-privilege.sql) cannot even try', async () => {
-    await ctx.v.handle.db.execute(sql`do $$ begin create role tv_audit_reader nologin; exception when duplicate_object then null; end $$`);
-    await ctx.v.handle.db.execute(sql`grant select, insert on audit_events to tv_audit_reader`);
-    await ctx.v.handle.db.transaction(async (tx) => {
-      await tx.execute(sql`set local role tv_audit_reader`);
-      await expect(tx.execute(sql`select count(*) from audit_events`)).resolves.toBeTruthy();
-      await tx.execute(sql`savepoint s`);
-      const err = await tx.execute(sql`update audit_events set actor = 'x'`).catch((e: unknown) => e);
-      expect(pgErrorCode(err)).toBe('42501');
-      await tx.execute(sql`rollback to savepoint s`);
-    });
+    expect(pgErrorCode(await db().execute(sql.raw(stmt)).catch((e: unknown) => e))).toBe('42501');
+    expect(await verify()).toMatchObject({ ok: true, rowsChecked: 6 });
   });
 });
 
-describe('verify pinpoints tampering made with the triggers off', () => {
-  it('an intact chain verifies with its row count and head', async () => {
+describe('verify names the first bad position after tampering with the triggers off', () => {
+  it('an intact log verifies with its rows, checkpoints and head', async () => {
     await fresh();
-    const r = await verifyAudit(ctx.v.handle.db);
-    expect(r).toMatchObject({ ok: true, rowsChecked: 6, head: { id: 6 } });
+    expect(await verify()).toMatchObject({ ok: true, rowsChecked: 6, checkpoints: 2, head: { first: 4, last: 6 }, unsealed: 0 });
   });
 
-  it('a modified row', async () => {
-    await fresh();
-    await asSuperuser(sql`update audit_events set details = '{"i": 99}' where id = 3`);
-    expect(await verifyAudit(ctx.v.handle.db)).toEqual({ ok: false, rowsChecked: 2, brokenAt: 3, reason: 'row content does not match its hash' });
+  it('an edited row', async () => {
+    const ids = await fresh();
+    await asSuperuser(sql`update audit_events set details = '{"i": 99}' where id = ${ids[3]}`);
+    expect(await verify()).toEqual({ ok: false, rowsChecked: 2, checkpoints: 0, brokenAt: { seq: 3, eventId: ids[3] }, reason: `the row at seq 3 (id ${ids[3]}) does not match its seal (edited, or moved)` });
+  });
+
+  it('an edited row whose stored leaf was rewritten to match', async () => {
+    const ids = await fresh();
+    const [r] = await queryAudit(db(), { after: ids[5]! - 1, limit: 1 });
+    const leaf = rowLeaf({ ...r!, details: { i: 99 } }, 5, 'ok');
+    await asSuperuser(sql`update audit_events set details = '{"i": 99}' where id = ${ids[5]}`, sql`update audit_seals set leaf = ${leaf} where seq = 5`);
+    expect(await verify()).toMatchObject({ ok: false, brokenAt: { seq: 4, eventId: null }, reason: 'the rows of checkpoint 4–6 do not match its signed root' });
   });
 
   it('a deleted row', async () => {
+    const ids = await fresh();
+    await asSuperuser(sql`delete from audit_events where id = ${ids[4]}`);
+    expect(await verify()).toMatchObject({ ok: false, brokenAt: { seq: 4, eventId: ids[4] }, reason: `the row sealed at seq 4 (id ${ids[4]}) has been deleted` });
+  });
+
+  it('a deleted row and its seal', async () => {
+    const ids = await fresh();
+    await asSuperuser(sql`delete from audit_seals where seq = 2`, sql`delete from audit_events where id = ${ids[2]}`);
+    expect(await verify()).toMatchObject({ ok: false, brokenAt: { seq: 2, eventId: null }, reason: 'the row at seq 2 is missing' });
+  });
+
+  it('an inserted row (it can carry no valid MAC): sealed as forged', async () => {
     await fresh();
-    await asSuperuser(sql`delete from audit_events where id = 4`);
-    expect(await verifyAudit(ctx.v.handle.db)).toMatchObject({ ok: false, brokenAt: 4, reason: 'row 4 is missing' });
+    await asSuperuser(sql`insert into audit_events (ts, actor, action, outcome, purpose, details, mac) values (now(), 'idp:bob', 'detokenize', 'ok', 'plain', '{}', ${randomBytes(48)})`);
+    const [forged] = await rows<{ id: number }>(db(), sql`select id from audit_events where actor = 'idp:bob'`);
+    expect(await verify()).toMatchObject({ ok: false, brokenAt: { seq: 7, eventId: Number(forged!.id) }, reason: `seq 7 (id ${forged!.id}): the row was not written by the vault (its MAC is missing or wrong)` });
   });
 
-  it('a deleted tail is caught by the head row', async () => {
-    await fresh();
-    await asSuperuser(sql`delete from audit_events where id >= 5`);
-    expect(await verifyAudit(ctx.v.handle.db)).toEqual({ ok: false, rowsChecked: 4, brokenAt: 5, reason: 'rows 5 to 6 are missing from the end of the chain' });
-  });
-
-  it('a deleted tail with the head moved back too is caught by an anchor kept outside the database', async () => {
-    await fresh();
-    const head = (await verifyAudit(ctx.v.handle.db)) as { head: { id: number; hash: string } };
-    await asSuperuser(sql`delete from audit_events where id >= 5`);
-    await ctx.v.handle.db.execute(sql`update audit_head set id = 4, hash = (select hash from audit_events where id = 4)`);
-    expect((await verifyAudit(ctx.v.handle.db)).ok).toBe(true);
-    expect(await verifyAudit(ctx.v.handle.db, head.head)).toMatchObject({ ok: false, brokenAt: 6, reason: 'the anchored row is no longer in the chain' });
-  });
-
-  it('a rewritten last row is caught by the head row', async () => {
-    await fresh();
-    await asSuperuser(sql`delete from audit_events where id = 6`);
-    // A forger re-creates row 6 with a valid hash over other content: the head still holds the original.
-    const [r5] = await rows<{ hash: Buffer }>(ctx.v.handle.db, sql`select hash from audit_events where id = 5`);
-    const forged = { id: 6, ts: new Date(), requestId: null, actor: 'forger', action: 'test', outcome: 'success', namespace: null, purpose: null, details: {}, erasureId: null };
-    const hash = chainHash(Buffer.from(r5!.hash), forged);
-    await ctx.v.handle.db.execute(sql`insert into audit_events (id, ts, actor, action, outcome, details, prev_hash, hash)
-      values (6, ${forged.ts.toISOString()}, 'forger', 'test', 'success', '{}', ${Buffer.from(r5!.hash)}, ${hash})`);
-    expect(await verifyAudit(ctx.v.handle.db)).toMatchObject({ ok: false, brokenAt: 6, reason: 'row does not match the recorded chain head' });
-  });
-
-  it('the head row cannot be removed', async () => {
-    for (const stmt of ['delete from audit_head', 'truncate audit_head']) {
-      expect(pgErrorCode(await ctx.v.handle.db.execute(sql.raw(stmt)).catch((e: unknown) => e)), stmt).toBe('42501');
-    }
-  });
-
-  it('an append is refused on the pool (or PGlite outside a transaction): it must hold its connection before its turn', async () => {
-    await expect(appendAudit(ctx.v.handle.db, [{ actor: 'g0', action: 'test', outcome: 'success' }])).rejects.toThrow(/not the pool/);
-  });
-
-  it('appends chain from the head another writer moved', async () => {
-    await fresh();
-    await appendAsAnotherWriter(ctx.v.handle.db);
-    await ctx.v.handle.db.transaction((tx) => appendAudit(tx, [{ actor: 'y', action: 'test', outcome: 'success' }]));
-    expect(await verifyAudit(ctx.v.handle.db)).toMatchObject({ ok: true, rowsChecked: 8 });
-  });
-
-  describe.runIf(usingPostgres)('a guarded append, one statement outside a transaction', () => {
-    // Once the head has moved, the guard writes a probe row, and lets the append through when $8 is true.
-    const guard = (pass: boolean, n: number): AppendGuard => ({
-      name: 'test_probe',
-      ctes: 'probe as (insert into guard_probe (n) select $7::int where (select ok from moved) returning n), guard as (select $8::boolean as ok from probe)',
-      params: [n, pass],
-    });
-    const probes = async () => (await rows<{ n: number }>(ctx.v.handle.db, sql`select n from guard_probe order by n`)).map((r) => r.n);
-    const count = async () => (await rows<{ n: number }>(ctx.v.handle.db, sql`select count(*)::int as n from audit_events`))[0]!.n;
-
-    it('keeps the guard\'s writes and the rows together, or neither', async () => {
-      await fresh();
-      await ctx.v.handle.db.execute(sql`create table if not exists guard_probe (n int)`);
-      await ctx.v.handle.db.execute(sql`delete from guard_probe`);
-      expect(await withConnection(ctx.v.handle.db, (ex) => appendAudit(ex, [{ actor: 'g1', action: 'test', outcome: 'success' }], guard(true, 1)))).toBe(true);
-      expect(await probes()).toEqual([1]);
-      expect(await count()).toBe(7);
-      // Refused: the probe row the guard wrote is undone with the statement, and no row is appended.
-      expect(await withConnection(ctx.v.handle.db, (ex) => appendAudit(ex, [{ actor: 'g2', action: 'test', outcome: 'success' }], guard(false, 2)))).toBe(false);
-      expect(await probes()).toEqual([1]);
-      expect(await count()).toBe(7);
-      expect(await verifyAudit(ctx.v.handle.db)).toMatchObject({ ok: true, rowsChecked: 7 });
-    });
-
-    it('holding this process\'s turn, never waits for a transaction that waits for the turn', async () => {
-      await fresh();
-      let proceed!: () => void;
-      let committed!: Promise<unknown>;
-      // A transaction is open (on PGlite it holds the one connection) and will append next.
-      await new Promise<void>((opened) => {
-        committed = ctx.v.handle.db.transaction(async (tx) => {
-          await tx.execute(sql`select 1`);
-          opened();
-          await new Promise<void>((r) => (proceed = r));
-          await appendAudit(tx, [{ actor: 'in-transaction', action: 'test', outcome: 'success' }]);
-        });
-      });
-      const alone = withConnection(ctx.v.handle.db, (ex) => appendAudit(ex, [{ actor: 'alone', action: 'test', outcome: 'success' }]));
-      await new Promise((r) => setTimeout(r, 50));
-      proceed();
-      const outcome = await Promise.race([Promise.all([alone, committed]).then(() => 'both done'), new Promise((r) => setTimeout(() => r('stuck'), 5000))]);
-      expect(outcome).toBe('both done');
-      expect(await verifyAudit(ctx.v.handle.db)).toMatchObject({ ok: true, rowsChecked: 8 });
-    }, 20_000);
-
-
-    it('when another writer moved the head, writes nothing from the stale one and chains from the new one', async () => {
-      await fresh();
-      await ctx.v.handle.db.execute(sql`create table if not exists guard_probe (n int)`);
-      await ctx.v.handle.db.execute(sql`delete from guard_probe`);
-      await appendAsAnotherWriter(ctx.v.handle.db);
-      expect(await withConnection(ctx.v.handle.db, (ex) => appendAudit(ex, [{ actor: 'g3', action: 'test', outcome: 'success' }], guard(true, 3)))).toBe(true);
-      // One probe row: the first try, from the stale head, wrote none.
-      expect(await probes()).toEqual([3]);
-      expect(await count()).toBe(8);
-      expect(await verifyAudit(ctx.v.handle.db)).toMatchObject({ ok: true, rowsChecked: 8 });
-    });
-  });
-
-  it.runIf(usingPostgres)('an append queued behind an uncommitted one goes through when that commits, without re-reading the head', async () => {
-    await fresh();
-    // Counts the driver's head reads (the retry path) while the two transactions run.
-    const sent: string[] = [];
-    const query = pg.Client.prototype.query;
-    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-      const config = args[0] as { name?: string } | string;
-      if (typeof config === 'object' && config.name) sent.push(config.name);
-      return (query as (...a: unknown[]) => unknown).apply(this, args);
-    } as typeof query;
+  it('a replayed row (a copy of a genuine one, MAC and all): sealed as replayed', async () => {
+    const ids = await fresh();
+    await asSuperuser(sql`drop index audit_events_mac_uq`, sql`insert into audit_events (ts, request_id, actor, action, outcome, namespace, purpose, details, erasure_id, mac)
+      select ts, request_id, actor, action, outcome, namespace, purpose, details, erasure_id, mac from audit_events where id = ${ids[2]}`);
     try {
-      let releaseFirst!: () => void;
-      const firstAppended = new Promise<void>((resolve) => {
-        const first = ctx.v.handle.db.transaction(async (tx) => {
-          await appendAudit(tx, [{ actor: 'first', action: 'test', outcome: 'success' }]);
-          resolve();
-          await new Promise<void>((r) => (releaseFirst = r));
-        });
-        void first;
-      });
-      await firstAppended;
-      const second = ctx.v.handle.db.transaction((tx) => appendAudit(tx, [{ actor: 'second', action: 'test', outcome: 'success' }]));
-      // The second waits at the head row (locked by the first, uncommitted) until the first commits.
-      await new Promise((r) => setTimeout(r, 100));
-      expect((await rows<{ n: number }>(ctx.v.handle.db, sql`select count(*)::int as n from audit_events`))[0]!.n).toBe(6);
-      releaseFirst();
-      await second;
+      expect(await verify()).toMatchObject({ ok: false, brokenAt: { seq: 7 }, reason: expect.stringContaining('the row is a copy of another row') });
     } finally {
-      pg.Client.prototype.query = query;
+      await asSuperuser(sql`delete from audit_checkpoints where first_seq = 7`, sql`delete from audit_seals where seq = 7`, sql`delete from audit_events where id > ${ids[6]}`);
+      await db().execute(sql`create unique index audit_events_mac_uq on audit_events using btree (mac)`);
     }
-    expect(sent.filter((n) => n === 'tv_audit_lock_head')).toEqual([]);
-    expect(sent.filter((n) => n === 'tv_audit_append')).toHaveLength(2);
-    const actors = await rows<{ actor: string }>(ctx.v.handle.db, sql`select actor from audit_events where id > 6 order by id`);
-    expect(actors.map((r) => r.actor)).toEqual(['first', 'second']);
-    expect(await verifyAudit(ctx.v.handle.db)).toMatchObject({ ok: true, rowsChecked: 8 });
-  });
-
-  it('a forged row inserted in the middle', async () => {
-    await fresh();
-    await asSuperuser(sql`update audit_events set id = id + 1000 where id >= 4`);
-    await asSuperuser(sql`update audit_events set id = id - 999 where id >= 1000`);
-    await asSuperuser(sql`insert into audit_events (id, ts, actor, action, outcome, details, prev_hash, hash)
-      select 4, now(), 'forger', 'test', 'success', '{}', hash, hash from audit_events where id = 3`);
-    const r = await verifyAudit(ctx.v.handle.db);
-    expect(r).toMatchObject({ ok: false, brokenAt: 4 });
   });
 
   it('two rows swapped', async () => {
+    const ids = await fresh();
+    await asSuperuser(sql`update audit_seals set event_id = -1 where seq = 2`, sql`update audit_seals set event_id = ${ids[2]} where seq = 5`, sql`update audit_seals set event_id = ${ids[5]} where seq = 2`);
+    expect(await verify()).toMatchObject({ ok: false, brokenAt: { seq: 2, eventId: ids[5] } });
+  });
+
+  it('a checkpoint signed by another key', async () => {
+    const ids = await fresh();
+    await asSuperuser(sql`delete from audit_checkpoints where first_seq = 4`);
+    const [cp] = await rows<{ root: Buffer; prev: Buffer }>(db(), sql`select root, prev from audit_checkpoints where first_seq = 1`);
+    void cp;
+    const other = createSigner(randomBytes(32));
+    const body = { first: 4, last: 6, root: '00'.repeat(32), prev: '00'.repeat(32), ts: new Date().toISOString(), kid: ctx.v.services.vault.auditPublicKey().kid };
+    await db().execute(sql`insert into audit_checkpoints (first_seq, last_seq, root, prev, ts, kid, signature, horizon) values (4, 6, ${Buffer.alloc(32)}, ${Buffer.alloc(32)}, ${body.ts}, ${body.kid}, ${other.sign(checkpointBody(body))}, '0')`);
+    expect(await verify()).toMatchObject({ ok: false, brokenAt: { seq: 4, eventId: null }, reason: expect.stringMatching(/checkpoint 4–6 does not chain|checkpoint 4–6 has no valid signature/) });
+    void ids;
+  });
+
+  it('a replayed checkpoint (a genuine one, copied after the end)', async () => {
     await fresh();
-    await asSuperuser(sql`update audit_events set id = -2 where id = 2`);
-    await asSuperuser(sql`update audit_events set id = 2 where id = 5`);
-    await asSuperuser(sql`update audit_events set id = 5 where id = -2`);
-    expect(await verifyAudit(ctx.v.handle.db)).toMatchObject({ ok: false, brokenAt: 2, reason: 'prev_hash does not match the previous row' });
+    await asSuperuser(sql`alter table audit_checkpoints drop constraint audit_checkpoints_pkey`, sql`insert into audit_checkpoints select * from audit_checkpoints where first_seq = 1`);
+    try {
+      expect(await verify()).toMatchObject({ ok: false, brokenAt: { seq: 4, eventId: null }, reason: 'checkpoint 1–3 does not continue the log at seq 4 (forged or replayed)' });
+    } finally {
+      await asSuperuser(sql`delete from audit_checkpoints`);
+      await db().execute(sql`alter table audit_checkpoints add constraint audit_checkpoints_pkey primary key (first_seq)`);
+    }
+  });
+
+  it('a truncated tail with its checkpoint is caught by an anchor kept outside the database', async () => {
+    const ids = await fresh();
+    const head = (await verify()) as { head: { last: number; root: string } };
+    await asSuperuser(sql`delete from audit_checkpoints where first_seq = 4`, sql`delete from audit_seals where seq >= 4`, sql`delete from audit_events where id >= ${ids[4]}`);
+    expect((await verify()).ok).toBe(true);
+    const reader = bearer(ctx.v.token('audit:read'));
+    const res = await ctx.v.app.inject({ url: `/v1/audit/verify?anchorLast=${head.head.last}&anchorRoot=${head.head.root}`, headers: reader });
+    expect(res.json()).toMatchObject({ ok: false, brokenAt: { seq: 6, eventId: null }, reason: 'the anchored checkpoint ending at seq 6 is no longer in the log' });
+  });
+
+  it('a row left unsealed past twice the bound, and a row slipped in below the horizon', async () => {
+    const ids = await fresh();
+    await db().transaction((tx) => log().append(tx, events(7, 1)));
+    const [late] = await rows<{ id: number }>(db(), sql`select id from audit_events where id > ${ids[6]}`);
+    const bound = ctx.v.services.sealer.boundMs;
+    const r = await sealAndVerifyWithoutSealing(new Date(Date.now() + 2 * bound + 5000));
+    expect(r).toMatchObject({ ok: false, brokenAt: { seq: null, eventId: Number(late!.id) }, reason: expect.stringContaining(`row ${late!.id} has been unsealed for`) });
+    await ctx.v.services.sealer.sealNow();
+    await asSuperuser(sql`insert into audit_events (ts, actor, action, outcome, details, xid) values (now(), 'below', 'test', 'ok', '{}', '1')`);
+    const [below] = await rows<{ id: number }>(db(), sql`select id from audit_events where actor = 'below'`);
+    expect(await verify()).toMatchObject({ ok: false, brokenAt: { seq: null, eventId: Number(below!.id) }, reason: `row ${below!.id} is unsealed below the sealer's horizon (inserted around the sealer)` });
+  });
+});
+
+async function sealAndVerifyWithoutSealing(now: Date) {
+  const { verifyAuditLog } = await import('../../src/audit/audit-reader.js');
+  return verifyAuditLog(db(), { publicKey: ctx.v.services.vault.auditPublicKey(), boundMs: ctx.v.services.sealer.boundMs, now });
+}
+
+describe('the backlog', () => {
+  it('shows in /metrics, and readyz says so once a committed row has waited ten bounds', async () => {
+    await fresh();
+    const ready = async () => {
+      await new Promise((r) => setTimeout(r, 300)); // past the probe's cache
+      const res = await ctx.v.app.inject({ url: '/readyz' });
+      return { status: res.statusCode, audit: res.json().checks.audit as string };
+    };
+    expect(await ready()).toEqual({ status: 200, audit: 'ok' });
+    await db().execute(sql`insert into audit_events (ts, actor, action, outcome, details) values (now() - interval '1 hour', 'stuck', 'test', 'ok', '{}')`);
+    expect(await ready()).toEqual({ status: 503, audit: 'behind: 1 rows unsealed, the oldest for 3600 s' });
+    const metrics = (await ctx.v.app.inject({ url: '/metrics' })).body;
+    expect(metrics).toMatch(/^tokenvault_audit_unsealed_rows 1$/m);
+    expect(metrics).toMatch(/^tokenvault_audit_unsealed_oldest_seconds 360[0-9](\.[0-9]+)?$/m);
+    await ctx.v.services.sealer.sealNow();
+    expect(await ready()).toEqual({ status: 200, audit: 'ok' });
+    expect((await ctx.v.app.inject({ url: '/metrics' })).body).toMatch(/^tokenvault_audit_unsealed_rows 0$/m);
+  });
+});
+
+describe('offline: an export and the public key', () => {
+  it('verifies, and names the first bad line once one is edited', async () => {
+    await fresh();
+    const lines: ExportLine[] = [];
+    expect(await exportAuditLog(db(), 1000, (l) => lines.push(l))).toBe(6);
+    const key = ctx.v.services.vault.auditPublicKey();
+    expect(verifyExport(lines, key)).toMatchObject({ ok: true, rowsChecked: 6, checkpoints: 2 });
+    const edited = lines.map((l) => (l.kind === 'row' && l.seq === 5 ? { ...l, row: { ...l.row!, actor: 'someone-else' } } : l));
+    expect(verifyExport(edited, key)).toMatchObject({ ok: false, brokenAt: { seq: 5 } });
+    const reordered = lines.map((l) => (l.kind === 'row' && (l.seq === 2 || l.seq === 3) ? { ...l, seq: 5 - l.seq } : l)).sort((a, b) => (a.kind === 'row' && b.kind === 'row' ? a.seq! - b.seq! : 0));
+    expect(verifyExport(reordered, key)).toMatchObject({ ok: false, brokenAt: { seq: 2 } });
+    expect(verifyExport(lines, createSigner(randomBytes(32)).publicJwk())).toMatchObject({ ok: false, brokenAt: { seq: 1 }, reason: 'checkpoint 1–3 has no valid signature by this key' });
   });
 });
 
 describe('audit over HTTP', () => {
-  it('query filters, paginates with a cursor, and verify reports ok', async () => {
+  it('query filters, paginates with a cursor, shows each row\'s seq, and verify reports ok', async () => {
     await fresh();
     const reader = ctx.v.token('audit:read');
     const page1 = await ctx.v.app.inject({ url: '/v1/audit?action=test&limit=4', headers: bearer(reader) });
     expect(page1.statusCode, page1.body).toBe(200);
-    expect(page1.json().events.map((e: { actor: string }) => e.actor)).toEqual(['a1', 'a2', 'a3', 'a4']);
+    expect(page1.json().events.map((e: { actor: string; seq: number }) => [e.actor, e.seq])).toEqual([['a1', 1], ['a2', 2], ['a3', 3], ['a4', 4]]);
     const page2 = await ctx.v.app.inject({ url: `/v1/audit?action=test&limit=4&cursor=${page1.json().nextCursor}`, headers: bearer(reader) });
     expect(page2.json().events.map((e: { actor: string }) => e.actor)).toEqual(['a5', 'a6']);
     expect(page2.json().nextCursor).toBeNull();
-    const one = await ctx.v.app.inject({ url: '/v1/audit?actor=a3', headers: bearer(reader) });
-    expect(one.json().events).toHaveLength(1);
-    const verify = await ctx.v.app.inject({ url: '/v1/audit/verify', headers: bearer(reader) });
-    expect(verify.json()).toMatchObject({ ok: true });
-    const head = (await ctx.v.app.inject({ url: '/v1/audit/head', headers: bearer(reader) })).json().head;
-    const anchored = await ctx.v.app.inject({ url: `/v1/audit/verify?anchorId=${head.id}&anchorHash=${head.hash}`, headers: bearer(reader) });
+    const verifyRes = await ctx.v.app.inject({ url: '/v1/audit/verify', headers: bearer(reader) });
+    expect(verifyRes.json()).toMatchObject({ ok: true, rowsChecked: 6 });
+    const head = (await ctx.v.app.inject({ url: '/v1/audit/head', headers: bearer(reader) })).json().checkpoint;
+    const anchored = await ctx.v.app.inject({ url: `/v1/audit/verify?anchorLast=${head.last}&anchorRoot=${head.root}`, headers: bearer(reader) });
     expect(anchored.json()).toMatchObject({ ok: true });
     for (const bad of ['limit=1001', 'cursor=abc', 'from=yesterday', 'extra=1']) {
       const res = await ctx.v.app.inject({ url: `/v1/audit?${bad}`, headers: bearer(reader) });
       expect(res.statusCode, bad).toBe(400);
     }
+    expect((await ctx.v.app.inject({ url: '/v1/audit/verify?anchorLast=6', headers: bearer(reader) })).statusCode).toBe(400);
     expect((await ctx.v.app.inject({ url: '/v1/audit', headers: bearer(ctx.v.token('tokenize')) })).statusCode).toBe(403);
   });
 
@@ -298,18 +268,78 @@ describe('audit over HTTP', () => {
   });
 });
 
-describe('coverage of state-changing routes', () => {
-  it('tokenize writes one row with counts per type, created vs existing, and never values', async () => {
-    const before = await rows<{ id: number }>(ctx.v.handle.db, sql`select coalesce(max(id), 0)::int as id from audit_events`);
-    await ctx.v.app.inject({ method: 'POST', url: '/v1/tokenize', headers: bearer(ctx.v.token('tokenize')), payload: { items: [{ type: 'email', value: 'cov-canary@example.com' }, { type: 'email', value: 'cov-canary@example.com' }, { type: 'phone', value: '+14155550123' }] } });
-    await ctx.v.app.inject({ method: 'POST', url: '/v1/tokenize', headers: bearer(ctx.v.token('tokenize')), payload: { items: [{ type: 'email', value: 'cov-canary@example.com' }] } });
-    const added = await rows<{ action: string; namespace: string; details: unknown }>(ctx.v.handle.db, sql`select action, namespace, details from audit_events where id > ${before[0]!.id} order by id`);
-    expect(added).toEqual([
-      { action: 'tokenize', namespace: 'default', details: { counts: { email: { created: 1, existing: 0 }, phone: { created: 1, existing: 0 } } } },
-      { action: 'tokenize', namespace: 'default', details: { counts: { email: { created: 0, existing: 1 } } } },
-    ]);
-    const dump = JSON.stringify(await rows(ctx.v.handle.db, sql`select * from audit_events`));
-    expect(dump).not.toContain('cov-canary');
-    expect(dump).not.toContain('4155550123');
+describe('the proof of an erasure\'s audit row', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'tv-proof-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('verifies offline with only the public key; once the row is tampered with, its proof fails', async () => {
+    await fresh();
+    const app = ctx.v.app;
+    await app.inject({ method: 'POST', url: '/v1/tokenize', headers: bearer(ctx.v.token('tokenize')), payload: { items: [{ type: 'email', value: 'proof-subject@example.com', subject: 'proof-subject' }] } });
+    const erased = await app.inject({ method: 'POST', url: '/v1/erasures', headers: bearer(ctx.v.token('erase')), payload: { subject: 'proof-subject', reference: 'DSR-PROOF' } });
+    expect(erased.statusCode, erased.body).toBe(201);
+    const [row] = await rows<{ id: number }>(db(), sql`select id from audit_events where erasure_id = ${erased.json().erasureId}`);
+    const reader = bearer(ctx.v.token('audit:read'));
+    expect((await app.inject({ url: `/v1/audit/${row!.id}/proof`, headers: reader })).statusCode).toBe(409);
+    await ctx.v.services.sealer.sealNow();
+    const proof = await app.inject({ url: `/v1/audit/${row!.id}/proof`, headers: reader });
+    expect(proof.statusCode, proof.body).toBe(200);
+    expect(proof.json().row).toMatchObject({ id: Number(row!.id), action: 'erasure', erasureId: erased.json().erasureId, verdict: 'ok' });
+    const key = await app.inject({ url: '/v1/audit/public-key' });
+    writeFileSync(join(dir, 'key.json'), key.body);
+    writeFileSync(join(dir, 'proof.json'), proof.body);
+    const offline = (file: string) => {
+      const out: string[] = [];
+      return runCli(['audit', 'verify-proof', join(dir, file), '--public-key', join(dir, 'key.json')], {}, (s) => out.push(s)).then((code) => ({ code, out: out.join('\n') }));
+    };
+    expect(await offline('proof.json')).toEqual({ code: 0, out: '{"ok":true}' });
+    // A proof edited by hand (another erasure id) fails.
+    writeFileSync(join(dir, 'edited.json'), JSON.stringify({ ...proof.json(), row: { ...proof.json().row, erasureId: '00000000-0000-4000-8000-000000000000' } }));
+    expect((await offline('edited.json')).code).toBe(1);
+    // The row edited in the database: the proof served for it no longer reaches the signed root.
+    await asSuperuser(sql`update audit_events set details = details || '{"tokensErased": 0}' where id = ${row!.id}`);
+    writeFileSync(join(dir, 'tampered.json'), (await app.inject({ url: `/v1/audit/${row!.id}/proof`, headers: reader })).body);
+    expect(await offline('tampered.json')).toEqual({ code: 1, out: '{"ok":false,"reason":"the row is not the one the checkpoint signed (altered, or another row)"}' });
+    expect((await app.inject({ url: '/v1/audit/999999999/proof', headers: reader })).statusCode).toBe(404);
+    expect((await app.inject({ url: '/v1/audit/abc/proof', headers: reader })).statusCode).toBe(400);
+  });
+});
+
+describe.runIf(usingPostgres)('as the vault\'s own least-privilege role (docs/least-privilege.sql)', () => {
+  it('cannot edit, delete or reorder; what it inserts (a row, a seal, a checkpoint) makes verify fail at its position', async () => {
+    const ids = await fresh();
+    const { readFileSync } = await import('node:fs');
+    const role = `tv_app_${randomBytes(4).toString('hex')}`;
+    const grants = readFileSync('docs/least-privilege.sql', 'utf8').replace(/--.*$/gm, '').split(';').map((s) => s.trim()).filter((s) => /^GRANT/i.test(s) && !/ON DATABASE/i.test(s));
+    await db().execute(sql.raw(`create role ${role} nologin`));
+    for (const g of grants) await db().execute(sql.raw(g.replace(/tokenvault_app/g, role)));
+    const asApp = async (stmt: ReturnType<typeof sql>) => db().transaction(async (tx) => {
+      await tx.execute(sql.raw(`set local role ${role}`));
+      await tx.execute(stmt);
+    });
+    for (const t of TABLES) {
+      for (const stmt of [`update ${t} set ${t === 'audit_checkpoints' ? 'kid' : t === 'audit_seals' ? 'verdict' : 'actor'} = 'x'`, `delete from ${t}`, `truncate ${t}`]) {
+        expect(pgErrorCode(await asApp(sql.raw(stmt)).catch((e: unknown) => e)), stmt).toBe('42501');
+      }
+    }
+    // A checkpoint copied from a genuine one, moved to the next position: its signature fails.
+    await asApp(sql`insert into audit_checkpoints (first_seq, last_seq, root, prev, ts, kid, signature, horizon)
+      select 7, 7, root, prev, ts, kid, signature, horizon from audit_checkpoints where first_seq = 4`);
+    await asApp(sql`insert into audit_seals (event_id, seq, leaf, verdict) values (${ids[1]! + 1000}, 7, ${randomBytes(32)}, 'ok')`);
+    expect(await verify()).toMatchObject({ ok: false, brokenAt: { seq: 7, eventId: null }, reason: 'checkpoint 7–7 does not chain to the previous checkpoint (forged or replayed)' });
+    await asSuperuser(sql`delete from audit_checkpoints where first_seq = 7`, sql`delete from audit_seals where seq = 7`);
+    await asApp(sql`insert into audit_seals (event_id, seq, leaf, verdict) values (${ids[1]! + 1000}, 7, ${randomBytes(32)}, 'ok')`);
+    expect(await verify()).toMatchObject({ ok: false, brokenAt: { seq: 7, eventId: ids[1]! + 1000 }, reason: 'seq 7 is sealed but in no signed checkpoint' });
+    // The stray seal does not stall sealing: the next rows go past it, and verify still names it.
+    await db().transaction((tx) => log().append(tx, events(7, 1)));
+    expect(await ctx.v.services.sealer.sealNow()).toBe(1);
+    expect(await rows<{ seq: number }>(db(), sql`select first_seq::int as seq from audit_checkpoints order by 1 desc limit 1`)).toEqual([{ seq: 8 }]);
+    expect(await verify()).toMatchObject({ ok: false, brokenAt: { seq: 7, eventId: ids[1]! + 1000 }, reason: 'seq 7 is sealed but in no signed checkpoint' });
+    await asSuperuser(sql`delete from audit_seals where seq = 7`);
+    await db().execute(sql.raw(`drop owned by ${role}`));
+    await db().execute(sql.raw(`drop role ${role}`));
   });
 });

@@ -52,8 +52,8 @@ describe('migrations', () => {
   it('apply from zero on PGlite and create every table with the append-only triggers', async () => {
     const { schema, drop } = await fromZero('pglite');
     const tables = new Set(schema.columns.map((c) => c.table_name));
-    expect([...tables].sort()).toEqual(['audit_events', 'audit_head', 'clients', 'data_keys', 'erasures', 'mappings', 'reveal_counters', 'subject_links', 'tombstones']);
-    expect(schema.triggers.map((t) => t.tgname)).toEqual(['audit_events_no_truncate', 'audit_events_no_update_delete', 'audit_head_no_delete', 'audit_head_no_truncate']);
+    expect([...tables].sort()).toEqual(['audit_checkpoints', 'audit_events', 'audit_seals', 'clients', 'data_keys', 'erasures', 'mappings', 'reveal_counters', 'subject_links', 'tombstones']);
+    expect(schema.triggers.map((t) => t.tgname)).toEqual(['audit_checkpoints_no_truncate', 'audit_checkpoints_no_update_delete', 'audit_events_no_truncate', 'audit_events_no_update_delete', 'audit_events_xid', 'audit_seals_no_truncate', 'audit_seals_no_update_delete']);
     expect(expectedMigrationCount()).toBeGreaterThanOrEqual(2);
     await drop();
   });

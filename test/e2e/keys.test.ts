@@ -8,7 +8,7 @@ import { freePort, ROOT, spawnVault, waitReady } from '../helpers/process.js';
 
 const k1 = randomBytes(32).toString('base64');
 const k2 = randomBytes(32).toString('base64');
-const shared = { TOKENVAULT_FINGERPRINT_KEY: randomBytes(32).toString('base64'), TOKENVAULT_JWT_SECRET: randomBytes(32).toString('base64'), TOKENVAULT_SIGNING_KEY: randomBytes(32).toString('base64') };
+const shared = { TOKENVAULT_FINGERPRINT_KEY: randomBytes(32).toString('base64'), TOKENVAULT_JWT_SECRET: randomBytes(32).toString('base64'), TOKENVAULT_SIGNING_KEY: randomBytes(32).toString('base64'), TOKENVAULT_AUDIT_SIGNING_KEY: randomBytes(32).toString('base64') };
 let db: TestDatabase;
 
 /** POST to a vault process with a vault-signed token of this scope; the parsed results. */

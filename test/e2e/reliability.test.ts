@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { createVaultJwt } from '../../src/auth/vault-jwt.js';
+import { DEFAULT_AUDIT_SEAL_BOUND_MS } from '../../src/config.js';
+import { expectAllSealed } from '../helpers/audit.js';
 import { createTestDatabase, usingPostgres, type TestDatabase } from '../helpers/db.js';
 import { freePort, spawnVault, waitReady, type VaultProcess } from '../helpers/process.js';
 import { startProxy } from '../helpers/tcp-proxy.js';
@@ -13,7 +15,7 @@ import { startProxy } from '../helpers/tcp-proxy.js';
  */
 const SOAK = Boolean(process.env.SOAK);
 const CANARY = `cnry${randomBytes(4).toString('hex')}`;
-const keys = { master: randomBytes(32), fp: randomBytes(32), jwt: randomBytes(32), sign: randomBytes(32) };
+const keys = { master: randomBytes(32), fp: randomBytes(32), jwt: randomBytes(32), sign: randomBytes(32), audit: randomBytes(32) };
 const jwt = createVaultJwt({ secret: keys.jwt, issuer: 'tokenvault', audience: 'tokenvault' });
 const TOKEN = jwt.sign({ sub: 'reliability', scope: 'tokenize detokenize:plain:* erase subjects:export audit:read', ns: ['*'] }, 3600);
 const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
@@ -29,6 +31,7 @@ function envFor(url: string) {
     TOKENVAULT_FINGERPRINT_KEY: keys.fp.toString('base64'),
     TOKENVAULT_JWT_SECRET: keys.jwt.toString('base64'),
     TOKENVAULT_SIGNING_KEY: keys.sign.toString('base64'),
+    TOKENVAULT_AUDIT_SIGNING_KEY: keys.audit.toString('base64'),
     TOKENVAULT_REVEAL_BUDGET: '100000000',
     LOG_LEVEL: 'debug',
   };
@@ -91,6 +94,9 @@ describe.runIf(usingPostgres)('reliability with real processes', () => {
     }
     const [row] = await query<{ n: number }>('select count(*)::int as n from mappings');
     expect(row!.n).toBe(tokenOf.size);
+    // Every committed audit row sealed exactly once, in one order, within the bound.
+    const sealed = await expectAllSealed(query, DEFAULT_AUDIT_SEAL_BOUND_MS);
+    expect(sealed.rows).toBeGreaterThanOrEqual(clients);
     for (const p of instances) expect(await stop(p)).toBe(0);
   }, 120_000);
 

@@ -32,7 +32,7 @@ describe('the server process', () => {
     const dir = tmp();
     const p = spawnVault({ TOKENVAULT_DATA_DIR: dir }, await freePort());
     try {
-      await waitReady(p);
+      await waitReady(p, 150_000);
       expect((statSync(join(dir, 'dev-keys.json')).mode & 0o777).toString(8)).toBe('600');
       expect(p.output()).toContain('DEVELOPMENT KEYS');
       const docs = await fetch(`${p.url}/docs/`);
@@ -45,7 +45,7 @@ describe('the server process', () => {
     }
     expect(p.output()).not.toContain('e2e-canary');
     expect(p.output()).not.toMatch(/"authorization":"Bearer/);
-  });
+  }, 180_000); // a fresh embedded database (wasm start, every migration) and a CLI run, on two shared cores
 
   it.runIf(usingPostgres)('runs on PostgreSQL after `tokenvault migrate`', async () => {
     const db = await createTestDatabase({ backend: 'postgres' });

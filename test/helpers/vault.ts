@@ -9,7 +9,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './db.js';
 
 export function testKeys(): KeyMaterial {
-  return { masterKeys: new Map([[1, randomBytes(32)]]), fingerprintKey: randomBytes(32), jwtSecret: randomBytes(32), signingKey: randomBytes(32) };
+  return { masterKeys: new Map([[1, randomBytes(32)]]), fingerprintKey: randomBytes(32), jwtSecret: randomBytes(32), signingKey: randomBytes(32), auditSigningKey: randomBytes(32) };
 }
 
 export interface TestVault {

@@ -208,8 +208,8 @@ describe('separation of duties (finding 5)', () => {
     await post(v, '/v1/tokenize', { items: [{ type: 'ssn', value: '123-45-6789' }] }, t);
     await post(v, '/v1/tokenize', { items: [{ type: 'ssn', value: '123-45-6789' }, { type: 'ssn', value: '123-45-6780' }] }, t);
     const metrics = (await v.app.inject('/metrics')).body;
-    expect(metrics).toContain('tokenvault_tokenize_values_total{principal="guesser",result="created"} 2');
-    expect(metrics).toContain('tokenvault_tokenize_values_total{principal="guesser",result="existing"} 1');
+    expect(metrics).toContain('tokenvault_principal_values_total{principal="guesser",action="created"} 2');
+    expect(metrics).toContain('tokenvault_principal_values_total{principal="guesser",action="existing"} 1');
   });
 });
 

@@ -22,6 +22,7 @@ const ROUTES: Route[] = [
   { name: 'GET /v1/audit', allowed: ['audit:read'], request: () => ({ method: 'GET', url: '/v1/audit?limit=1' }) },
   { name: 'GET /v1/audit/verify', allowed: ['audit:read'], request: () => ({ method: 'GET', url: '/v1/audit/verify' }) },
   { name: 'GET /v1/audit/head', allowed: ['audit:read'], request: () => ({ method: 'GET', url: '/v1/audit/head' }) },
+  { name: 'GET /v1/audit/{id}/proof', allowed: ['audit:read'], request: () => ({ method: 'GET', url: '/v1/audit/1/proof' }) },
   { name: 'GET /v1/clients', allowed: ['admin'], request: () => ({ method: 'GET', url: '/v1/clients' }) },
   { name: 'POST /v1/clients', allowed: ['admin'], request: () => ({ method: 'POST', url: '/v1/clients', payload: { name: `m-${Math.random().toString(36).slice(2, 10)}`, scopes: ['tokenize'], namespaces: ['default'] } }) },
   { name: 'POST /v1/clients/{id}/secret', allowed: ['admin'], request: () => ({ method: 'POST', url: `/v1/clients/${clientId}/secret` }) },

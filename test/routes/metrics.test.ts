@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_ACCESS } from '../../src/config.js';
 import { usingPostgres } from '../helpers/db.js';
 import { bearer, useTestVault } from '../helpers/vault.js';
 
-const ctx = useTestVault({ access: { ...DEFAULT_ACCESS, revealWindowSeconds: 3600 } });
+const ctx = useTestVault({ access: { revealBudget: 1000, revealWindowSeconds: 3600, rateLimitPerMinute: 600_000, tokenTtlSeconds: 900, ipRateLimitPerMinute: 600_000, trustProxy: false } });
 
 async function metrics(): Promise<Map<string, number>> {
   const res = await ctx.v.app.inject('/metrics');
@@ -35,13 +34,16 @@ describe('pipeline metrics on /metrics', () => {
       });
     expect((await reveal('detokenize:plain:email')).statusCode).toBe(200);
     expect((await reveal('detokenize:masked:email', 'plain')).statusCode).toBe(200);
-    const { client, secret } = await v.services.clients.create(
+    const { client } = await v.services.clients.create(
       { name: 'budget-one', scopes: ['detokenize:plain:*'], namespaces: ['default'], revealBudget: 1 },
       'test',
     );
-    const issued = await v.app.inject({ method: 'POST', url: '/v1/auth/token', payload: { grant_type: 'client_credentials', client_id: client.id, client_secret: secret } });
-    expect(issued.statusCode, issued.body).toBe(200);
-    const clientToken = issued.json().access_token as string;
+    const clientToken = v.services.jwt.sign({
+      sub: client.id,
+      scope: 'detokenize:plain:*',
+      ns: ['default'],
+      kind: 'client',
+    });
     const asClient = () =>
       v.app.inject({
         method: 'POST',
@@ -52,6 +54,10 @@ describe('pipeline metrics on /metrics', () => {
     expect((await asClient()).statusCode).toBe(200);
     const refused = await asClient();
     expect(refused.statusCode, refused.body).toBe(429);
+    // Separation of duties: the tokenizing service is another client.
+    const { client: ingest } = await v.services.clients.create({ name: 'ingest-one', scopes: ['tokenize'], namespaces: ['default'] }, 'test');
+    const ingestToken = v.services.jwt.sign({ sub: ingest.id, scope: 'tokenize', ns: ['default'], kind: 'client' });
+    expect((await tokenize('metrics-new@example.com', ingestToken)).statusCode).toBe(200);
     const erase = await v.app.inject({
       method: 'POST',
       url: '/v1/erasures',
@@ -61,16 +67,18 @@ describe('pipeline metrics on /metrics', () => {
     expect(erase.statusCode, erase.body).toBe(201);
 
     const m = await metrics();
-    expect(m.get('tokenvault_tokenized_values_total{namespace="default",type="email",result="created"}')).toBe(1);
-    expect(m.get('tokenvault_tokenized_values_total{namespace="default",type="email",result="existing"}')).toBe(3);
-    // A value's first two sights read the database (misses; the second caches it), the next ones hit.
+    expect(m.get('tokenvault_tokenize_values_total{namespace="default",type="email",result="created"}')).toBe(2);
+    expect(m.get('tokenvault_tokenize_values_total{namespace="default",type="email",result="existing"}')).toBe(3);
+    // A value's first two sights read the database (misses; the second caches it), the next ones hit;
+    // metrics-new@ is a third miss.
     expect(m.get('tokenvault_token_cache_lookups_total{result="hit"}')).toBe(2);
-    expect(m.get('tokenvault_token_cache_lookups_total{result="miss"}')).toBe(2);
+    expect(m.get('tokenvault_token_cache_lookups_total{result="miss"}')).toBe(3);
     expect(m.get('tokenvault_reveals_total{namespace="default",outcome="ok"}')).toBe(2);
     expect(m.get('tokenvault_reveals_total{namespace="default",outcome="forbidden"}')).toBe(1);
     expect(m.get('tokenvault_reveals_total{namespace="default",outcome="not_found"}')).toBe(2);
     expect(m.get('tokenvault_reveals_total{namespace="default",outcome="budget"}')).toBe(1);
     expect(m.get(`tokenvault_principal_values_total{principal="${client.id}",action="revealed"}`)).toBe(1);
+    expect(m.get(`tokenvault_principal_values_total{principal="${ingest.id}",action="created"}`)).toBe(1);
     expect(m.get('tokenvault_principal_values_total{principal="staff",action="created"}')).toBe(undefined);
     expect(m.get('tokenvault_erasures_total{method="tokens"}')).toBe(1);
     expect(m.get('tokenvault_erased_tokens_total')).toBe(1);

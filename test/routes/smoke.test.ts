@@ -12,7 +12,7 @@ describe('health, docs and metrics', () => {
     expect((await ctx.v.app.inject('/healthz')).json()).toEqual({ status: 'ok' });
     const ready = await ctx.v.app.inject('/readyz');
     expect(ready.statusCode, ready.body).toBe(200);
-    expect(ready.json()).toEqual({ status: 'ok', checks: { database: 'ok', migrations: 'ok' } });
+    expect(ready.json()).toEqual({ status: 'ok', checks: { database: 'ok', migrations: 'ok', audit: 'ok' } });
   });
 
   it('serves the Swagger UI and an OpenAPI 3.1 document that a validator accepts', async () => {

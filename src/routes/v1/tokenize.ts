@@ -47,7 +47,6 @@ export const tokenizeRoutes: FastifyPluginAsyncTypebox<{ vault: Vault }> = async
     const principal = principalOf(request);
     const { namespace, items, onInvalid = 'reject' } = request.body;
     const results = await opts.vault.tokenize({ principal, namespace, items, onInvalid, requestId: request.id });
-    app.countTokenized(principal.id, results);
     return { results };
   });
 };
