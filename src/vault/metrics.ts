@@ -13,7 +13,7 @@ import type { TokenizeResult } from './tokenize.js';
 export function createVaultMetrics(registry: Registry) {
   const registers = [registry];
   const values = new Counter({
-    name: 'tokenvault_tokenized_values_total',
+    name: 'tokenvault_tokenize_values_total',
     help: 'Tokenized items by namespace, type and result (created: a new mapping; existing: one already held)',
     labelNames: ['namespace', 'type', 'result'],
     registers,
