@@ -46,11 +46,16 @@ export interface AppDeps {
 export const BODY_LIMIT = 16 * 1024 * 1024;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
-export function fastifyOptions(logger: FastifyServerOptions['logger'] | FastifyServerOptions['loggerInstance'], access?: Pick<AccessConfig, 'trustProxy'>): FastifyServerOptions {
+export function fastifyOptions(
+  logger: FastifyServerOptions['logger'] | FastifyServerOptions['loggerInstance'],
+  access?: Pick<AccessConfig, 'trustProxy'>,
+): FastifyServerOptions {
   return {
     // request.ip (rate limits, lockout) is the peer unless the proxy in front is trusted.
     trustProxy: (access?.trustProxy ?? false) as FastifyServerOptions['trustProxy'],
-    ...(logger && typeof (logger as { child?: unknown }).child === 'function' ? { loggerInstance: logger as FastifyServerOptions['loggerInstance'] } : { logger: logger as FastifyServerOptions['logger'] }),
+    ...(logger && typeof (logger as { child?: unknown }).child === 'function'
+      ? { loggerInstance: logger as FastifyServerOptions['loggerInstance'] }
+      : { logger: logger as FastifyServerOptions['logger'] }),
     bodyLimit: BODY_LIMIT,
     // A caller's request id is kept only when it is short and plain: it is logged and echoed.
     requestIdHeader: false,
@@ -104,7 +109,15 @@ export async function buildApp(deps: AppDeps, logger: FastifyServerOptions['logg
     authenticator: deps.authenticator,
     onFailure: async (request, reason) => {
       // Audited with the reason code only: never the token or the header.
-      await deps.vault.audit([{ requestId: request.id, actor: request.principal?.id ?? 'anonymous', action: 'auth', outcome: 'denied', details: { reason, route: request.routeOptions.url ?? null } }]);
+      await deps.vault.audit([
+        {
+          requestId: request.id,
+          actor: request.principal?.id ?? 'anonymous',
+          action: 'auth',
+          outcome: 'denied',
+          details: { reason, route: request.routeOptions.url ?? null },
+        },
+      ]);
     },
   });
   await app.register(healthRoutes, { db: deps.db, vault: deps.vault, auditBacklog, sealBoundMs: deps.sealer.boundMs });

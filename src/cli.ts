@@ -68,7 +68,17 @@ async function withServices<T>(config: Config, command: string, fn: (s: Services
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2, owner: `tokenvault ${command}` });
   try {
     const keys = resolveKeys(config, (m) => console.error(`warning: ${m}`));
-    return await fn(createServices({ db, keys, policy: loadPolicy(config.policyPath), access: config.access, issuer: config.jwtIssuer, audience: config.jwtAudience }), db);
+    return await fn(
+      createServices({
+        db,
+        keys,
+        policy: loadPolicy(config.policyPath),
+        access: config.access,
+        issuer: config.jwtIssuer,
+        audience: config.jwtAudience,
+      }),
+      db,
+    );
   } finally {
     await db.close();
   }
@@ -95,7 +105,15 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, out: (s: st
       return 0;
     }
     case 'dev-token': {
-      const { values } = parseArgs({ args: rest, options: { scope: { type: 'string' }, ns: { type: 'string', default: 'default' }, sub: { type: 'string', default: 'dev' }, ttl: { type: 'string', default: '1h' } } });
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          scope: { type: 'string' },
+          ns: { type: 'string', default: 'default' },
+          sub: { type: 'string', default: 'dev' },
+          ttl: { type: 'string', default: '1h' },
+        },
+      });
       if (config.production) throw new UsageError('dev-token is disabled when NODE_ENV=production');
       if (!values.scope) throw new UsageError('--scope is required, e.g. --scope "tokenize detokenize:plain:*"');
       const scopes = values.scope.split(/\s+/).filter(Boolean);
@@ -103,7 +121,9 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, out: (s: st
       if (bad.length) throw new UsageError(`unknown scope(s): ${bad.join(', ')}`);
       const ttl = parseTtl(values.ttl);
       if (violatesSeparationOfDuties(scopes)) {
-        console.error('warning: this token holds tokenize with a detokenize scope, which breaks separation of duties: consistent tokens let it confirm guessed values. Fine for trying the API; the vault refuses such clients and IdP mappings, and refuses development tokens in production.');
+        console.error(
+          'warning: this token holds tokenize with a detokenize scope, which breaks separation of duties: consistent tokens let it confirm guessed values. Fine for trying the API; the vault refuses such clients and IdP mappings, and refuses development tokens in production.',
+        );
       }
       // Only the JWT secret is needed: no database is opened.
       const keys = resolveKeys(config, (m) => console.error(`warning: ${m}`));
@@ -141,7 +161,12 @@ async function keysCommand(config: Config, args: string[], out: (s: string) => v
       case 'status': {
         const s = await keyManager.status();
         for (const v of s.versions) {
-          const state = v.version === s.activeVersion ? 'active' : v.retireSafe ? 'no data keys: safe to remove from TOKENVAULT_MASTER_KEYS' : `still wraps data keys: run \`tokenvault keys rewrap\` before removing`;
+          const state =
+            v.version === s.activeVersion
+              ? 'active'
+              : v.retireSafe
+                ? 'no data keys: safe to remove from TOKENVAULT_MASTER_KEYS'
+                : `still wraps data keys: run \`tokenvault keys rewrap\` before removing`;
           out(`version ${v.version}${v.configured ? '' : ' (NOT CONFIGURED)'}: ${v.dataKeys} data key(s) — ${state}`);
         }
         return 0;
@@ -151,11 +176,14 @@ async function keysCommand(config: Config, args: string[], out: (s: string) => v
         const total = before.versions.filter((v) => v.version !== before.activeVersion).reduce((sum, v) => sum + v.dataKeys, 0);
         const progress = createProgress({ what: 're-wrapped data keys', total, stream: process.stderr });
         const r = await keyManager.rewrap({ batchSize, onBatch: (n) => progress.advance(n) }).finally(() => progress.stop());
-        out(`re-wrapped ${r.rewrapped} data key(s) under version ${(await keyManager.status()).activeVersion}; ${r.remaining} left under other versions`);
+        out(
+          `re-wrapped ${r.rewrapped} data key(s) under version ${(await keyManager.status()).activeVersion}; ${r.remaining} left under other versions`,
+        );
         return r.remaining === 0 ? 0 : 1;
       }
       case 'rotate-dek': {
-        if (!values.namespace || !vault.policy.has(values.namespace)) throw new UsageError('--namespace must name a namespace of the policy');
+        if (!values.namespace || !vault.policy.has(values.namespace))
+          throw new UsageError('--namespace must name a namespace of the policy');
         out(`namespace ${values.namespace}: new data key ${await keyManager.rotateNamespaceDek(values.namespace)}`);
         return 0;
       }
@@ -171,8 +199,13 @@ async function receiptsCommand(config: Config, args: string[], out: (s: string) 
     ? (JSON.parse(readFileSync(values['public-key'], 'utf8')) as JsonWebKey)
     : createSigner(resolveKeys(config, (m) => console.error(`warning: ${m}`)).signingKey).publicJwk();
   const ok = typeof receipt.signature === 'string' && verifySignature(jwk, receiptSigningInput(receipt), receipt.signature);
-  const shared = receipt.version === 2 && receipt.counts.retainedShared ? `, ${receipt.counts.retainedShared} shared value(s) only unlinked` : '';
-  out(ok ? `valid: erasure ${receipt.erasureId}, ${receipt.tokensErased} token(s)${shared}, completed ${receipt.completedAt}` : 'INVALID: the receipt was altered or signed by another key');
+  const shared =
+    receipt.version === 2 && receipt.counts.retainedShared ? `, ${receipt.counts.retainedShared} shared value(s) only unlinked` : '';
+  out(
+    ok
+      ? `valid: erasure ${receipt.erasureId}, ${receipt.tokensErased} token(s)${shared}, completed ${receipt.completedAt}`
+      : 'INVALID: the receipt was altered or signed by another key',
+  );
   return ok ? 0 : 1;
 }
 
@@ -189,7 +222,12 @@ function readPublicKey(path: string | undefined): JsonWebKey & { kid?: string } 
 }
 
 /** Offline: an export and the public key, no database and no secret. */
-function verifyFiles(sub: string, file: string | undefined, values: { 'public-key'?: string | undefined; anchor?: string | undefined }, out: (s: string) => void): number {
+function verifyFiles(
+  sub: string,
+  file: string | undefined,
+  values: { 'public-key'?: string | undefined; anchor?: string | undefined },
+  out: (s: string) => void,
+): number {
   if (!file) throw new UsageError(`audit ${sub} <file> --public-key <jwk.json>`);
   const publicKey = readPublicKey(values['public-key']);
   const text = readFileSync(file, 'utf8');
@@ -198,7 +236,10 @@ function verifyFiles(sub: string, file: string | undefined, values: { 'public-ke
     out(JSON.stringify(r));
     return r.ok ? 0 : 1;
   }
-  const lines = text.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as ExportLine);
+  const lines = text
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as ExportLine);
   const r = verifyExport(lines, publicKey, parseAnchor(values.anchor));
   out(JSON.stringify(r));
   return r.ok ? 0 : 1;
@@ -206,13 +247,29 @@ function verifyFiles(sub: string, file: string | undefined, values: { 'public-ke
 
 async function auditCommand(config: Config, args: string[], out: (s: string) => void): Promise<number> {
   const [sub, ...rest] = args;
-  const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { anchor: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, out: { type: 'string' }, verifiable: { type: 'boolean' }, 'public-key': { type: 'string' } } });
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: {
+      anchor: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      out: { type: 'string' },
+      verifiable: { type: 'boolean' },
+      'public-key': { type: 'string' },
+    },
+  });
   if (sub === 'verify-export' || sub === 'verify-proof') return verifyFiles(sub, positionals[0], values, out);
   if (sub === 'public-key') {
     out(JSON.stringify(createSigner(resolveKeys(config, (m) => console.error(`warning: ${m}`)).auditSigningKey).publicJwk()));
     return 0;
   }
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 1, owner: `tokenvault audit ${sub ?? ''}`.trim() });
+  const db = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    poolSize: 1,
+    owner: `tokenvault audit ${sub ?? ''}`.trim(),
+  });
   try {
     switch (sub) {
       case 'verify': {
@@ -234,7 +291,8 @@ async function auditCommand(config: Config, args: string[], out: (s: string) => 
         } else {
           const from = values.from ? new Date(values.from) : undefined;
           const to = values.to ? new Date(values.to) : undefined;
-          if ((from && isNaN(from.getTime())) || (to && isNaN(to.getTime()))) throw new UsageError('--from and --to must be ISO 8601 times');
+          if ((from && isNaN(from.getTime())) || (to && isNaN(to.getTime())))
+            throw new UsageError('--from and --to must be ISO 8601 times');
           for (let after = 0; ;) {
             const page = await queryAudit(db.db, { from, to, after, limit: 5000 });
             for (const e of page) emit(JSON.stringify({ ...e, ts: e.ts.toISOString() }));
@@ -248,7 +306,9 @@ async function auditCommand(config: Config, args: string[], out: (s: string) => 
         return 0;
       }
       default:
-        throw new UsageError('audit verify [--anchor last:root] | head | public-key | export [--from --to | --verifiable] [--out file] | verify-export <file> --public-key <jwk> [--anchor last:root] | verify-proof <proof.json> --public-key <jwk>');
+        throw new UsageError(
+          'audit verify [--anchor last:root] | head | public-key | export [--from --to | --verifiable] [--out file] | verify-export <file> --public-key <jwk> [--anchor last:root] | verify-proof <proof.json> --public-key <jwk>',
+        );
     }
   } finally {
     await db.close();
@@ -260,7 +320,12 @@ async function clientsCommand(config: Config, args: string[], out: (s: string) =
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
-    options: { name: { type: 'string' }, scopes: { type: 'string' }, namespaces: { type: 'string', default: 'default' }, 'reveal-budget': { type: 'string' } },
+    options: {
+      name: { type: 'string' },
+      scopes: { type: 'string' },
+      namespaces: { type: 'string', default: 'default' },
+      'reveal-budget': { type: 'string' },
+    },
   });
   // Usage is checked before the database is opened (the embedded one takes seconds and a lock).
   if (!sub || !['create', 'list', 'revoke', 'rotate-secret'].includes(sub)) throw new UsageError(CLIENTS_USAGE);
@@ -276,7 +341,10 @@ async function clientsCommand(config: Config, args: string[], out: (s: string) =
   return withServices(config, `clients ${sub}`, async ({ clients }) => {
     switch (sub) {
       case 'create': {
-        const { client, secret } = await clients.create({ name: values.name!, scopes, namespaces: values.namespaces.split(',').map((s) => s.trim()), revealBudget: budget }, CLI_ACTOR);
+        const { client, secret } = await clients.create(
+          { name: values.name!, scopes, namespaces: values.namespaces.split(',').map((s) => s.trim()), revealBudget: budget },
+          CLI_ACTOR,
+        );
         out(JSON.stringify({ clientId: client.id, clientSecret: secret, scopes: client.scopes, namespaces: client.namespaces }, null, 2));
         console.error('Store the secret now: it is not shown again.');
         return 0;

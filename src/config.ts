@@ -92,7 +92,14 @@ export interface AccessConfig {
   readonly trustProxy: boolean | number | readonly string[];
 }
 
-export const DEFAULT_ACCESS: AccessConfig = Object.freeze({ revealBudget: 1000, revealWindowSeconds: 3600, rateLimitPerMinute: 600_000, tokenTtlSeconds: 900, ipRateLimitPerMinute: 600_000, trustProxy: false });
+export const DEFAULT_ACCESS: AccessConfig = Object.freeze({
+  revealBudget: 1000,
+  revealWindowSeconds: 3600,
+  rateLimitPerMinute: 600_000,
+  tokenTtlSeconds: 900,
+  ipRateLimitPerMinute: 600_000,
+  trustProxy: false,
+});
 
 /** `true`, a hop count, or a comma-separated list of IPv4/IPv6 addresses or CIDRs. */
 function parseTrustProxy(value: string | undefined, problems: string[]): AccessConfig['trustProxy'] {
@@ -126,7 +133,15 @@ function decodeKey(name: string, value: string, problems: string[], exact?: numb
 }
 
 /** Secrets that may come from a file instead (`<NAME>_FILE`: Docker and Kubernetes secrets). */
-export const FILE_VARIABLES = ['DATABASE_URL', 'TOKENVAULT_DB_PASSWORD', 'TOKENVAULT_MASTER_KEYS', 'TOKENVAULT_FINGERPRINT_KEY', 'TOKENVAULT_JWT_SECRET', 'TOKENVAULT_SIGNING_KEY', 'TOKENVAULT_AUDIT_SIGNING_KEY'] as const;
+export const FILE_VARIABLES = [
+  'DATABASE_URL',
+  'TOKENVAULT_DB_PASSWORD',
+  'TOKENVAULT_MASTER_KEYS',
+  'TOKENVAULT_FINGERPRINT_KEY',
+  'TOKENVAULT_JWT_SECRET',
+  'TOKENVAULT_SIGNING_KEY',
+  'TOKENVAULT_AUDIT_SIGNING_KEY',
+] as const;
 
 function fromFiles(rawEnv: NodeJS.ProcessEnv, problems: string[]): NodeJS.ProcessEnv {
   const env = { ...rawEnv };
@@ -191,7 +206,8 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv, opts: { requireKeys?: bool
   if (picked.LOG_LEVEL !== undefined && !(LOG_LEVELS as readonly string[]).includes(picked.LOG_LEVEL)) {
     problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
   }
-  if (picked.TOKENVAULT_DOCS !== undefined && picked.TOKENVAULT_DOCS !== 'on' && picked.TOKENVAULT_DOCS !== 'off') problems.push('TOKENVAULT_DOCS must be on or off');
+  if (picked.TOKENVAULT_DOCS !== undefined && picked.TOKENVAULT_DOCS !== 'on' && picked.TOKENVAULT_DOCS !== 'off')
+    problems.push('TOKENVAULT_DOCS must be on or off');
   if (problems.length) throw new ConfigError(problems);
   const env = picked as Env;
 
@@ -213,21 +229,33 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv, opts: { requireKeys?: bool
   if (access.ipRateLimitPerMinute < 1) problems.push('TOKENVAULT_IP_RATE_LIMIT_PER_MINUTE must be at least 1');
   if (access.revealWindowSeconds < 1) problems.push('TOKENVAULT_REVEAL_WINDOW_SECONDS must be at least 1');
   if (access.rateLimitPerMinute < 1) problems.push('TOKENVAULT_RATE_LIMIT_PER_MINUTE must be at least 1');
-  if (access.tokenTtlSeconds < 60 || access.tokenTtlSeconds > 86_400) problems.push('TOKENVAULT_TOKEN_TTL_SECONDS must be from 60 to 86400');
+  if (access.tokenTtlSeconds < 60 || access.tokenTtlSeconds > 86_400)
+    problems.push('TOKENVAULT_TOKEN_TTL_SECONDS must be from 60 to 86400');
 
   const keys: { -readonly [K in keyof KeyMaterial]?: KeyMaterial[K] } = {};
   if (env.TOKENVAULT_MASTER_KEYS) keys.masterKeys = parseMasterKeys(env.TOKENVAULT_MASTER_KEYS, problems);
-  if (env.TOKENVAULT_FINGERPRINT_KEY) keys.fingerprintKey = decodeKey('TOKENVAULT_FINGERPRINT_KEY', env.TOKENVAULT_FINGERPRINT_KEY, problems);
+  if (env.TOKENVAULT_FINGERPRINT_KEY)
+    keys.fingerprintKey = decodeKey('TOKENVAULT_FINGERPRINT_KEY', env.TOKENVAULT_FINGERPRINT_KEY, problems);
   if (env.TOKENVAULT_JWT_SECRET) keys.jwtSecret = decodeKey('TOKENVAULT_JWT_SECRET', env.TOKENVAULT_JWT_SECRET, problems);
   if (env.TOKENVAULT_SIGNING_KEY) keys.signingKey = decodeKey('TOKENVAULT_SIGNING_KEY', env.TOKENVAULT_SIGNING_KEY, problems, KEY_BYTES);
-  if (env.TOKENVAULT_AUDIT_SIGNING_KEY) keys.auditSigningKey = decodeKey('TOKENVAULT_AUDIT_SIGNING_KEY', env.TOKENVAULT_AUDIT_SIGNING_KEY, problems, KEY_BYTES);
-  if (keys.auditSigningKey && keys.signingKey?.equals(keys.auditSigningKey)) problems.push('TOKENVAULT_AUDIT_SIGNING_KEY must differ from TOKENVAULT_SIGNING_KEY');
+  if (env.TOKENVAULT_AUDIT_SIGNING_KEY)
+    keys.auditSigningKey = decodeKey('TOKENVAULT_AUDIT_SIGNING_KEY', env.TOKENVAULT_AUDIT_SIGNING_KEY, problems, KEY_BYTES);
+  if (keys.auditSigningKey && keys.signingKey?.equals(keys.auditSigningKey))
+    problems.push('TOKENVAULT_AUDIT_SIGNING_KEY must differ from TOKENVAULT_SIGNING_KEY');
 
   if (production) {
     // Fail closed: production never runs on generated keys or the embedded database.
     if (!env.DATABASE_URL) problems.push('DATABASE_URL is required when NODE_ENV=production (the embedded database is for development)');
     // `migrate` touches no key: its container is not given them (least privilege).
-    for (const name of opts.requireKeys === false ? [] : (['TOKENVAULT_MASTER_KEYS', 'TOKENVAULT_FINGERPRINT_KEY', 'TOKENVAULT_JWT_SECRET', 'TOKENVAULT_SIGNING_KEY', 'TOKENVAULT_AUDIT_SIGNING_KEY'] as const)) {
+    for (const name of opts.requireKeys === false
+      ? []
+      : ([
+          'TOKENVAULT_MASTER_KEYS',
+          'TOKENVAULT_FINGERPRINT_KEY',
+          'TOKENVAULT_JWT_SECRET',
+          'TOKENVAULT_SIGNING_KEY',
+          'TOKENVAULT_AUDIT_SIGNING_KEY',
+        ] as const)) {
       if (!env[name]) problems.push(`${name} is required when NODE_ENV=production (keys are generated only in development)`);
     }
   }

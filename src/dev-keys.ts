@@ -13,7 +13,13 @@ const FILE = 'dev-keys.json';
 export function resolveKeys(config: Config, warn: (msg: string) => void): KeyMaterial {
   const k = config.keys;
   if (k.masterKeys && k.fingerprintKey && k.jwtSecret && k.signingKey && k.auditSigningKey) {
-    return { masterKeys: k.masterKeys, fingerprintKey: k.fingerprintKey, jwtSecret: k.jwtSecret, signingKey: k.signingKey, auditSigningKey: k.auditSigningKey };
+    return {
+      masterKeys: k.masterKeys,
+      fingerprintKey: k.fingerprintKey,
+      jwtSecret: k.jwtSecret,
+      signingKey: k.signingKey,
+      auditSigningKey: k.auditSigningKey,
+    };
   }
   if (config.production) throw new Error('production requires every key in the environment');
   const path = join(config.dataDir, FILE);

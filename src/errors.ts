@@ -12,9 +12,25 @@
  * results) are the formats' codes, e.g. INVALID_EMAIL, and are not part of this list.
  */
 export const ERROR_CODES = [
-  'VALIDATION_FAILED', 'MALFORMED_JSON', 'BAD_REQUEST', 'UNAUTHORIZED', 'FORBIDDEN', 'NAMESPACE_NOT_FOUND', 'NOT_FOUND',
-  'TOKEN_SPACE_EXHAUSTED', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'RATE_LIMITED', 'REVEAL_BUDGET_EXCEEDED',
-  'INTERNAL_ERROR', 'DECRYPTION_FAILED', 'DATABASE_UNAVAILABLE', 'SHUTTING_DOWN', 'SEPARATION_OF_DUTIES', 'GRANT_NOT_ALLOWED', 'AUDIT_ROW_NOT_SEALED',
+  'VALIDATION_FAILED',
+  'MALFORMED_JSON',
+  'BAD_REQUEST',
+  'UNAUTHORIZED',
+  'FORBIDDEN',
+  'NAMESPACE_NOT_FOUND',
+  'NOT_FOUND',
+  'TOKEN_SPACE_EXHAUSTED',
+  'PAYLOAD_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'RATE_LIMITED',
+  'REVEAL_BUDGET_EXCEEDED',
+  'INTERNAL_ERROR',
+  'DECRYPTION_FAILED',
+  'DATABASE_UNAVAILABLE',
+  'SHUTTING_DOWN',
+  'SEPARATION_OF_DUTIES',
+  'GRANT_NOT_ALLOWED',
+  'AUDIT_ROW_NOT_SEALED',
 ] as const;
 
 /** What a caller is told: a stable code, an HTTP status, a message safe to show. */
@@ -38,9 +54,12 @@ export const errors = {
   forbidden: (message: string) => new AppError(403, 'FORBIDDEN', message),
   namespaceNotFound: () => new AppError(404, 'NAMESPACE_NOT_FOUND', 'unknown namespace'),
   notFound: (what: string) => new AppError(404, 'NOT_FOUND', `${what} not found`),
-  tokenSpaceExhausted: () => new AppError(409, 'TOKEN_SPACE_EXHAUSTED', 'no free token left for a value after repeated attempts; widen the type options'),
+  tokenSpaceExhausted: () =>
+    new AppError(409, 'TOKEN_SPACE_EXHAUSTED', 'no free token left for a value after repeated attempts; widen the type options'),
   budgetExceeded: (retryAfterSeconds: number) =>
-    new AppError(429, 'REVEAL_BUDGET_EXCEEDED', 'reveal budget exhausted for this window', undefined, { 'retry-after': String(retryAfterSeconds) }),
+    new AppError(429, 'REVEAL_BUDGET_EXCEEDED', 'reveal budget exhausted for this window', undefined, {
+      'retry-after': String(retryAfterSeconds),
+    }),
 };
 
 /** A mapping read in this transaction was erased before a row referring to it was written (the repositories' word for SQLSTATE 23503). */

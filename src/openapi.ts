@@ -10,7 +10,11 @@ import { buildPolicy } from './vault/policy.js';
 export async function generateOpenApi(): Promise<unknown> {
   const db: DbHandle = { db: {} as Db, kind: 'pglite', close: async () => undefined };
   const zero = Buffer.alloc(32);
-  const services = createServices({ db, keys: { masterKeys: new Map([[1, zero]]), fingerprintKey: zero, jwtSecret: zero, signingKey: zero, auditSigningKey: zero }, policy: buildPolicy(undefined) });
+  const services = createServices({
+    db,
+    keys: { masterKeys: new Map([[1, zero]]), fingerprintKey: zero, jwtSecret: zero, signingKey: zero, auditSigningKey: zero },
+    policy: buildPolicy(undefined),
+  });
   const app = await buildApp(services);
   await app.ready();
   const doc = app.swagger();

@@ -43,7 +43,11 @@ async function main(): Promise<void> {
       owner: 'tokenvault server',
       onPoolError: (e) => log.warn({ err: { type: e.name, code: (e as { code?: unknown }).code } }, 'database connection lost'),
       // Before serving, a failed first contact is reported by checkDatabase, with its exit code.
-      onAvailability: (reason) => serving && (reason ? log.error({ reason }, 'database unavailable: answering 503 and retrying with backoff') : log.info('database available again')),
+      onAvailability: (reason) =>
+        serving &&
+        (reason
+          ? log.error({ reason }, 'database unavailable: answering 503 and retrying with backoff')
+          : log.info('database available again')),
     });
     if (db.kind === 'pglite') {
       log.info({ dataDir: config.dataDir }, 'embedded PostgreSQL (PGlite): applying migrations');
@@ -51,7 +55,18 @@ async function main(): Promise<void> {
     } else {
       await checkDatabase(db, config.databaseUrl!);
     }
-    const services = createServices({ db, keys, policy, idp, access: config.access, issuer: config.jwtIssuer, audience: config.jwtAudience, production: config.production, grants: loadGrants(config.policyPath), auditSealBoundMs: config.auditSealBoundMs });
+    const services = createServices({
+      db,
+      keys,
+      policy,
+      idp,
+      access: config.access,
+      issuer: config.jwtIssuer,
+      audience: config.jwtAudience,
+      production: config.production,
+      grants: loadGrants(config.policyPath),
+      auditSealBoundMs: config.auditSealBoundMs,
+    });
     await assertKekVersionsConfigured(db.db, services.keyring);
     const app = await buildApp({ ...services, docs: config.docs }, log);
     const opened = db;

@@ -64,16 +64,56 @@ export function createServices(opts: ServiceOptions): Services {
   const macKey = deriveMacKey(opts.keys.auditSigningKey);
   const auditLog = createAuditLog({ macKey });
   const auditSigner = createSigner(opts.keys.auditSigningKey);
-  const sealer = createSealer({ handle: opts.db, signer: auditSigner, macKey, boundMs: opts.auditSealBoundMs ?? DEFAULT_AUDIT_SEAL_BOUND_MS });
-  const budget = createRevealBudget({ defaultBudget: access.revealBudget, windowSeconds: access.revealWindowSeconds, counters: repos.revealCounters });
+  const sealer = createSealer({
+    handle: opts.db,
+    signer: auditSigner,
+    macKey,
+    boundMs: opts.auditSealBoundMs ?? DEFAULT_AUDIT_SEAL_BOUND_MS,
+  });
+  const budget = createRevealBudget({
+    defaultBudget: access.revealBudget,
+    windowSeconds: access.revealWindowSeconds,
+    counters: repos.revealCounters,
+  });
   // One registry per app (tests run several in one process): the metrics plugin serves it.
   const metricsRegistry = new Registry();
   const metrics = createVaultMetrics(metricsRegistry);
-  const vault = createVault({ db: opts.db.db, repos, keyring, policy: opts.policy, rng, budget, signer: createSigner(opts.keys.signingKey), metrics, auditLog, auditSigner });
+  const vault = createVault({
+    db: opts.db.db,
+    repos,
+    keyring,
+    policy: opts.policy,
+    rng,
+    budget,
+    signer: createSigner(opts.keys.signingKey),
+    metrics,
+    auditLog,
+    auditSigner,
+  });
   metrics.watch({ cache: vault.cache, feedHead: vault.erasureHead, pool: opts.db.pool });
   const jwt = createVaultJwt({ secret: opts.keys.jwtSecret, issuer, audience: opts.audience ?? 'tokenvault' });
   const clients = createClients({ db: opts.db.db, repo: repos.clients, hasher: opts.hasher ?? argon2Hasher, auditLog });
-  const authenticator = createAuthenticator({ jwtSecret: opts.keys.jwtSecret, vaultIssuer: issuer, vaultAudience: opts.audience ?? 'tokenvault', clients, idp: opts.idp ?? [], production: opts.production ?? false, tokenTtlSeconds: access.tokenTtlSeconds });
+  const authenticator = createAuthenticator({
+    jwtSecret: opts.keys.jwtSecret,
+    vaultIssuer: issuer,
+    vaultAudience: opts.audience ?? 'tokenvault',
+    clients,
+    idp: opts.idp ?? [],
+    production: opts.production ?? false,
+    tokenTtlSeconds: access.tokenTtlSeconds,
+  });
   const keyManager = createKeyManager({ db: opts.db.db, keyring, dataKeys: vault.dataKeys, repo: repos.keys, actor: 'cli', auditLog });
-  return { db: opts.db, keyring, vault, jwt, clients, access, authenticator, keyManager, grants: opts.grants ?? DEFAULT_GRANTS, sealer, metricsRegistry };
+  return {
+    db: opts.db,
+    keyring,
+    vault,
+    jwt,
+    clients,
+    access,
+    authenticator,
+    keyManager,
+    grants: opts.grants ?? DEFAULT_GRANTS,
+    sealer,
+    metricsRegistry,
+  };
 }

@@ -19,7 +19,11 @@ export class StartupError extends Error {
 /** Where DATABASE_URL points, without the password. */
 function target(databaseUrl: string): { where: string; database: string; user: string } {
   const u = new URL(databaseUrl);
-  return { where: `${u.hostname}:${u.port || '5432'}`, database: decodeURIComponent(u.pathname.slice(1)) || decodeURIComponent(u.username), user: decodeURIComponent(u.username) || 'the default user' };
+  return {
+    where: `${u.hostname}:${u.port || '5432'}`,
+    database: decodeURIComponent(u.pathname.slice(1)) || decodeURIComponent(u.username),
+    user: decodeURIComponent(u.username) || 'the default user',
+  };
 }
 
 /**
@@ -55,13 +59,19 @@ export async function checkDatabase(db: DbHandle, databaseUrl: string): Promise<
   const expected = expectedMigrationCount();
   let applied = 0;
   try {
-    const r = (await db.db.execute(sql`select count(*)::int as n from drizzle.__drizzle_migrations`)) as unknown as { rows: { n: number }[] };
+    const r = (await db.db.execute(sql`select count(*)::int as n from drizzle.__drizzle_migrations`)) as unknown as {
+      rows: { n: number }[];
+    };
     applied = r.rows[0]?.n ?? 0;
   } catch (err) {
-    if (pgErrorCode(err) !== '42P01' && pgErrorCode(err) !== '3F000') throw new StartupError(EXIT.databaseUnavailable, describeDatabaseError(err, databaseUrl));
+    if (pgErrorCode(err) !== '42P01' && pgErrorCode(err) !== '3F000')
+      throw new StartupError(EXIT.databaseUnavailable, describeDatabaseError(err, databaseUrl));
   }
   if (applied < expected) {
-    throw new StartupError(EXIT.migrationsMissing, `database migrations are not applied (${applied} of ${expected}) on ${target(databaseUrl).where}/${target(databaseUrl).database}: run \`tokenvault migrate\` (npm run db:migrate) with the owner's credentials first`);
+    throw new StartupError(
+      EXIT.migrationsMissing,
+      `database migrations are not applied (${applied} of ${expected}) on ${target(databaseUrl).where}/${target(databaseUrl).database}: run \`tokenvault migrate\` (npm run db:migrate) with the owner's credentials first`,
+    );
   }
 }
 
@@ -75,8 +85,14 @@ export async function checkPort(host: string, port: number): Promise<void> {
 }
 
 export function listenError(err: NodeJS.ErrnoException, host: string, port: number): Error {
-  if (err.code === 'EADDRINUSE') return new StartupError(EXIT.portUnavailable, `port ${port} on ${host} is already in use (another tokenvault?); stop that process or set PORT`);
-  if (err.code === 'EACCES') return new StartupError(EXIT.portUnavailable, `no permission to listen on ${host}:${port}; use a port above 1023 or set PORT`);
-  if (err.code === 'EADDRNOTAVAIL') return new StartupError(EXIT.portUnavailable, `cannot listen on ${host}: no such local address; check HOST`);
+  if (err.code === 'EADDRINUSE')
+    return new StartupError(
+      EXIT.portUnavailable,
+      `port ${port} on ${host} is already in use (another tokenvault?); stop that process or set PORT`,
+    );
+  if (err.code === 'EACCES')
+    return new StartupError(EXIT.portUnavailable, `no permission to listen on ${host}:${port}; use a port above 1023 or set PORT`);
+  if (err.code === 'EADDRNOTAVAIL')
+    return new StartupError(EXIT.portUnavailable, `cannot listen on ${host}: no such local address; check HOST`);
   return err;
 }

@@ -33,7 +33,17 @@ export function createAuditLog(deps: { macKey: Buffer }) {
       const texts: string[] = [];
       const macs: Buffer[] = [];
       events.forEach((e, i) => {
-        const text = canonicalContent({ ts, requestId: e.requestId ?? null, actor: e.actor, action: e.action, outcome: e.outcome, namespace: e.namespace ?? null, purpose: e.purpose ?? null, details: e.details ?? {}, erasureId: e.erasureId ?? null });
+        const text = canonicalContent({
+          ts,
+          requestId: e.requestId ?? null,
+          actor: e.actor,
+          action: e.action,
+          outcome: e.outcome,
+          namespace: e.namespace ?? null,
+          purpose: e.purpose ?? null,
+          details: e.details ?? {},
+          erasureId: e.erasureId ?? null,
+        });
         texts.push(text);
         macs.push(rowMac(deps.macKey, nonces.subarray(i * NONCE_BYTES, (i + 1) * NONCE_BYTES), text));
       });
@@ -96,8 +106,11 @@ export async function queryAudit(ex: Executor, q: AuditQuery): Promise<(AuditRow
   if (q.token) conds.push(sql`(e.details->>'token' = ${q.token} or e.details->'tokens' ? ${q.token})`);
   if (q.from) conds.push(sql`e.ts >= ${q.from.toISOString()}`);
   if (q.to) conds.push(sql`e.ts < ${q.to.toISOString()}`);
-  const found = await rows<RawRow & { seq: number | null }>(ex, sql`select ${ROW_COLUMNS}, s.seq from audit_events e left join audit_seals s on s.event_id = e.id
-    where ${sql.join(conds, sql` and `)} order by e.id limit ${q.limit}`);
+  const found = await rows<RawRow & { seq: number | null }>(
+    ex,
+    sql`select ${ROW_COLUMNS}, s.seq from audit_events e left join audit_seals s on s.event_id = e.id
+    where ${sql.join(conds, sql` and `)} order by e.id limit ${q.limit}`,
+  );
   return found.map((r) => ({ ...fromRaw(r), seq: r.seq === null ? null : Number(r.seq) }));
 }
 
@@ -126,7 +139,9 @@ function checkpointFromRaw(r: RawCheckpoint): Checkpoint {
 const CHECKPOINT_COLUMNS = sql.raw('first_seq, last_seq, root, prev, ts, kid, signature');
 
 export async function listCheckpoints(ex: Executor): Promise<Checkpoint[]> {
-  return (await rows<RawCheckpoint>(ex, sql`select ${CHECKPOINT_COLUMNS} from audit_checkpoints order by first_seq`)).map(checkpointFromRaw);
+  return (await rows<RawCheckpoint>(ex, sql`select ${CHECKPOINT_COLUMNS} from audit_checkpoints order by first_seq`)).map(
+    checkpointFromRaw,
+  );
 }
 
 export async function latestCheckpoint(ex: Executor): Promise<Checkpoint | null> {
@@ -136,7 +151,10 @@ export async function latestCheckpoint(ex: Executor): Promise<Checkpoint | null>
 
 /** The checkpoint whose range holds seq. */
 export async function checkpointOf(ex: Executor, seq: number): Promise<Checkpoint | null> {
-  const [r] = await rows<RawCheckpoint>(ex, sql`select ${CHECKPOINT_COLUMNS} from audit_checkpoints where first_seq <= ${seq} order by first_seq desc limit 1`);
+  const [r] = await rows<RawCheckpoint>(
+    ex,
+    sql`select ${CHECKPOINT_COLUMNS} from audit_checkpoints where first_seq <= ${seq} order by first_seq desc limit 1`,
+  );
   return r && Number(r.last_seq) >= seq ? checkpointFromRaw(r) : null;
 }
 
@@ -151,28 +169,47 @@ export interface SealedEntry {
 
 /** Seals with seq in (after, upTo], in seq order, at most limit. */
 export async function sealedPage(ex: Executor, after: number, upTo: number, limit: number): Promise<SealedEntry[]> {
-  const found = await rows<Omit<RawRow, 'id'> & { id: number | null; seq: number; event_id: number; leaf: Buffer | Uint8Array; verdict: string }>(ex, sql`
+  const found = await rows<
+    Omit<RawRow, 'id'> & { id: number | null; seq: number; event_id: number; leaf: Buffer | Uint8Array; verdict: string }
+  >(
+    ex,
+    sql`
     select s.seq, s.event_id, s.leaf, s.verdict, ${ROW_COLUMNS} from audit_seals s left join audit_events e on e.id = s.event_id
-    where s.seq > ${after} and s.seq <= ${upTo} order by s.seq limit ${limit}`);
-  return found.map((r) => ({ seq: Number(r.seq), eventId: Number(r.event_id), leaf: toBuffer(r.leaf), verdict: r.verdict, row: r.id === null ? null : fromRaw(r as RawRow) }));
+    where s.seq > ${after} and s.seq <= ${upTo} order by s.seq limit ${limit}`,
+  );
+  return found.map((r) => ({
+    seq: Number(r.seq),
+    eventId: Number(r.event_id),
+    leaf: toBuffer(r.leaf),
+    verdict: r.verdict,
+    row: r.id === null ? null : fromRaw(r as RawRow),
+  }));
 }
 
 /** The stored leaves of seqs first..last, in order. */
 export async function leavesOf(ex: Executor, first: number, last: number): Promise<Buffer[]> {
-  return (await rows<{ leaf: Buffer | Uint8Array }>(ex, sql`select leaf from audit_seals where seq between ${first} and ${last} order by seq`)).map((r) => toBuffer(r.leaf));
+  return (
+    await rows<{ leaf: Buffer | Uint8Array }>(ex, sql`select leaf from audit_seals where seq between ${first} and ${last} order by seq`)
+  ).map((r) => toBuffer(r.leaf));
 }
 
 /** One row and its seal, if any. */
 export async function auditRow(ex: Executor, id: number): Promise<{ row: AuditRow; seq: number | null; verdict: string | null } | null> {
-  const [r] = await rows<RawRow & { seq: number | null; verdict: string | null }>(ex, sql`select ${ROW_COLUMNS}, s.seq, s.verdict from audit_events e left join audit_seals s on s.event_id = e.id where e.id = ${id}`);
+  const [r] = await rows<RawRow & { seq: number | null; verdict: string | null }>(
+    ex,
+    sql`select ${ROW_COLUMNS}, s.seq, s.verdict from audit_events e left join audit_seals s on s.event_id = e.id where e.id = ${id}`,
+  );
   return r ? { row: fromRaw(r), seq: r.seq === null ? null : Number(r.seq), verdict: r.verdict } : null;
 }
 
 /** Rows with no seal, oldest first (at most limit), and whether each lies below the sealer's horizon. */
 export async function unsealedRows(ex: Executor, limit: number): Promise<{ row: AuditRow; belowHorizon: boolean }[]> {
-  const found = await rows<RawRow & { below: boolean }>(ex, sql`
+  const found = await rows<RawRow & { below: boolean }>(
+    ex,
+    sql`
     select ${ROW_COLUMNS}, coalesce(e.xid < (select horizon from audit_checkpoints order by first_seq desc limit 1), false) as below
-    from audit_events e where not exists (select 1 from audit_seals s where s.event_id = e.id) order by e.id limit ${limit}`);
+    from audit_events e where not exists (select 1 from audit_seals s where s.event_id = e.id) order by e.id limit ${limit}`,
+  );
   return found.map((r) => ({ row: fromRaw(r), belowHorizon: Boolean(r.below) }));
 }
 
@@ -181,9 +218,12 @@ export async function unsealedRows(ex: Executor, limit: number): Promise<{ row: 
  * (everything below it is sealed) without a seal. Cheap: the xid index bounds it to recent rows.
  */
 export async function backlog(ex: Executor): Promise<{ rows: number; oldest: Date | null }> {
-  const [r] = await rows<{ n: number; oldest: Date | string | null }>(ex, sql`
+  const [r] = await rows<{ n: number; oldest: Date | string | null }>(
+    ex,
+    sql`
     select count(*)::int as n, min(e.ts) as oldest from audit_events e
     where e.xid >= coalesce((select horizon from audit_checkpoints order by first_seq desc limit 1), '0'::xid8)
-      and not exists (select 1 from audit_seals s where s.event_id = e.id)`);
+      and not exists (select 1 from audit_seals s where s.event_id = e.id)`,
+  );
   return { rows: Number(r?.n ?? 0), oldest: r?.oldest ? new Date(r.oldest) : null };
 }

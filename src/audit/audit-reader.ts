@@ -19,7 +19,10 @@ export const unsealedLimitMs = (boundMs: number) => 2 * boundMs;
  * Verifies the log in the database against the public key. Checkpoints are read first and rows
  * only up to the last of them, so rows sealed meanwhile are not mistaken for uncovered ones.
  */
-export async function verifyAuditLog(ex: Executor, opts: { publicKey: JsonWebKey & { kid?: string }; boundMs: number; anchor?: Anchor | undefined; now?: Date }): Promise<VerifyResult> {
+export async function verifyAuditLog(
+  ex: Executor,
+  opts: { publicKey: JsonWebKey & { kid?: string }; boundMs: number; anchor?: Anchor | undefined; now?: Date },
+): Promise<VerifyResult> {
   const checkpoints = await listCheckpoints(ex);
   const upTo = checkpoints[checkpoints.length - 1]?.last ?? 0;
   const verifier = createLogVerifier({ publicKey: opts.publicKey, checkpoints, anchor: opts.anchor });
@@ -33,7 +36,10 @@ export async function verifyAuditLog(ex: Executor, opts: { publicKey: JsonWebKey
   const covered = (await latestCheckpoint(ex))?.last ?? 0;
   const [stray] = await sealedPage(ex, Math.max(covered, upTo), Number.MAX_SAFE_INTEGER, 1);
   if (stray) verifier.add(stray);
-  return verifier.finish(await unsealedRows(ex, UNSEALED_LIMIT), { now: opts.now ?? new Date(), maxUnsealedAgeMs: unsealedLimitMs(opts.boundMs) });
+  return verifier.finish(await unsealedRows(ex, UNSEALED_LIMIT), {
+    now: opts.now ?? new Date(),
+    maxUnsealedAgeMs: unsealedLimitMs(opts.boundMs),
+  });
 }
 
 export function proofRow(row: AuditRow, seq: number, verdict: string): AuditProof['row'] {
@@ -53,7 +59,14 @@ export async function proofOf(ex: Executor, id: number): Promise<ProofLookup> {
   const leafIndex = found.seq - checkpoint.first;
   return {
     status: 'ok',
-    proof: { v: 1, row: proofRow(found.row, found.seq, found.verdict), leafIndex, treeSize: leaves.length, path: inclusionPath(leaves, leafIndex).map((h) => h.toString('hex')), checkpoint },
+    proof: {
+      v: 1,
+      row: proofRow(found.row, found.seq, found.verdict),
+      leafIndex,
+      treeSize: leaves.length,
+      path: inclusionPath(leaves, leafIndex).map((h) => h.toString('hex')),
+      checkpoint,
+    },
   };
 }
 
@@ -61,7 +74,14 @@ export async function proofOf(ex: Executor, id: number): Promise<ProofLookup> {
 export type ExportLine =
   | { kind: 'header'; v: 1; exportedAt: string; boundMs: number }
   | ({ kind: 'checkpoint' } & Checkpoint)
-  | { kind: 'row'; seq: number | null; eventId: number; verdict: string | null; leaf: string | null; row: (Omit<AuditRow, 'ts'> & { ts: string }) | null };
+  | {
+      kind: 'row';
+      seq: number | null;
+      eventId: number;
+      verdict: string | null;
+      leaf: string | null;
+      row: (Omit<AuditRow, 'ts'> & { ts: string }) | null;
+    };
 
 /** Writes the whole log: header, checkpoints, sealed rows in seq order, then unsealed rows. */
 export async function exportAuditLog(ex: Executor, boundMs: number, write: (line: ExportLine) => void): Promise<number> {
@@ -72,7 +92,15 @@ export async function exportAuditLog(ex: Executor, boundMs: number, write: (line
   let n = 0;
   for (let after = 0; ;) {
     const page = await sealedPage(ex, after, upTo, PAGE);
-    for (const e of page) write({ kind: 'row', seq: e.seq, eventId: e.eventId, verdict: e.verdict, leaf: e.leaf.toString('hex'), row: e.row ? { ...e.row, ts: e.row.ts.toISOString() } : null });
+    for (const e of page)
+      write({
+        kind: 'row',
+        seq: e.seq,
+        eventId: e.eventId,
+        verdict: e.verdict,
+        leaf: e.leaf.toString('hex'),
+        row: e.row ? { ...e.row, ts: e.row.ts.toISOString() } : null,
+      });
     n += page.length;
     if (page.length < PAGE) break;
     after = page[page.length - 1]!.seq;
@@ -87,7 +115,9 @@ export async function exportAuditLog(ex: Executor, boundMs: number, write: (line
 /** Verifies an export with only the public key: no database. */
 export function verifyExport(lines: readonly ExportLine[], publicKey: JsonWebKey & { kid?: string }, anchor?: Anchor): VerifyResult {
   const header = lines.find((l) => l.kind === 'header');
-  const checkpoints = lines.filter((l): l is Extract<ExportLine, { kind: 'checkpoint' }> => l.kind === 'checkpoint').map(({ kind: _kind, ...c }) => c);
+  const checkpoints = lines
+    .filter((l): l is Extract<ExportLine, { kind: 'checkpoint' }> => l.kind === 'checkpoint')
+    .map(({ kind: _kind, ...c }) => c);
   const verifier = createLogVerifier({ publicKey, checkpoints, anchor });
   const unsealed: UnsealedInput[] = [];
   for (const l of lines) {
@@ -97,9 +127,18 @@ export function verifyExport(lines: readonly ExportLine[], publicKey: JsonWebKey
       if (row) unsealed.push({ row, belowHorizon: false });
       continue;
     }
-    const e: SealedInput = { seq: l.seq, eventId: l.eventId, leaf: l.leaf ? Buffer.from(l.leaf, 'hex') : null, verdict: l.verdict ?? '', row };
+    const e: SealedInput = {
+      seq: l.seq,
+      eventId: l.eventId,
+      leaf: l.leaf ? Buffer.from(l.leaf, 'hex') : null,
+      verdict: l.verdict ?? '',
+      row,
+    };
     if (!verifier.add(e)) break;
   }
   const boundMs = header?.kind === 'header' ? header.boundMs : 1000;
-  return verifier.finish(unsealed, { now: header?.kind === 'header' ? new Date(header.exportedAt) : new Date(), maxUnsealedAgeMs: unsealedLimitMs(boundMs) });
+  return verifier.finish(unsealed, {
+    now: header?.kind === 'header' ? new Date(header.exportedAt) : new Date(),
+    maxUnsealedAgeMs: unsealedLimitMs(boundMs),
+  });
 }

@@ -69,7 +69,21 @@ export function macValid(key: Buffer, mac: Buffer, row: Omit<AuditRow, 'id'>): b
 
 /** The leaf data of a sealed row: the row, its place and the sealer's verdict. */
 export function leafData(r: AuditRow, seq: number, verdict: Verdict): string {
-  return canonicalJson({ v: 1, seq, id: r.id, ts: r.ts.toISOString(), requestId: r.requestId, actor: r.actor, action: r.action, outcome: r.outcome, namespace: r.namespace, purpose: r.purpose, details: r.details, erasureId: r.erasureId, verdict });
+  return canonicalJson({
+    v: 1,
+    seq,
+    id: r.id,
+    ts: r.ts.toISOString(),
+    requestId: r.requestId,
+    actor: r.actor,
+    action: r.action,
+    outcome: r.outcome,
+    namespace: r.namespace,
+    purpose: r.purpose,
+    details: r.details,
+    erasureId: r.erasureId,
+    verdict,
+  });
 }
 
 export function rowLeaf(r: AuditRow, seq: number, verdict: Verdict): Buffer {
@@ -92,7 +106,9 @@ export const LOG_NAME = 'tokenvault-audit';
 
 /** The bytes a checkpoint's signature covers. */
 export function checkpointBody(c: Omit<Checkpoint, 'signature'>): Buffer {
-  return Buffer.from(canonicalJson({ v: 1, log: LOG_NAME, first: c.first, last: c.last, root: c.root, prev: c.prev, ts: c.ts, kid: c.kid }));
+  return Buffer.from(
+    canonicalJson({ v: 1, log: LOG_NAME, first: c.first, last: c.last, root: c.root, prev: c.prev, ts: c.ts, kid: c.kid }),
+  );
 }
 
 /** What the next checkpoint's `prev` must be. */

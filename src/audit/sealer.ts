@@ -87,8 +87,20 @@ export function createSealer(deps: { handle: DbHandle; signer: Signer; macKey: B
   async function sealBatch(on: Executor): Promise<number> {
     // Two statements between begin and commit: under load, each round trip to the database is
     // what delays a seal the most.
-    return on.transaction(async (tx) => {
-      const found = await rows<RawRow & { mac: Buffer | Uint8Array | null; dup: boolean; xmin: string; horizon: string | null; last_verdict: string | null; max_seq: number }>(tx, sql`
+    return on.transaction(
+      async (tx) => {
+        const found = await rows<
+          RawRow & {
+            mac: Buffer | Uint8Array | null;
+            dup: boolean;
+            xmin: string;
+            horizon: string | null;
+            last_verdict: string | null;
+            max_seq: number;
+          }
+        >(
+          tx,
+          sql`
         with last as (
           select c.horizon, (select verdict from audit_seals where seq = c.last_seq) as last_verdict
           from audit_checkpoints c order by c.first_seq desc limit 1
@@ -99,42 +111,59 @@ export function createSealer(deps: { handle: DbHandle; signer: Signer; macKey: B
                (select last_verdict from last) as last_verdict, (select coalesce(max(seq), 0) from audit_seals) as max_seq
         from audit_events e
         where e.xid >= coalesce((select horizon from last), '0'::xid8) and not exists (select 1 from audit_seals s where s.event_id = e.id)
-        order by e.id limit ${SEAL_BATCH}`);
-      if (found.length === 0) return 0;
-      const last = await latestCheckpoint(tx);
-      const head = found[0]!;
-      // Rows without a MAC were written before sealing existed: they can only come first.
-      let legacyAllowed = !last || head.last_verdict === 'legacy';
-      // Past any seal inserted around the sealer too: such a seal cannot stall sealing, and verify
-      // names it (no checkpoint covers it).
-      const firstSeq = Math.max(last?.last ?? 0, Number(head.max_seq)) + 1;
-      const ids: number[] = [];
-      const seqs: number[] = [];
-      const leaves: Buffer[] = [];
-      const verdicts: Verdict[] = [];
-      found.forEach((raw, i) => {
-        const row = fromRaw(raw);
-        const verdict: Verdict = raw.mac === null
-          ? (legacyAllowed ? 'legacy' : 'forged')
-          : !macValid(deps.macKey, toBuffer(raw.mac), row) ? 'forged' : raw.dup ? 'replayed' : 'ok';
-        if (verdict !== 'legacy') legacyAllowed = false;
-        ids.push(row.id);
-        seqs.push(firstSeq + i);
-        leaves.push(rowLeaf(row, firstSeq + i, verdict));
-        verdicts.push(verdict);
-      });
-      const body = { first: firstSeq, last: firstSeq + found.length - 1, root: merkleRoot(leaves).toString('hex'), prev: last ? checkpointHash(last) : GENESIS_PREV, ts: now().toISOString(), kid };
-      const signature = deps.signer.sign(checkpointBody(body));
-      // A full batch may have left rows of the same transactions behind: the horizon waits.
-      const nextHorizon = found.length < SEAL_BATCH ? head.xmin : (head.horizon ?? '0');
-      await tx.execute(sql`with seals as (
+        order by e.id limit ${SEAL_BATCH}`,
+        );
+        if (found.length === 0) return 0;
+        const last = await latestCheckpoint(tx);
+        const head = found[0]!;
+        // Rows without a MAC were written before sealing existed: they can only come first.
+        let legacyAllowed = !last || head.last_verdict === 'legacy';
+        // Past any seal inserted around the sealer too: such a seal cannot stall sealing, and verify
+        // names it (no checkpoint covers it).
+        const firstSeq = Math.max(last?.last ?? 0, Number(head.max_seq)) + 1;
+        const ids: number[] = [];
+        const seqs: number[] = [];
+        const leaves: Buffer[] = [];
+        const verdicts: Verdict[] = [];
+        found.forEach((raw, i) => {
+          const row = fromRaw(raw);
+          const verdict: Verdict =
+            raw.mac === null
+              ? legacyAllowed
+                ? 'legacy'
+                : 'forged'
+              : !macValid(deps.macKey, toBuffer(raw.mac), row)
+                ? 'forged'
+                : raw.dup
+                  ? 'replayed'
+                  : 'ok';
+          if (verdict !== 'legacy') legacyAllowed = false;
+          ids.push(row.id);
+          seqs.push(firstSeq + i);
+          leaves.push(rowLeaf(row, firstSeq + i, verdict));
+          verdicts.push(verdict);
+        });
+        const body = {
+          first: firstSeq,
+          last: firstSeq + found.length - 1,
+          root: merkleRoot(leaves).toString('hex'),
+          prev: last ? checkpointHash(last) : GENESIS_PREV,
+          ts: now().toISOString(),
+          kid,
+        };
+        const signature = deps.signer.sign(checkpointBody(body));
+        // A full batch may have left rows of the same transactions behind: the horizon waits.
+        const nextHorizon = found.length < SEAL_BATCH ? head.xmin : (head.horizon ?? '0');
+        await tx.execute(sql`with seals as (
           insert into audit_seals (event_id, seq, leaf, verdict)
           select * from unnest(${sql.param(ids)}::bigint[], ${sql.param(seqs)}::bigint[], ${sql.param(leaves)}::bytea[], ${sql.param(verdicts)}::text[])
         )
         insert into audit_checkpoints (first_seq, last_seq, root, prev, ts, kid, signature, horizon)
         values (${body.first}, ${body.last}, ${Buffer.from(body.root, 'hex')}, ${Buffer.from(body.prev, 'hex')}, ${body.ts}, ${kid}, ${signature}, ${nextHorizon}::xid8)`);
-      return found.length;
-    }, { isolationLevel: 'repeatable read' });
+        return found.length;
+      },
+      { isolationLevel: 'repeatable read' },
+    );
   }
 
   /** Seals everything committed, if this instance is the sealer; resolves with the rows sealed, or null when not elected. */
@@ -158,7 +187,8 @@ export function createSealer(deps: { handle: DbHandle; signer: Signer; macKey: B
         if (failing) log?.info({}, 'audit sealer recovered');
         failing = false;
       } catch (err) {
-        if (!failing) log?.warn({ err: { type: (err as Error).name, code: (err as { code?: string }).code } }, 'audit sealing failed; retrying');
+        if (!failing)
+          log?.warn({ err: { type: (err as Error).name, code: (err as { code?: string }).code } }, 'audit sealing failed; retrying');
         failing = true;
         // Whatever broke, start from a fresh connection (and election): the lock may be gone.
         if (deps.handle.kind === 'postgres') await dropConnection();

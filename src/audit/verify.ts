@@ -1,7 +1,16 @@
 import type { JsonWebKey } from 'node:crypto';
 import { verifySignature } from '../crypto/signing.js';
 import { merkleRoot, rootFromInclusionProof } from './merkle.js';
-import { checkpointBody, checkpointHash, GENESIS_PREV, rowLeaf, VERDICTS, type AuditRow, type Checkpoint, type Verdict } from './records.js';
+import {
+  checkpointBody,
+  checkpointHash,
+  GENESIS_PREV,
+  rowLeaf,
+  VERDICTS,
+  type AuditRow,
+  type Checkpoint,
+  type Verdict,
+} from './records.js';
 
 /** Where verification stopped: a seq for a sealed position, an event id for an unsealed row. */
 export interface Position {
@@ -45,7 +54,11 @@ const VERDICT_FAILURES: Partial<Record<Verdict, string>> = {
  * marked it forged, or the seqs no longer match the leaves), reordered ones (leaves), a forged or
  * replayed checkpoint (signature, chain of prev hashes, ranges), rows left unsealed too long.
  */
-export function createLogVerifier(opts: { publicKey: JsonWebKey & { kid?: string }; checkpoints: readonly Checkpoint[]; anchor?: Anchor | undefined }) {
+export function createLogVerifier(opts: {
+  publicKey: JsonWebKey & { kid?: string };
+  checkpoints: readonly Checkpoint[];
+  anchor?: Anchor | undefined;
+}) {
   const cps = opts.checkpoints;
   let cpIndex = 0;
   let expected = 1;
@@ -63,8 +76,10 @@ export function createLogVerifier(opts: { publicKey: JsonWebKey & { kid?: string
   };
 
   function checkCheckpoint(cp: Checkpoint): boolean {
-    if (cp.first !== expected || cp.last < cp.first) return fail(expected, null, `checkpoint ${cp.first}–${cp.last} does not continue the log at seq ${expected} (forged or replayed)`);
-    if (cp.prev !== prev) return fail(expected, null, `checkpoint ${cp.first}–${cp.last} does not chain to the previous checkpoint (forged or replayed)`);
+    if (cp.first !== expected || cp.last < cp.first)
+      return fail(expected, null, `checkpoint ${cp.first}–${cp.last} does not continue the log at seq ${expected} (forged or replayed)`);
+    if (cp.prev !== prev)
+      return fail(expected, null, `checkpoint ${cp.first}–${cp.last} does not chain to the previous checkpoint (forged or replayed)`);
     if ((opts.publicKey.kid && cp.kid !== opts.publicKey.kid) || !verifySignature(opts.publicKey, checkpointBody(cp), cp.signature)) {
       return fail(cp.first, null, `checkpoint ${cp.first}–${cp.last} has no valid signature by this key`);
     }
@@ -83,16 +98,20 @@ export function createLogVerifier(opts: { publicKey: JsonWebKey & { kid?: string
     if (!e.row) return fail(e.seq, e.eventId, `the row sealed at seq ${e.seq} (id ${e.eventId}) has been deleted`);
     if (e.row.id !== e.eventId || seen.has(e.row.id)) return fail(e.seq, e.row.id, `row ${e.row.id} is sealed more than once`);
     seen.add(e.row.id);
-    if (!(VERDICTS as readonly string[]).includes(e.verdict)) return fail(e.seq, e.row.id, `the seal at seq ${e.seq} has an unknown verdict`);
+    if (!(VERDICTS as readonly string[]).includes(e.verdict))
+      return fail(e.seq, e.row.id, `the seal at seq ${e.seq} has an unknown verdict`);
     const verdict = e.verdict as Verdict;
     const leaf = rowLeaf(e.row, e.seq, verdict);
-    if (e.leaf && !e.leaf.equals(leaf)) return fail(e.seq, e.row.id, `the row at seq ${e.seq} (id ${e.row.id}) does not match its seal (edited, or moved)`);
-    const verdictFailure = VERDICT_FAILURES[verdict] ?? (verdict === 'legacy' && !legacyAllowed ? 'a row without a MAC after rows with one' : undefined);
+    if (e.leaf && !e.leaf.equals(leaf))
+      return fail(e.seq, e.row.id, `the row at seq ${e.seq} (id ${e.row.id}) does not match its seal (edited, or moved)`);
+    const verdictFailure =
+      VERDICT_FAILURES[verdict] ?? (verdict === 'legacy' && !legacyAllowed ? 'a row without a MAC after rows with one' : undefined);
     if (verdictFailure) return fail(e.seq, e.row.id, `seq ${e.seq} (id ${e.row.id}): ${verdictFailure}`);
     if (verdict !== 'legacy') legacyAllowed = false;
     leaves.push(leaf);
     if (e.seq === cp.last) {
-      if (merkleRoot(leaves).toString('hex') !== cp.root) return fail(cp.first, null, `the rows of checkpoint ${cp.first}–${cp.last} do not match its signed root`);
+      if (merkleRoot(leaves).toString('hex') !== cp.root)
+        return fail(cp.first, null, `the rows of checkpoint ${cp.first}–${cp.last} do not match its signed root`);
       prev = checkpointHash(cp);
       cpIndex++;
       cpChecked = false;
@@ -121,7 +140,8 @@ export function createLogVerifier(opts: { publicKey: JsonWebKey & { kid?: string
     for (const u of unsealed) {
       const age = at.now.getTime() - u.row.ts.getTime();
       if (u.belowHorizon) fail(null, u.row.id, `row ${u.row.id} is unsealed below the sealer's horizon (inserted around the sealer)`);
-      else if (age > at.maxUnsealedAgeMs) fail(null, u.row.id, `row ${u.row.id} has been unsealed for ${Math.round(age / 1000)} s (limit ${at.maxUnsealedAgeMs / 1000} s)`);
+      else if (age > at.maxUnsealedAgeMs)
+        fail(null, u.row.id, `row ${u.row.id} has been unsealed for ${Math.round(age / 1000)} s (limit ${at.maxUnsealedAgeMs / 1000} s)`);
       if (failure) return done();
     }
     return { ok: true, rowsChecked: checked, checkpoints: cpIndex, head: cps[cps.length - 1] ?? null, unsealed: unsealed.length };
@@ -144,8 +164,10 @@ export interface AuditProof {
 export function verifyProof(proof: AuditProof, publicKey: JsonWebKey & { kid?: string }): { ok: true } | { ok: false; reason: string } {
   const cp = proof.checkpoint;
   if (proof.v !== 1 || !cp || !Array.isArray(proof.path)) return { ok: false, reason: 'not an audit proof' };
-  if ((publicKey.kid && cp.kid !== publicKey.kid) || !verifySignature(publicKey, checkpointBody(cp), cp.signature)) return { ok: false, reason: 'the checkpoint has no valid signature by this key' };
-  if (proof.treeSize !== cp.last - cp.first + 1 || proof.row.seq !== cp.first + proof.leafIndex) return { ok: false, reason: 'the proof does not match the checkpoint range' };
+  if ((publicKey.kid && cp.kid !== publicKey.kid) || !verifySignature(publicKey, checkpointBody(cp), cp.signature))
+    return { ok: false, reason: 'the checkpoint has no valid signature by this key' };
+  if (proof.treeSize !== cp.last - cp.first + 1 || proof.row.seq !== cp.first + proof.leafIndex)
+    return { ok: false, reason: 'the proof does not match the checkpoint range' };
   if (!(VERDICTS as readonly string[]).includes(proof.row.verdict)) return { ok: false, reason: 'unknown verdict' };
   const { seq, verdict, ...rest } = proof.row;
   const ts = new Date(rest.ts);
@@ -153,7 +175,8 @@ export function verifyProof(proof: AuditProof, publicKey: JsonWebKey & { kid?: s
   const leaf = rowLeaf({ ...rest, ts }, seq, verdict as Verdict);
   const path = proof.path.map((h) => Buffer.from(h, 'hex'));
   const root = rootFromInclusionProof(proof.leafIndex, proof.treeSize, leaf, path);
-  if (!root || root.toString('hex') !== cp.root) return { ok: false, reason: 'the row is not the one the checkpoint signed (altered, or another row)' };
+  if (!root || root.toString('hex') !== cp.root)
+    return { ok: false, reason: 'the row is not the one the checkpoint signed (altered, or another row)' };
   const verdictFailure = VERDICT_FAILURES[verdict as Verdict];
   if (verdictFailure) return { ok: false, reason: `the row is in the log, but ${verdictFailure}` };
   return { ok: true };

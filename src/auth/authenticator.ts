@@ -15,7 +15,15 @@ const DEV_SUBJECT = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
  * must name an active client and live no longer than the configured TTL, and takes its budget
  * from the client row; a development token (dev-token) is refused in production.
  */
-export function createAuthenticator(deps: { jwtSecret: Buffer; vaultIssuer: string; vaultAudience: string; clients: Clients; idp: IdpIssuer[]; production: boolean; tokenTtlSeconds: number }) {
+export function createAuthenticator(deps: {
+  jwtSecret: Buffer;
+  vaultIssuer: string;
+  vaultAudience: string;
+  clients: Clients;
+  idp: IdpIssuer[];
+  production: boolean;
+  tokenTtlSeconds: number;
+}) {
   const byIssuer = new Map(deps.idp.map((i) => [i.config.issuer, i]));
   return {
     vault: { secret: deps.jwtSecret, issuer: deps.vaultIssuer, audience: deps.vaultAudience },

@@ -43,8 +43,10 @@ export function createClients(deps: { db: Db; repo: ClientsRepository; hasher: S
   function validate(input: GrantInput) {
     if (!NAME.test(input.name)) throw errors.validation('name must be 1-64 letters, digits, dots, dashes or underscores');
     const bad = input.scopes.filter((s) => !SCOPE_PATTERN.test(s));
-    if (!input.scopes.length || bad.length) throw errors.validation(`scopes must be known scopes${bad.length ? ` (unknown: ${bad.join(', ').slice(0, 200)})` : ''}`);
-    if (!input.namespaces.length || input.namespaces.some((n) => !NS.test(n))) throw errors.validation('namespaces must be namespace names or "*"');
+    if (!input.scopes.length || bad.length)
+      throw errors.validation(`scopes must be known scopes${bad.length ? ` (unknown: ${bad.join(', ').slice(0, 200)})` : ''}`);
+    if (!input.namespaces.length || input.namespaces.some((n) => !NS.test(n)))
+      throw errors.validation('namespaces must be namespace names or "*"');
     if (violatesSeparationOfDuties(input.scopes)) throw separationOfDutiesError();
   }
 
@@ -60,10 +62,31 @@ export function createClients(deps: { db: Db; repo: ClientsRepository; hasher: S
       return db.transaction(async (tx) => {
         const client = await repo.insert({
           tx,
-          row: { id, name: input.name, secretHash: hash, scopes: input.scopes, namespaces: input.namespaces, revealBudget: input.revealBudget ?? null },
+          row: {
+            id,
+            name: input.name,
+            secretHash: hash,
+            scopes: input.scopes,
+            namespaces: input.namespaces,
+            revealBudget: input.revealBudget ?? null,
+          },
         });
         if (!client) throw errors.validation(`a client named ${input.name} exists already`);
-        await deps.auditLog.append(tx, [{ requestId: requestId ?? null, actor, action: 'client.create', outcome: 'success', details: { clientId: id, name: input.name, scopes: input.scopes, namespaces: input.namespaces, revealBudget: input.revealBudget ?? null } }]);
+        await deps.auditLog.append(tx, [
+          {
+            requestId: requestId ?? null,
+            actor,
+            action: 'client.create',
+            outcome: 'success',
+            details: {
+              clientId: id,
+              name: input.name,
+              scopes: input.scopes,
+              namespaces: input.namespaces,
+              revealBudget: input.revealBudget ?? null,
+            },
+          },
+        ]);
         return { client, secret };
       });
     },
@@ -72,12 +95,27 @@ export function createClients(deps: { db: Db; repo: ClientsRepository; hasher: S
      * An admin's grant over HTTP: only within the policy's allowlist, the admin's own namespaces
      * and the budget ceiling; a refusal is 403 GRANT_NOT_ALLOWED, audited with what was asked.
      */
-    async createOverHttp(input: GrantInput, grantor: Principal, policy: { grants: GrantPolicy; defaultBudget: number }, requestId: string): Promise<{ client: Client; secret: string }> {
+    async createOverHttp(
+      input: GrantInput,
+      grantor: Principal,
+      policy: { grants: GrantPolicy; defaultBudget: number },
+      requestId: string,
+    ): Promise<{ client: Client; secret: string }> {
       validate(input);
       const refusal = refuseHttpGrant(input, grantor, policy.grants, policy.defaultBudget);
       if (refusal) {
         const { name, scopes, namespaces, revealBudget } = input;
-        await db.transaction((tx) => deps.auditLog.append(tx, [{ requestId, actor: grantor.id, action: 'client.create', outcome: 'denied', details: { name, scopes, namespaces, revealBudget: revealBudget ?? null, reason: refusal } }]));
+        await db.transaction((tx) =>
+          deps.auditLog.append(tx, [
+            {
+              requestId,
+              actor: grantor.id,
+              action: 'client.create',
+              outcome: 'denied',
+              details: { name, scopes, namespaces, revealBudget: revealBudget ?? null, reason: refusal },
+            },
+          ]),
+        );
         throw grantNotAllowed(refusal);
       }
       return this.create(input, grantor.id, requestId);
@@ -91,7 +129,9 @@ export function createClients(deps: { db: Db; repo: ClientsRepository; hasher: S
       const c = await db.transaction(async (tx) => {
         const r = await repo.revoke({ tx, id });
         if (!r) throw errors.notFound('client');
-        await deps.auditLog.append(tx, [{ requestId: requestId ?? null, actor, action: 'client.revoke', outcome: 'success', details: { clientId: id } }]);
+        await deps.auditLog.append(tx, [
+          { requestId: requestId ?? null, actor, action: 'client.revoke', outcome: 'success', details: { clientId: id } },
+        ]);
         return r;
       });
       known.set(id, { state: 'revoked' });
@@ -104,7 +144,9 @@ export function createClients(deps: { db: Db; repo: ClientsRepository; hasher: S
       return db.transaction(async (tx) => {
         const r = await repo.setSecretHash({ tx, id, secretHash: hash });
         if (!r) throw errors.notFound('active client');
-        await deps.auditLog.append(tx, [{ requestId: requestId ?? null, actor, action: 'client.rotate_secret', outcome: 'success', details: { clientId: id } }]);
+        await deps.auditLog.append(tx, [
+          { requestId: requestId ?? null, actor, action: 'client.rotate_secret', outcome: 'success', details: { clientId: id } },
+        ]);
         return { client: r, secret };
       });
     },

@@ -33,7 +33,11 @@ export function violatesSeparationOfDuties(scopes: Iterable<string>): boolean {
 }
 
 export const separationOfDutiesError = () =>
-  new AppError(400, 'SEPARATION_OF_DUTIES', 'tokenize and detokenize scopes may not be held by one client (consistent tokens would let it confirm guessed values)');
+  new AppError(
+    400,
+    'SEPARATION_OF_DUTIES',
+    'tokenize and detokenize scopes may not be held by one client (consistent tokens would let it confirm guessed values)',
+  );
 
 /**
  * The HTTP grant check: every scope in the allowlist, every namespace among the admin's own, a

@@ -3,10 +3,7 @@ import buildGetJwks from 'get-jwks';
 import { VerificationError } from './vault-jwt.js';
 
 /** Where an issuer's public keys come from. */
-export type KeySource =
-  | { kind: 'discovery' }
-  | { kind: 'jwks-url'; url: string }
-  | { kind: 'static'; keys: ReadonlyMap<string, string> };
+export type KeySource = { kind: 'discovery' } | { kind: 'jwks-url'; url: string } | { kind: 'static'; keys: ReadonlyMap<string, string> };
 
 export interface KeyLookupOptions {
   /** How long a fetched key is used before it is fetched again (and then kept as stale). */
@@ -71,7 +68,9 @@ export function createKeyLookup(issuer: string, source: KeySource, opts: KeyLook
         }
         fetchesInWindow++;
       }
-      pending = withTimeout(getJwks.getJwk({ domain, alg, kid }), FETCH_TIMEOUT_MS).then((jwk) => jwkToPem(jwk as unknown as Record<string, unknown>));
+      pending = withTimeout(getJwks.getJwk({ domain, alg, kid }), FETCH_TIMEOUT_MS).then((jwk) =>
+        jwkToPem(jwk as unknown as Record<string, unknown>),
+      );
       inflight.set(kid, pending);
       void pending.finally(() => inflight.delete(kid)).catch(() => undefined);
     }

@@ -69,7 +69,8 @@ function keySource(doc: Record<string, unknown>, issuer: string, rel: (p: string
     }
     return { kind: 'static', keys };
   }
-  if (doc.discovery === false || !isUrl(issuer)) fail('give jwks (a JWKS URL or file), publicKeys ([{ kid, pem }]), or an https:// issuer for OIDC discovery');
+  if (doc.discovery === false || !isUrl(issuer))
+    fail('give jwks (a JWKS URL or file), publicKeys ([{ kid, pem }]), or an https:// issuer for OIDC discovery');
   return { kind: 'discovery' };
 }
 
@@ -86,7 +87,8 @@ function issuerOf(doc: Record<string, unknown>, rel: (p: string) => string, now?
   };
   const groupScopes = (doc.groupScopes ?? {}) as Record<string, string[]>;
   for (const [g, scopes] of Object.entries(groupScopes)) {
-    if (!Array.isArray(scopes) || scopes.some((s) => typeof s !== 'string' || !SCOPE_PATTERN.test(s))) fail(`groupScopes.${g} must be a list of known scopes`);
+    if (!Array.isArray(scopes) || scopes.some((s) => typeof s !== 'string' || !SCOPE_PATTERN.test(s)))
+      fail(`groupScopes.${g} must be a list of known scopes`);
     if (violatesSeparationOfDuties(scopes)) fail(`groupScopes.${g}: tokenize together with detokenize scopes breaks separation of duties`);
   }
   const groupBudgets = (doc.groupBudgets ?? {}) as Record<string, number>;

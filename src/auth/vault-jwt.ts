@@ -42,16 +42,28 @@ export class VerificationError extends Error {
 export function reasonOf(err: unknown): string {
   if (!(err instanceof TokenError)) return 'invalid_token';
   switch (err.code) {
-    case TokenError.codes.expired: return 'expired';
-    case TokenError.codes.inactive: return 'not_yet_valid';
-    case TokenError.codes.invalidSignature: return 'bad_signature';
-    case TokenError.codes.invalidAlgorithm: return 'algorithm_not_allowed';
-    case TokenError.codes.missingSignature: return 'unsigned';
-    case TokenError.codes.malformed: case TokenError.codes.invalidType: return 'malformed';
-    case TokenError.codes.invalidClaimValue: return 'wrong_issuer_or_audience';
-    case TokenError.codes.missingRequiredClaim: case TokenError.codes.invalidClaimType: return 'missing_claim';
-    case TokenError.codes.missingKey: return 'unknown_key';
-    default: return 'invalid_token';
+    case TokenError.codes.expired:
+      return 'expired';
+    case TokenError.codes.inactive:
+      return 'not_yet_valid';
+    case TokenError.codes.invalidSignature:
+      return 'bad_signature';
+    case TokenError.codes.invalidAlgorithm:
+      return 'algorithm_not_allowed';
+    case TokenError.codes.missingSignature:
+      return 'unsigned';
+    case TokenError.codes.malformed:
+    case TokenError.codes.invalidType:
+      return 'malformed';
+    case TokenError.codes.invalidClaimValue:
+      return 'wrong_issuer_or_audience';
+    case TokenError.codes.missingRequiredClaim:
+    case TokenError.codes.invalidClaimType:
+      return 'missing_claim';
+    case TokenError.codes.missingKey:
+      return 'unknown_key';
+    default:
+      return 'invalid_token';
   }
 }
 
@@ -78,7 +90,8 @@ export function scopesOf(raw: unknown): Set<string> {
 /** A namespaces claim: a list of namespace names (or '*'); anything else refuses the token. */
 export function namespacesOf(raw: unknown, fallback: readonly string[]): string[] {
   if (raw === undefined) return [...fallback];
-  if (!Array.isArray(raw) || raw.length > 64 || raw.some((n) => typeof n !== 'string' || !NAMESPACE.test(n))) throw new VerificationError('invalid_claim');
+  if (!Array.isArray(raw) || raw.length > 64 || raw.some((n) => typeof n !== 'string' || !NAMESPACE.test(n)))
+    throw new VerificationError('invalid_claim');
   return raw as string[];
 }
 

@@ -54,7 +54,10 @@ export function createKeyring(opts: { masterKeys: ReadonlyMap<number, Buffer>; f
     return k;
   };
   const unwrapRaw = (dekId: string, v: number, wrapped: Buffer): Buffer => decrypt(kek(v), wrapped, dekAad(dekId, v));
-  const wrapRaw = (dekId: string, raw: Buffer) => ({ wrapped: encrypt(kek(active), raw, dekAad(dekId, active), opts.rng), kekVersion: active });
+  const wrapRaw = (dekId: string, raw: Buffer) => ({
+    wrapped: encrypt(kek(active), raw, dekAad(dekId, active), opts.rng),
+    kekVersion: active,
+  });
 
   return {
     activeKekVersion: active,

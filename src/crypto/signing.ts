@@ -31,9 +31,10 @@ export function createSigner(seed: Buffer): Signer {
 }
 
 export function verifySignature(publicKey: KeyObject | JsonWebKey, data: Buffer, signature: string): boolean {
-  const key = 'type' in publicKey && typeof publicKey.type === 'string' && publicKey.type === 'public'
-    ? (publicKey as KeyObject)
-    : createPublicKey({ key: publicKey as JsonWebKey, format: 'jwk' });
+  const key =
+    'type' in publicKey && typeof publicKey.type === 'string' && publicKey.type === 'public'
+      ? (publicKey as KeyObject)
+      : createPublicKey({ key: publicKey as JsonWebKey, format: 'jwk' });
   try {
     return verify(null, data, key, Buffer.from(signature, 'base64url'));
   } catch {

@@ -79,7 +79,9 @@ export const isUnavailable = (err: unknown): boolean => unavailableReason(err) !
  */
 export function guardPool(pool: pg.Pool, onChange?: (reason: string | undefined) => void): void {
   let down: { reason: string; backoffMs: number; retryAt: number; probing: boolean } | undefined;
-  const connect = pool.connect.bind(pool) as (cb: (err: Error | undefined, client?: pg.PoolClient, done?: (release?: unknown) => void) => void) => void;
+  const connect = pool.connect.bind(pool) as (
+    cb: (err: Error | undefined, client?: pg.PoolClient, done?: (release?: unknown) => void) => void,
+  ) => void;
 
   function settled(err: Error | undefined): void {
     const reason = err ? unavailableReason(err) : undefined;

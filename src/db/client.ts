@@ -28,7 +28,9 @@ export interface DbHandle {
  */
 const POOL_TYPES = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === pg.types.builtins.INT8 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
+    oid === pg.types.builtins.INT8
+      ? (v: string) => Number(v)
+      : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
 };
 
 /**
@@ -59,7 +61,10 @@ interface DriverClient {
  */
 export async function hotQuery<T>(ex: Executor, name: string, text: string, values: unknown[]): Promise<T[]> {
   const client = driverOf(ex);
-  const r = client instanceof pg.Pool || client instanceof pg.Client ? await client.query({ name, text, values }) : await client.query(text, values);
+  const r =
+    client instanceof pg.Pool || client instanceof pg.Client
+      ? await client.query({ name, text, values })
+      : await client.query(text, values);
   return r.rows as T[];
 }
 

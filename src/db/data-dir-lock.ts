@@ -39,7 +39,9 @@ function alive(pid: number): boolean {
 function readOwner(path: string): LockOwner | undefined {
   try {
     const o = JSON.parse(readFileSync(path, 'utf8')) as Partial<LockOwner>;
-    return typeof o.pid === 'number' ? { pid: o.pid, command: String(o.command ?? 'unknown'), since: String(o.since ?? 'unknown') } : undefined;
+    return typeof o.pid === 'number'
+      ? { pid: o.pid, command: String(o.command ?? 'unknown'), since: String(o.since ?? 'unknown') }
+      : undefined;
   } catch {
     return undefined;
   }

@@ -1,5 +1,19 @@
 import { sql } from 'drizzle-orm';
-import { bigint, check, customType, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid, boolean } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  check,
+  customType,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+  boolean,
+} from 'drizzle-orm/pg-core';
 
 /** bytea that always reads as a Buffer (PGlite hands back Uint8Array, node-postgres Buffer). */
 export const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
@@ -29,8 +43,12 @@ export const dataKeysTable = pgTable(
     createdAt: createdAt(),
   },
   (t) => [
-    uniqueIndex('data_keys_subject_uq').on(t.subjectHmac).where(sql`${t.subjectHmac} is not null`),
-    index('data_keys_namespace_idx').on(t.namespace, t.createdAt).where(sql`${t.namespace} is not null`),
+    uniqueIndex('data_keys_subject_uq')
+      .on(t.subjectHmac)
+      .where(sql`${t.subjectHmac} is not null`),
+    index('data_keys_namespace_idx')
+      .on(t.namespace, t.createdAt)
+      .where(sql`${t.namespace} is not null`),
     index('data_keys_kek_version_idx').on(t.kekVersion),
   ],
 );
@@ -60,8 +78,12 @@ export const mappingsTable = pgTable(
   (t) => [
     check('mappings_copy_ck', sql`(${t.dekId} is null) = (${t.ciphertext} is null)`),
     uniqueIndex('mappings_token_uq').on(t.namespace, t.token),
-    uniqueIndex('mappings_fingerprint_uq').on(t.fingerprint).where(sql`${t.consistent}`),
-    index('mappings_fingerprint_random_idx').on(t.fingerprint).where(sql`not ${t.consistent}`),
+    uniqueIndex('mappings_fingerprint_uq')
+      .on(t.fingerprint)
+      .where(sql`${t.consistent}`),
+    index('mappings_fingerprint_random_idx')
+      .on(t.fingerprint)
+      .where(sql`not ${t.consistent}`),
   ],
 );
 
@@ -81,7 +103,11 @@ export const subjectLinksTable = pgTable(
      */
     ciphertext: bytea('ciphertext'),
   },
-  (t) => [check('subject_links_copy_ck', sql`(${t.dekId} is null) = (${t.ciphertext} is null)`), primaryKey({ name: 'subject_links_pk', columns: [t.subjectHmac, t.mappingId] }), index('subject_links_mapping_idx').on(t.mappingId)],
+  (t) => [
+    check('subject_links_copy_ck', sql`(${t.dekId} is null) = (${t.ciphertext} is null)`),
+    primaryKey({ name: 'subject_links_pk', columns: [t.subjectHmac, t.mappingId] }),
+    index('subject_links_mapping_idx').on(t.mappingId),
+  ],
 );
 
 /** Erased tokens: never reissued, answered as "erased". Holds no value and no subject. */
@@ -146,7 +172,9 @@ export const auditEventsTable = pgTable(
      */
     mac: bytea('mac'),
     /** The inserting transaction (forced by a trigger): the sealer's horizon is a transaction id. */
-    xid: xid8('xid').notNull().default(sql`pg_current_xact_id()`),
+    xid: xid8('xid')
+      .notNull()
+      .default(sql`pg_current_xact_id()`),
   },
   (t) => [index('audit_events_ts_idx').on(t.ts), uniqueIndex('audit_events_mac_uq').on(t.mac), index('audit_events_xid_idx').on(t.xid)],
 );

@@ -43,9 +43,10 @@ export const ipv4: TokenFormat<IpOptions> = {
   },
   generate(normalized, opts, rng) {
     for (;;) {
-      const bytes = opts.keepPrefix === undefined
-        ? mergePrefix(V4_RESERVED, randomBytes(rng, 4), V4_RESERVED_BITS)
-        : mergePrefix(parseV4(normalized), randomBytes(rng, 4), opts.keepPrefix);
+      const bytes =
+        opts.keepPrefix === undefined
+          ? mergePrefix(V4_RESERVED, randomBytes(rng, 4), V4_RESERVED_BITS)
+          : mergePrefix(parseV4(normalized), randomBytes(rng, 4), opts.keepPrefix);
       const token = Array.from(bytes).join('.');
       // The limited broadcast address is refused by many stacks; draw again (only possible in 240/4 or /≤31 prefixes).
       if (token !== '255.255.255.255' || opts.keepPrefix === 32) return token;
@@ -93,7 +94,7 @@ export function formatV6(bytes: Uint8Array): string {
   for (let i = 0; i < 16; i += 2) groups.push((bytes[i]! << 8) | bytes[i + 1]!);
   let bestStart = -1;
   let bestLen = 0;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++;
       continue;
@@ -127,9 +128,10 @@ export const ipv6: TokenFormat<IpOptions> = {
     return formatV6(parseV6(v));
   },
   generate(normalized, opts, rng) {
-    const bytes = opts.keepPrefix === undefined
-      ? mergePrefix(V6_DOC, randomBytes(rng, 16), V6_DOC_BITS)
-      : mergePrefix(parseV6(normalized), randomBytes(rng, 16), opts.keepPrefix);
+    const bytes =
+      opts.keepPrefix === undefined
+        ? mergePrefix(V6_DOC, randomBytes(rng, 16), V6_DOC_BITS)
+        : mergePrefix(parseV6(normalized), randomBytes(rng, 16), opts.keepPrefix);
     return formatV6(bytes);
   },
   mask(normalized) {

@@ -30,9 +30,11 @@ export const phone: TokenFormat<PhoneOptions> = {
   },
   normalize(value) {
     const v = preclean(value, 64);
-    if (!ALLOWED.test(v) || !v.startsWith('+')) reject('INVALID_PHONE', 'phone must be E.164: a leading + and digits, with optional spaces, dashes, dots or parentheses');
+    if (!ALLOWED.test(v) || !v.startsWith('+'))
+      reject('INVALID_PHONE', 'phone must be E.164: a leading + and digits, with optional spaces, dashes, dots or parentheses');
     const parsed = parsePhoneNumberFromString(v);
-    if (!parsed || !parsed.isPossible()) reject('INVALID_PHONE', 'phone cannot be brought to E.164 (unknown country code or impossible length)');
+    if (!parsed || !parsed.isPossible())
+      reject('INVALID_PHONE', 'phone cannot be brought to E.164 (unknown country code or impossible length)');
     const e164 = parsed.number;
     if (!/^\+[1-9][0-9]{1,14}$/.test(e164)) reject('INVALID_PHONE', 'phone cannot be brought to E.164');
     return e164;

@@ -14,7 +14,17 @@ export const TOKEN_TYPES = ['email', 'phone', 'ipv4', 'ipv6', 'card', 'ssn', 'uu
 export type TokenType = (typeof TOKEN_TYPES)[number];
 
 const formats: Record<TokenType, TokenFormat> = {
-  email, phone, ipv4, ipv6, card, ssn, uuid, date, digits, alnum, text,
+  email,
+  phone,
+  ipv4,
+  ipv6,
+  card,
+  ssn,
+  uuid,
+  date,
+  digits,
+  alnum,
+  text,
 } as Record<TokenType, TokenFormat>;
 
 /** Below this many possible tokens, a policy is rejected at load (guessing a value gets too easy). */

@@ -38,23 +38,30 @@ export function nestsDeeperThan(text: string, max: number): boolean {
  * nested past MAX_JSON_DEPTH before it builds them (a deeply nested body is cheap to send and
  * costly to build and to walk).
  */
-export const limitsPlugin = fp(async (app: FastifyInstance, opts: { ipRateLimitPerMinute: number }) => {
-  const perIp = app.createRateLimit({ max: opts.ipRateLimitPerMinute, timeWindow: 60_000, keyGenerator: (req: FastifyRequest) => `ip:${req.ip}` });
-  app.addHook('onRequest', async (request) => {
-    if (request.routeOptions.config?.rateLimit === false) return;
-    await enforce(perIp, request, 'too many requests from this address');
-  });
+export const limitsPlugin = fp(
+  async (app: FastifyInstance, opts: { ipRateLimitPerMinute: number }) => {
+    const perIp = app.createRateLimit({
+      max: opts.ipRateLimitPerMinute,
+      timeWindow: 60_000,
+      keyGenerator: (req: FastifyRequest) => `ip:${req.ip}`,
+    });
+    app.addHook('onRequest', async (request) => {
+      if (request.routeOptions.config?.rateLimit === false) return;
+      await enforce(perIp, request, 'too many requests from this address');
+    });
 
-  const parseJson = app.getDefaultJsonParser('error', 'error');
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    if (nestsDeeperThan(body as string, MAX_JSON_DEPTH)) {
-      done(new AppError(400, 'MALFORMED_JSON', `request body is nested more than ${MAX_JSON_DEPTH} levels deep`), undefined);
-      return;
-    }
-    parseJson(request, body as string, done);
-  });
-}, { name: 'limits', dependencies: ['@fastify/rate-limit'] });
+    const parseJson = app.getDefaultJsonParser('error', 'error');
+    app.removeContentTypeParser('application/json');
+    app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+      if (nestsDeeperThan(body as string, MAX_JSON_DEPTH)) {
+        done(new AppError(400, 'MALFORMED_JSON', `request body is nested more than ${MAX_JSON_DEPTH} levels deep`), undefined);
+        return;
+      }
+      parseJson(request, body as string, done);
+    });
+  },
+  { name: 'limits', dependencies: ['@fastify/rate-limit'] },
+);
 
 type Limiter = ReturnType<FastifyInstance['createRateLimit']>;
 

@@ -19,7 +19,7 @@ const OAUTH_SCOPES = {
   'erasures:read': 'read the erasure feed',
   'subjects:export': 'export what the vault holds for a subject',
   'audit:read': 'read and verify the audit trail',
-  admin: 'manage service clients (over HTTP only within the policy file\'s grants allowlist)',
+  admin: "manage service clients (over HTTP only within the policy file's grants allowlist)",
 };
 
 type Doc = { paths?: Record<string, Record<string, { responses?: Record<string, Record<string, unknown>> }>> };
@@ -48,30 +48,38 @@ function refine<T>(doc: T): T {
 }
 
 /** `ui: false` (TOKENVAULT_DOCS=off) serves neither /docs nor /openapi.json: the API's map stays private. */
-export const swaggerPlugin = fp(async (app: FastifyInstance, opts: { ui?: boolean }) => {
-  app.addSchema(ErrorBody);
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: { ...OPENAPI_INFO, license: { name: 'Apache-2.0', identifier: 'Apache-2.0' } },
-      // Relative: the document is served by the vault it describes, so "Try it out" calls that vault.
-      servers: [{ url: '/', description: 'this vault' }],
-      components: {
-        securitySchemes: {
-          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'a vault token from /v1/auth/token, or a staff token from a configured IdP' },
-          oauth2: {
-            type: 'oauth2',
-            description: 'OAuth 2.0 client credentials (RFC 6749 §4.4): a service client trades its id and secret for a short-lived JWT',
-            flows: { clientCredentials: { tokenUrl: '/v1/auth/token', scopes: OAUTH_SCOPES } },
+export const swaggerPlugin = fp(
+  async (app: FastifyInstance, opts: { ui?: boolean }) => {
+    app.addSchema(ErrorBody);
+    await app.register(swagger, {
+      openapi: {
+        openapi: '3.1.0',
+        info: { ...OPENAPI_INFO, license: { name: 'Apache-2.0', identifier: 'Apache-2.0' } },
+        // Relative: the document is served by the vault it describes, so "Try it out" calls that vault.
+        servers: [{ url: '/', description: 'this vault' }],
+        components: {
+          securitySchemes: {
+            bearerAuth: {
+              type: 'http',
+              scheme: 'bearer',
+              bearerFormat: 'JWT',
+              description: 'a vault token from /v1/auth/token, or a staff token from a configured IdP',
+            },
+            oauth2: {
+              type: 'oauth2',
+              description: 'OAuth 2.0 client credentials (RFC 6749 §4.4): a service client trades its id and secret for a short-lived JWT',
+              flows: { clientCredentials: { tokenUrl: '/v1/auth/token', scopes: OAUTH_SCOPES } },
+            },
+            clientBasic: { type: 'http', scheme: 'basic', description: 'client id and secret (RFC 6749 §2.3.1), for /v1/auth/token only' },
           },
-          clientBasic: { type: 'http', scheme: 'basic', description: 'client id and secret (RFC 6749 §2.3.1), for /v1/auth/token only' },
         },
       },
-    },
-    transformObject: (o) => refine('openapiObject' in o ? o.openapiObject : o.swaggerObject),
-    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
-  });
-  if (opts.ui === false) return;
-  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
-  app.get('/openapi.json', { schema: { hide: true }, config: { rateLimit: false } }, async () => app.swagger());
-}, { name: 'swagger' });
+      transformObject: (o) => refine('openapiObject' in o ? o.openapiObject : o.swaggerObject),
+      refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+    });
+    if (opts.ui === false) return;
+    await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
+    app.get('/openapi.json', { schema: { hide: true }, config: { rateLimit: false } }, async () => app.swagger());
+  },
+  { name: 'swagger' },
+);

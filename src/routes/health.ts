@@ -14,36 +14,67 @@ const Status = Type.Object({
   reason: Type.Optional(Type.String()),
 });
 
-export const healthRoutes: FastifyPluginAsyncTypebox<{ db: DbHandle; vault: Vault; auditBacklog: () => Promise<AuditBacklog>; sealBoundMs: number }> = async (app, opts) => {
+export const healthRoutes: FastifyPluginAsyncTypebox<{
+  db: DbHandle;
+  vault: Vault;
+  auditBacklog: () => Promise<AuditBacklog>;
+  sealBoundMs: number;
+}> = async (app, opts) => {
   const noLimit = { rateLimit: false };
-  app.get('/healthz', {
-    config: noLimit,
-    schema: { operationId: 'healthz', summary: 'Liveness', security: [], tags: ['operations'], description: 'Liveness: the process answers.', response: { 200: Status } },
-  }, async () => ({ status: 'ok' }));
+  app.get(
+    '/healthz',
+    {
+      config: noLimit,
+      schema: {
+        operationId: 'healthz',
+        summary: 'Liveness',
+        security: [],
+        tags: ['operations'],
+        description: 'Liveness: the process answers.',
+        response: { 200: Status },
+      },
+    },
+    async () => ({ status: 'ok' }),
+  );
 
-  app.get('/readyz', {
-    config: noLimit,
-    schema: { operationId: 'readyz', summary: 'Readiness', security: [], tags: ['operations'], description: 'Readiness: the database answers, every migration is applied, and the audit sealer keeps up (no committed row unsealed for 10 times the sealing bound).', response: { 200: Status, 503: Status } },
-  }, async (_req, reply) => {
-    let database = 'ok';
-    let migrations = 'unknown';
-    let audit = 'unknown';
-    let reason: string | undefined;
-    try {
-      await opts.vault.ping();
-      migrations = (await migrationsCurrent(opts.db)) ? 'ok' : 'pending';
-      if (migrations === 'pending') reason = 'database migrations are not applied: run `tokenvault migrate`';
-      if (migrations === 'ok') {
-        const b = await opts.auditBacklog();
-        audit = b.oldestSeconds * 1000 > AUDIT_READY_FACTOR * opts.sealBoundMs
-          ? `behind: ${b.rows} rows unsealed, the oldest for ${Math.round(b.oldestSeconds)} s`
-          : 'ok';
+  app.get(
+    '/readyz',
+    {
+      config: noLimit,
+      schema: {
+        operationId: 'readyz',
+        summary: 'Readiness',
+        security: [],
+        tags: ['operations'],
+        description:
+          'Readiness: the database answers, every migration is applied, and the audit sealer keeps up (no committed row unsealed for 10 times the sealing bound).',
+        response: { 200: Status, 503: Status },
+      },
+    },
+    async (_req, reply) => {
+      let database = 'ok';
+      let migrations = 'unknown';
+      let audit = 'unknown';
+      let reason: string | undefined;
+      try {
+        await opts.vault.ping();
+        migrations = (await migrationsCurrent(opts.db)) ? 'ok' : 'pending';
+        if (migrations === 'pending') reason = 'database migrations are not applied: run `tokenvault migrate`';
+        if (migrations === 'ok') {
+          const b = await opts.auditBacklog();
+          audit =
+            b.oldestSeconds * 1000 > AUDIT_READY_FACTOR * opts.sealBoundMs
+              ? `behind: ${b.rows} rows unsealed, the oldest for ${Math.round(b.oldestSeconds)} s`
+              : 'ok';
+        }
+      } catch (err) {
+        database = 'unreachable';
+        reason = `database unavailable: ${unavailableReason(err) ?? 'the query failed'}`;
       }
-    } catch (err) {
-      database = 'unreachable';
-      reason = `database unavailable: ${unavailableReason(err) ?? 'the query failed'}`;
-    }
-    const ok = database === 'ok' && migrations === 'ok' && audit === 'ok';
-    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', checks: { database, migrations, audit }, ...(reason ? { reason } : {}) });
-  });
+      const ok = database === 'ok' && migrations === 'ok' && audit === 'ok';
+      return reply
+        .code(ok ? 200 : 503)
+        .send({ status: ok ? 'ok' : 'unavailable', checks: { database, migrations, audit }, ...(reason ? { reason } : {}) });
+    },
+  );
 };

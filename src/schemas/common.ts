@@ -42,7 +42,12 @@ export const PLAIN_TEXT = '^[^\\u0000-\\u001f\\u007f-\\u009f\\u202a-\\u202e\\u20
 export const NO_NUL = '^[^\\u0000]*$';
 
 /** Free text recorded in the audit row, e.g. a ticket reference. */
-export const Purpose = Type.String({ minLength: 3, maxLength: 200, pattern: PLAIN_TEXT, description: 'why the values are needed (audited), e.g. a ticket reference; printable text only' });
+export const Purpose = Type.String({
+  minLength: 3,
+  maxLength: 200,
+  pattern: PLAIN_TEXT,
+  description: 'why the values are needed (audited), e.g. a ticket reference; printable text only',
+});
 
 /** A bearer JWT: a vault token (the oauth2 client credentials flow) or a staff token from the IdP. */
 export const bearerSecurity: { [scheme: string]: string[] }[] = [{ bearerAuth: [] }, { oauth2: [] }];

@@ -67,7 +67,13 @@ export function createAuditWriter(deps: { db: Db; budget: RevealBudget; auditLog
         // One request's event the database refuses must not fail the requests batched with it:
         // each is committed on its own, and only the bad one fails.
         const outcomes: Outcome[] = [];
-        for (const job of jobs) outcomes.push(await flush([job]).then((r) => r[0]!, (e: unknown) => ({ failed: e })));
+        for (const job of jobs)
+          outcomes.push(
+            await flush([job]).then(
+              (r) => r[0]!,
+              (e: unknown) => ({ failed: e }),
+            ),
+          );
         return outcomes;
       }
     },
@@ -76,12 +82,18 @@ export function createAuditWriter(deps: { db: Db; budget: RevealBudget; auditLog
   async function flush(jobs: AuditJob[]): Promise<BudgetResult[]> {
     if (jobs.every((job) => !job.reveal || job.reveal.count === 0)) {
       // Nothing to count: one statement commits the rows by itself.
-      await deps.auditLog.append(deps.db, jobs.flatMap((job) => job.events));
+      await deps.auditLog.append(
+        deps.db,
+        jobs.flatMap((job) => job.events),
+      );
       return jobs.map(() => ({ ok: true }));
     }
     return deps.db.transaction(async (tx) => {
       const outcomes = await consumeBudgets(tx, jobs);
-      await deps.auditLog.append(tx, jobs.flatMap((job, i) => (outcomes[i]!.ok ? job.events : [job.reveal!.refusedEvent])));
+      await deps.auditLog.append(
+        tx,
+        jobs.flatMap((job, i) => (outcomes[i]!.ok ? job.events : [job.reveal!.refusedEvent])),
+      );
       return outcomes;
     });
   }

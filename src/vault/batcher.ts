@@ -32,7 +32,10 @@ export function createBatcher<J, R>(opts: {
         pump();
       };
       opts
-        .run(batch.map((b) => b.job), handOver)
+        .run(
+          batch.map((b) => b.job),
+          handOver,
+        )
         .then(
           (results) => batch.forEach((b, i) => b.resolve(results[i]!)),
           (err: unknown) => batch.forEach((b) => b.reject(err)),

@@ -18,7 +18,12 @@ const BUCKETS_PER_WINDOW = 60;
  * The limit is the principal's (set from the client row or the IdP group mapping at
  * authentication, never from a token claim), else the configured default.
  */
-export function createRevealBudget(opts: { defaultBudget: number; windowSeconds: number; counters: RevealCountersRepository; now?: () => number }) {
+export function createRevealBudget(opts: {
+  defaultBudget: number;
+  windowSeconds: number;
+  counters: RevealCountersRepository;
+  now?: () => number;
+}) {
   const now = opts.now ?? Date.now;
   const windowMs = opts.windowSeconds * 1000;
   const bucketMs = Math.max(1, Math.floor(windowMs / BUCKETS_PER_WINDOW));
@@ -51,7 +56,8 @@ export function createRevealBudget(opts: { defaultBudget: number; windowSeconds:
       const { current, oldest, retryAfter } = buckets();
       const limit = limitOf(principal);
       if (n > limit) return { ok: false, retryAfter };
-      if (!(await opts.counters.claim({ tx, principal: principal.id, windowStart: current, oldest, count: n, limit }))) return { ok: false, retryAfter };
+      if (!(await opts.counters.claim({ tx, principal: principal.id, windowStart: current, oldest, count: n, limit })))
+        return { ok: false, retryAfter };
       await prune(tx);
       return { ok: true };
     },

@@ -26,10 +26,16 @@ export function createDataKeys(opts: { db: Db; keyring: Keyring; repo: DataKeysR
     return k;
   }
 
-  async function insertDek(ex: Executor, fields: { namespace: string | null; subjectHmac: Buffer | null }): Promise<{ id: string; key: KeyObject; inserted: boolean }> {
+  async function insertDek(
+    ex: Executor,
+    fields: { namespace: string | null; subjectHmac: Buffer | null },
+  ): Promise<{ id: string; key: KeyObject; inserted: boolean }> {
     const id = randomUUID();
     const { key, wrapped, kekVersion } = keyring.newDek(id);
-    const inserted = await repo.insert({ tx: ex, row: { id, namespace: fields.namespace, subjectHmac: fields.subjectHmac, kekVersion, wrappedKey: wrapped } });
+    const inserted = await repo.insert({
+      tx: ex,
+      row: { id, namespace: fields.namespace, subjectHmac: fields.subjectHmac, kekVersion, wrappedKey: wrapped },
+    });
     if (inserted) unwrapped.set(id, key);
     return { id, key, inserted };
   }
@@ -38,7 +44,8 @@ export function createDataKeys(opts: { db: Db; keyring: Keyring; repo: DataKeysR
     /** The newest DEK of a namespace, created (once, across instances) on first use. */
     async namespaceDek(ns: string): Promise<{ id: string; key: KeyObject }> {
       const known = namespaceDeks.get(ns);
-      if (known && Date.now() - known.at < NAMESPACE_DEK_TTL_MS && unwrapped.has(known.id)) return { id: known.id, key: unwrapped.get(known.id)! };
+      if (known && Date.now() - known.at < NAMESPACE_DEK_TTL_MS && unwrapped.has(known.id))
+        return { id: known.id, key: unwrapped.get(known.id)! };
       return db.transaction(async (tx) => {
         await repo.lockNamespace({ tx, namespace: ns });
         const r = await repo.newestOfNamespace({ tx, namespace: ns });

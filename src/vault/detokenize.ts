@@ -28,7 +28,13 @@ interface Lookup {
   erased: Set<string>;
 }
 
-export function createDetokenizer(deps: { mappings: MappingsRepository; erasures: ErasuresRepository; dataKeys: DataKeys; audit: AuditWriter; keyring: Keyring }) {
+export function createDetokenizer(deps: {
+  mappings: MappingsRepository;
+  erasures: ErasuresRepository;
+  dataKeys: DataKeys;
+  audit: AuditWriter;
+  keyring: Keyring;
+}) {
   const { mappings, erasures, dataKeys } = deps;
 
   /** Concurrent requests for one namespace share one lookup query (and one tombstone query). */
@@ -55,7 +61,14 @@ export function createDetokenizer(deps: { mappings: MappingsRepository; erasures
   }
 
   return {
-    async detokenize(args: { principal: Principal; ns: Namespace; tokens: string[]; purpose: string; reveal?: RevealLevel; requestId: string }): Promise<DetokenizeResult[]> {
+    async detokenize(args: {
+      principal: Principal;
+      ns: Namespace;
+      tokens: string[];
+      purpose: string;
+      reveal?: RevealLevel;
+      requestId: string;
+    }): Promise<DetokenizeResult[]> {
       const { ns, principal } = args;
       const unique = [...new Set(args.tokens)];
       const { byToken, erased } = await lookupFor(ns.name).submit(unique);
@@ -96,15 +109,30 @@ export function createDetokenizer(deps: { mappings: MappingsRepository; erasures
           purpose: args.purpose,
           // A token the vault never issued is caller input that could be anything (an email pasted by
           // mistake): only its keyed HMAC is recorded.
-          details: p.status === 'not_found'
-            ? { tokenHmac: deps.keyring.unknownTokenHmac(token).toString('hex') }
-            : { token, ...(p.type ? { type: p.type } : {}), ...(p.level ? { reveal: p.level } : {}) },
+          details:
+            p.status === 'not_found'
+              ? { tokenHmac: deps.keyring.unknownTokenHmac(token).toString('hex') }
+              : { token, ...(p.type ? { type: p.type } : {}), ...(p.level ? { reveal: p.level } : {}) },
         };
       });
       await deps.audit.commit({
         events,
         ...(revealing.length
-          ? { reveal: { principal, count: revealing.length, refusedEvent: { requestId: args.requestId, actor: principal.id, action: 'detokenize', outcome: 'budget_exceeded', namespace: ns.name, purpose: args.purpose, details: { tokens: unique.length } } } }
+          ? {
+              reveal: {
+                principal,
+                count: revealing.length,
+                refusedEvent: {
+                  requestId: args.requestId,
+                  actor: principal.id,
+                  action: 'detokenize',
+                  outcome: 'budget_exceeded',
+                  namespace: ns.name,
+                  purpose: args.purpose,
+                  details: { tokens: unique.length },
+                },
+              },
+            }
           : {}),
       });
 

@@ -73,9 +73,10 @@ interface Outcome {
 }
 
 const NOTHING_ERASED: Record<ErasureTarget['method'], (o: Outcome) => string> = {
-  subject: (o) => (o.retainedShared
-    ? 'every value held for this subject is also held by other subjects: it was only unlinked from this subject'
-    : 'nothing is held for this subject (never tokenized with it, or already erased)'),
+  subject: (o) =>
+    o.retainedShared
+      ? 'every value held for this subject is also held by other subjects: it was only unlinked from this subject'
+      : 'nothing is held for this subject (never tokenized with it, or already erased)',
   value: () => 'no mapping holds this value in this namespace (never tokenized, or already erased)',
   tokens: () => 'none of these tokens has a mapping (never issued here, or already erased)',
 };
@@ -88,7 +89,17 @@ export function receiptSigningInput(r: Omit<StoredReceipt, 'signature'> | Stored
   return Buffer.from(canonicalJson(unsigned));
 }
 
-export function createEraser(deps: { db: Db; keyring: Keyring; signer: Signer; repo: ErasuresRepository; subjectLinks: SubjectLinksRepository; dataKeys: DataKeys; rng: RandomSource; auditLog: AuditLog; onErased: (seq: number) => void }) {
+export function createEraser(deps: {
+  db: Db;
+  keyring: Keyring;
+  signer: Signer;
+  repo: ErasuresRepository;
+  subjectLinks: SubjectLinksRepository;
+  dataKeys: DataKeys;
+  rng: RandomSource;
+  auditLog: AuditLog;
+  onErased: (seq: number) => void;
+}) {
   const { db, keyring, signer, repo } = deps;
   const keyId = signer.publicJwk().kid;
 
@@ -122,7 +133,11 @@ export function createEraser(deps: { db: Db; keyring: Keyring; signer: Signer; r
           if (err instanceof FormatError) throw errors.validation(`value is not a valid ${target.type}: ${err.message}`);
           throw err;
         }
-        const { erased } = await run({ method: 'value', namespace: target.ns.name, fingerprint: keyring.fingerprint(target.ns.name, target.type, normalized) });
+        const { erased } = await run({
+          method: 'value',
+          namespace: target.ns.name,
+          fingerprint: keyring.fingerprint(target.ns.name, target.type, normalized),
+        });
         return { erased, retainedShared: 0, alreadyAbsent: erased.length ? 0 : 1 };
       }
       case 'tokens': {
@@ -132,7 +147,11 @@ export function createEraser(deps: { db: Db; keyring: Keyring; signer: Signer; r
     }
   }
 
-  async function eraseOnce(args: { principal: Principal; target: ErasureTarget; reference?: string | undefined; requestId: string }, erasureId: string, requestedAt: Date) {
+  async function eraseOnce(
+    args: { principal: Principal; target: ErasureTarget; reference?: string | undefined; requestId: string },
+    erasureId: string,
+    requestedAt: Date,
+  ) {
     return db.transaction(async (tx) => {
       const completedAt = new Date();
       const outcome = await deleteMappings(tx, args.target, erasureId, completedAt);
@@ -156,25 +175,47 @@ export function createEraser(deps: { db: Db; keyring: Keyring; signer: Signer; r
       const receipt: Receipt = { ...unsigned, signature: signer.sign(receiptSigningInput(unsigned)) };
       const seq = await repo.insertFeedRow({
         tx,
-        row: { id: erasureId, method: args.target.method, reference: args.reference ?? null, actor: args.principal.id, requestedAt, completedAt, tokensErased: erased.length, receipt },
+        row: {
+          id: erasureId,
+          method: args.target.method,
+          reference: args.reference ?? null,
+          actor: args.principal.id,
+          requestedAt,
+          completedAt,
+          tokensErased: erased.length,
+          receipt,
+        },
       });
       // No subject identifier, not even its HMAC: a returning subject would reproduce it and so
       // re-link this row to their new records. The erasure id (a column) names the erasure.
-      await deps.auditLog.append(tx, [{
-        requestId: args.requestId,
-        actor: args.principal.id,
-        action: 'erasure',
-        outcome: 'success',
-        namespace: args.target.method === 'subject' ? null : args.target.ns.name,
-        erasureId,
-        details: { method: args.target.method, tokensErased: erased.length, retainedShared: counts.retainedShared, alreadyAbsent: counts.alreadyAbsent, ...(args.reference ? { reference: args.reference } : {}) },
-      }]);
+      await deps.auditLog.append(tx, [
+        {
+          requestId: args.requestId,
+          actor: args.principal.id,
+          action: 'erasure',
+          outcome: 'success',
+          namespace: args.target.method === 'subject' ? null : args.target.ns.name,
+          erasureId,
+          details: {
+            method: args.target.method,
+            tokensErased: erased.length,
+            retainedShared: counts.retainedShared,
+            alreadyAbsent: counts.alreadyAbsent,
+            ...(args.reference ? { reference: args.reference } : {}),
+          },
+        },
+      ]);
       return { receipt, seq };
     });
   }
 
   return {
-    async erase(args: { principal: Principal; target: ErasureTarget; reference?: string | undefined; requestId: string }): Promise<Receipt> {
+    async erase(args: {
+      principal: Principal;
+      target: ErasureTarget;
+      reference?: string | undefined;
+      requestId: string;
+    }): Promise<Receipt> {
       const erasureId = randomUUID();
       const requestedAt = new Date();
       for (let attempt = 1; ; attempt++) {

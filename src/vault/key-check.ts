@@ -20,7 +20,10 @@ export async function assertKekVersionsConfigured(ex: Executor, keyring: Keyring
   if (missing.length) {
     throw new KeyConfigError(
       missing
-        .map(([v, n]) => `master key version ${v} still wraps ${n} data key(s) but is not in TOKENVAULT_MASTER_KEYS; put it back (and run \`tokenvault keys rewrap\` before retiring it)`)
+        .map(
+          ([v, n]) =>
+            `master key version ${v} still wraps ${n} data key(s) but is not in TOKENVAULT_MASTER_KEYS; put it back (and run \`tokenvault keys rewrap\` before retiring it)`,
+        )
         .join('; '),
     );
   }

@@ -14,7 +14,14 @@ const IDLE_WAIT_MS = 50;
 const MAX_IDLE_ROUNDS = 200;
 
 /** Master-key (KEK) and data-key (DEK) operations. Tokens and fingerprints never change here. */
-export function createKeyManager(deps: { db: Db; keyring: Keyring; dataKeys: DataKeys; repo: KeysRepository; actor: string; auditLog: AuditLog }) {
+export function createKeyManager(deps: {
+  db: Db;
+  keyring: Keyring;
+  dataKeys: DataKeys;
+  repo: KeysRepository;
+  actor: string;
+  auditLog: AuditLog;
+}) {
   const { db, keyring, repo } = deps;
 
   async function remainingUnderOldVersions(active: number): Promise<number> {
@@ -35,7 +42,14 @@ export function createKeyManager(deps: { db: Db; keyring: Keyring; dataKeys: Dat
         return keyring.rewrapDek(r.id, r.kekVersion, r.wrappedKey).wrapped;
       });
       await repo.setWrapped({ tx, kekVersion: active, ids: todo.map((r) => r.id), wrapped });
-      await deps.auditLog.append(tx, [{ actor: deps.actor, action: 'keys.rewrap', outcome: 'success', details: { toVersion: active, fromVersions: from, dataKeys: todo.length } }]);
+      await deps.auditLog.append(tx, [
+        {
+          actor: deps.actor,
+          action: 'keys.rewrap',
+          outcome: 'success',
+          details: { toVersion: active, fromVersions: from, dataKeys: todo.length },
+        },
+      ]);
       return todo.length;
     });
   }
@@ -48,7 +62,12 @@ export function createKeyManager(deps: { db: Db; keyring: Keyring; dataKeys: Dat
         activeVersion: keyring.activeKekVersion,
         versions: versions.map((v) => {
           const n = counts.get(v) ?? 0;
-          return { version: v, configured: keyring.kekVersions.includes(v), dataKeys: n, retireSafe: n === 0 && v !== keyring.activeKekVersion };
+          return {
+            version: v,
+            configured: keyring.kekVersions.includes(v),
+            dataKeys: n,
+            retireSafe: n === 0 && v !== keyring.activeKekVersion,
+          };
         }),
       };
     },
@@ -58,12 +77,14 @@ export function createKeyManager(deps: { db: Db; keyring: Keyring; dataKeys: Dat
      * crash loses at most the batch in flight (which rolls back whole), and a re-run continues
      * with what is left. Nothing is wrapped twice: a batch only takes keys still under old versions.
      */
-    async rewrap(opts: { batchSize?: number; maxBatches?: number; onBatch?: (n: number) => void } = {}): Promise<{ rewrapped: number; remaining: number }> {
+    async rewrap(
+      opts: { batchSize?: number; maxBatches?: number; onBatch?: (n: number) => void } = {},
+    ): Promise<{ rewrapped: number; remaining: number }> {
       const batchSize = opts.batchSize ?? 500;
       const active = keyring.activeKekVersion;
       let rewrapped = 0;
       let idleRounds = 0;
-      for (let batch = 0; opts.maxBatches === undefined || batch < opts.maxBatches; ) {
+      for (let batch = 0; opts.maxBatches === undefined || batch < opts.maxBatches;) {
         const n = await rewrapBatch(batchSize, active);
         if (n > 0) {
           batch++;
@@ -83,7 +104,15 @@ export function createKeyManager(deps: { db: Db; keyring: Keyring; dataKeys: Dat
     async rotateNamespaceDek(namespace: string): Promise<string> {
       return db.transaction(async (tx) => {
         const id = await deps.dataKeys.rotateNamespaceDek(tx, namespace);
-        await deps.auditLog.append(tx, [{ actor: deps.actor, action: 'keys.rotate_dek', outcome: 'success', namespace, details: { dataKeyId: id, kekVersion: keyring.activeKekVersion } }]);
+        await deps.auditLog.append(tx, [
+          {
+            actor: deps.actor,
+            action: 'keys.rotate_dek',
+            outcome: 'success',
+            namespace,
+            details: { dataKeyId: id, kekVersion: keyring.activeKekVersion },
+          },
+        ]);
         return id;
       });
     },

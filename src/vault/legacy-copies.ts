@@ -27,10 +27,19 @@ export async function handOverLegacyCopies(
   erased: { hmac: Buffer; key: { id: string; kek_version: number; wrapped_key: Buffer | Uint8Array } },
   legacy: LegacyRow[],
 ): Promise<void> {
-  const { copyless, shared } = await deps.subjectLinks.otherHolders({ tx, mappingIds: legacy.map((r) => Number(r.id)), except: erased.hmac });
+  const { copyless, shared } = await deps.subjectLinks.otherHolders({
+    tx,
+    mappingIds: legacy.map((r) => Number(r.id)),
+    except: erased.hmac,
+  });
   // Held by this subject alone: the erasure deletes it, copy and all.
   if (!shared.length) return;
-  const subjectDeks = copyless.length ? await deps.dataKeys.lockSubjectDeks(tx, copyless.map((o) => o.subjectHmac)) : new Map();
+  const subjectDeks = copyless.length
+    ? await deps.dataKeys.lockSubjectDeks(
+        tx,
+        copyless.map((o) => o.subjectHmac),
+      )
+    : new Map();
   const sKey = deps.keyring.unwrapDek(erased.key.id, Number(erased.key.kek_version), toBuffer(erased.key.wrapped_key));
   const byId = new Map(legacy.map((r) => [Number(r.id), r]));
   const links = { subjectHmac: [] as Buffer[], mappingId: [] as number[], dekId: [] as string[], ciphertext: [] as Buffer[] };

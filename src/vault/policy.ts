@@ -105,8 +105,10 @@ export function buildPolicy(doc: unknown): Policy {
   const given = doc as { namespaces?: unknown; grants?: unknown } | undefined;
   const rawNamespaces = doc === undefined || (given?.grants !== undefined && given.namespaces === undefined) ? {} : given?.namespaces;
   if (doc !== undefined) {
-    if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new PolicyError(['the policy must be an object with a "namespaces" key']);
-    for (const k of Object.keys(doc)) if (k !== 'namespaces' && k !== 'grants') problems.push(`unknown top-level key ${k} (allowed: namespaces, grants)`);
+    if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
+      throw new PolicyError(['the policy must be an object with a "namespaces" key']);
+    for (const k of Object.keys(doc))
+      if (k !== 'namespaces' && k !== 'grants') problems.push(`unknown top-level key ${k} (allowed: namespaces, grants)`);
     if (typeof rawNamespaces !== 'object' || rawNamespaces === null || Array.isArray(rawNamespaces)) {
       throw new PolicyError([...problems, 'namespaces must be an object of name → namespace']);
     }
@@ -133,13 +135,15 @@ export function buildGrants(doc: unknown): GrantPolicy {
   const raw = (doc as { grants?: unknown } | undefined)?.grants;
   if (raw === undefined) return DEFAULT_GRANTS;
   const problems: string[] = [];
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new PolicyError(['grants must be an object of scopes and maxRevealBudget']);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new PolicyError(['grants must be an object of scopes and maxRevealBudget']);
   const { scopes = DEFAULT_GRANTS.scopes, maxRevealBudget, ...rest } = raw as Record<string, unknown>;
   for (const k of Object.keys(rest)) problems.push(`grants: unknown key ${k} (allowed: scopes, maxRevealBudget)`);
   if (!Array.isArray(scopes) || scopes.some((s) => typeof s !== 'string' || !SCOPE_PATTERN.test(s) || s === 'admin')) {
     problems.push('grants.scopes must be a list of known scopes other than admin');
   }
-  if (maxRevealBudget !== undefined && !(Number.isInteger(maxRevealBudget) && (maxRevealBudget as number) >= 0)) problems.push('grants.maxRevealBudget must be a whole number');
+  if (maxRevealBudget !== undefined && !(Number.isInteger(maxRevealBudget) && (maxRevealBudget as number) >= 0))
+    problems.push('grants.maxRevealBudget must be a whole number');
   if (problems.length) throw new PolicyError(problems);
   return Object.freeze({ scopes: Object.freeze([...(scopes as string[])]), maxRevealBudget: maxRevealBudget as number | undefined });
 }
@@ -164,7 +168,9 @@ function readPolicyDocument(path: string | undefined): unknown {
   try {
     doc = /\.json$/i.test(path) ? JSON.parse(text) : parseYaml(text);
   } catch (err) {
-    throw new PolicyError([`TOKENVAULT_POLICY: ${path} is not valid ${/\.json$/i.test(path) ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}`]);
+    throw new PolicyError([
+      `TOKENVAULT_POLICY: ${path} is not valid ${/\.json$/i.test(path) ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}`,
+    ]);
   }
   return doc;
 }

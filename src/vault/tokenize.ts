@@ -74,14 +74,27 @@ export function createTokenizer(deps: {
    * a new one; one whose row a concurrent writer committed meanwhile, or whose token collided, goes
    * round again.
    */
-  async function getOrCreate(tx: Executor, ns: Namespace, pending: PlannedValue[], nsDek: { id: string; key: KeyObject } | undefined): Promise<Written[]> {
+  async function getOrCreate(
+    tx: Executor,
+    ns: Namespace,
+    pending: PlannedValue[],
+    nsDek: { id: string; key: KeyObject } | undefined,
+  ): Promise<Written[]> {
     const out: (Written | undefined)[] = new Array(pending.length);
     // Sorted by fingerprint: concurrent batches sharing new values take index locks in one order.
     // (Lowercase hex sorts as the bytes do, and compares without a call into C++.)
-    let todo = pending.map((_, i) => i).sort((a, b) => (pending[a]!.fpHex < pending[b]!.fpHex ? -1 : pending[a]!.fpHex > pending[b]!.fpHex ? 1 : 0));
+    let todo = pending
+      .map((_, i) => i)
+      .sort((a, b) => (pending[a]!.fpHex < pending[b]!.fpHex ? -1 : pending[a]!.fpHex > pending[b]!.fpHex ? 1 : 0));
     for (let attempt = 0; todo.length > 0; attempt++) {
       if (attempt >= MAX_TOKEN_ATTEMPTS) throw errors.tokenSpaceExhausted();
-      const cols = { type: [] as string[], token: [] as string[], fingerprint: [] as Buffer[], dekId: [] as (string | null)[], ciphertext: [] as (Buffer | null)[] };
+      const cols = {
+        type: [] as string[],
+        token: [] as string[],
+        fingerprint: [] as Buffer[],
+        dekId: [] as (string | null)[],
+        ciphertext: [] as (Buffer | null)[],
+      };
       const byToken = new Map<string, number>();
       for (const i of todo) {
         const v = pending[i]!;
@@ -120,7 +133,13 @@ export function createTokenizer(deps: {
   }
 
   /** Links each value to its subjects, each link with its own copy under that subject's key. */
-  async function link(tx: Executor, ns: Namespace, values: PlannedValue[], outcomes: Written[], subjectDeks: Map<string, { id: string; key: KeyObject }>): Promise<void> {
+  async function link(
+    tx: Executor,
+    ns: Namespace,
+    values: PlannedValue[],
+    outcomes: Written[],
+    subjectDeks: Map<string, { id: string; key: KeyObject }>,
+  ): Promise<void> {
     const links = { subjectHmac: [] as Buffer[], mappingId: [] as number[], dekId: [] as string[], ciphertext: [] as Buffer[] };
     const moved: number[] = [];
     values.forEach((v, i) => {
@@ -169,7 +188,12 @@ export function createTokenizer(deps: {
    * their outcomes in order. `handOver` is called once the mappings are written: the next flush
    * may start while this one appends its audit rows (`events`, given the outcomes) and commits.
    */
-  async function writeEntries(ns: Namespace, values: PlannedValue[], events: (outcomes: ValueOutcome[]) => AuditEvent[], handOver: () => void): Promise<ValueOutcome[]> {
+  async function writeEntries(
+    ns: Namespace,
+    values: PlannedValue[],
+    events: (outcomes: ValueOutcome[]) => AuditEvent[],
+    handOver: () => void,
+  ): Promise<ValueOutcome[]> {
     for (let attempt = 1; ; attempt++) {
       const outcomes: Written[] = new Array(values.length);
       // Values without a subject that this process has met twice need no database read.
@@ -187,7 +211,12 @@ export function createTokenizer(deps: {
           const allSubjects = values.flatMap((v) => v.subjects);
           const subjectDeks = allSubjects.length ? await dataKeys.lockSubjectDeks(tx, allSubjects) : new Map();
           if (pending.length) {
-            const written = await getOrCreate(tx, ns, pending.map((i) => values[i]!), nsDek);
+            const written = await getOrCreate(
+              tx,
+              ns,
+              pending.map((i) => values[i]!),
+              nsDek,
+            );
             pending.forEach((i, k) => (outcomes[i] = written[k]!));
           }
           await link(tx, ns, values, outcomes, subjectDeks);
@@ -221,11 +250,23 @@ export function createTokenizer(deps: {
    * each with its own audit row. A failure fails every request of that flush, never half of one.
    */
   async function flush(ns: Namespace, jobs: Job[], handOver: () => void): Promise<ValueOutcome[][]> {
-    const merged = mergePlans(ns, jobs.map((job) => job.plan));
+    const merged = mergePlans(
+      ns,
+      jobs.map((job) => job.plan),
+    );
     const outcomes = await writeEntries(
       ns,
       merged.values,
-      (written) => jobs.map((job, r) => tokenizeAuditEvent({ requestId: job.args.requestId, actor: job.args.principal.id, namespace: ns.name, plan: job.plan, outcomes: settle(merged, r, written) })),
+      (written) =>
+        jobs.map((job, r) =>
+          tokenizeAuditEvent({
+            requestId: job.args.requestId,
+            actor: job.args.principal.id,
+            namespace: ns.name,
+            plan: job.plan,
+            outcomes: settle(merged, r, written),
+          }),
+        ),
       handOver,
     );
     return jobs.map((_, r) => settle(merged, r, outcomes));
@@ -254,7 +295,9 @@ export function createTokenizer(deps: {
   return {
     async tokenize(args: TokenizeArgs): Promise<TokenizeResult[]> {
       if (!mayAttachSubjects(args.ns, args.principal.id) && args.items.some((item) => item.subject !== undefined)) {
-        throw errors.forbidden(`namespace ${args.ns.name} does not let this principal link values to subjects (policy: attachSubjects); nothing was stored`);
+        throw errors.forbidden(
+          `namespace ${args.ns.name} does not let this principal link values to subjects (policy: attachSubjects); nothing was stored`,
+        );
       }
       const plan = planRequest({ ns: args.ns, items: args.items, onInvalid: args.onInvalid, keyring });
       const outcomes = await batcherFor(args.ns).submit({ args, plan });

@@ -26,7 +26,18 @@ export const ERASURE_POLL_MS = 500;
  * from configuration). Routes call only this: it resolves namespaces and erasure targets, so each
  * route makes one call.
  */
-export function createVault(deps: { db: Db; repos: Repositories; keyring: Keyring; policy: Policy; rng: RandomSource; budget: RevealBudget; signer: Signer; auditLog: AuditLog; auditSigner: Signer; metrics?: VaultMetrics }) {
+export function createVault(deps: {
+  db: Db;
+  repos: Repositories;
+  keyring: Keyring;
+  policy: Policy;
+  rng: RandomSource;
+  budget: RevealBudget;
+  signer: Signer;
+  auditLog: AuditLog;
+  auditSigner: Signer;
+  metrics?: VaultMetrics;
+}) {
   const { repos } = deps;
   const dataKeys = createDataKeys({ db: deps.db, keyring: deps.keyring, repo: repos.dataKeys });
   const cache = createTokenCache();
@@ -35,7 +46,17 @@ export function createVault(deps: { db: Db; repos: Repositories; keyring: Keyrin
     // Destroyed subject keys must not outlive their rows in this process either.
     if (cache.advance(head)) dataKeys.forget();
   };
-  const eraser = createEraser({ db: deps.db, keyring: deps.keyring, signer: deps.signer, repo: repos.erasures, subjectLinks: repos.subjectLinks, dataKeys, rng: deps.rng, auditLog: deps.auditLog, onErased: sawErasureHead });
+  const eraser = createEraser({
+    db: deps.db,
+    keyring: deps.keyring,
+    signer: deps.signer,
+    repo: repos.erasures,
+    subjectLinks: repos.subjectLinks,
+    dataKeys,
+    rng: deps.rng,
+    auditLog: deps.auditLog,
+    onErased: sawErasureHead,
+  });
   const auditWriter = createAuditWriter({ db: deps.db, budget: deps.budget, auditLog: deps.auditLog });
   const exporter = createExporter({ subjectLinks: repos.subjectLinks, keyring: deps.keyring, dataKeys, audit: auditWriter });
   let timer: NodeJS.Timeout | undefined;
@@ -53,8 +74,25 @@ export function createVault(deps: { db: Db; repos: Repositories; keyring: Keyrin
       dataKeys.forget();
     }
   }
-  const tokenizer = createTokenizer({ db: deps.db, keyring: deps.keyring, dataKeys, mappings: repos.mappings, subjectLinks: repos.subjectLinks, erasures: repos.erasures, rng: deps.rng, cache, sawErasureHead, auditLog: deps.auditLog });
-  const detokenizer = createDetokenizer({ mappings: repos.mappings, erasures: repos.erasures, dataKeys, audit: auditWriter, keyring: deps.keyring });
+  const tokenizer = createTokenizer({
+    db: deps.db,
+    keyring: deps.keyring,
+    dataKeys,
+    mappings: repos.mappings,
+    subjectLinks: repos.subjectLinks,
+    erasures: repos.erasures,
+    rng: deps.rng,
+    cache,
+    sawErasureHead,
+    auditLog: deps.auditLog,
+  });
+  const detokenizer = createDetokenizer({
+    mappings: repos.mappings,
+    erasures: repos.erasures,
+    dataKeys,
+    audit: auditWriter,
+    keyring: deps.keyring,
+  });
 
   /** The namespace a principal asked for: 404 when it does not exist, 403 when not granted. */
   function namespace(principal: Principal, name: string | undefined): Namespace {
@@ -102,7 +140,12 @@ export function createVault(deps: { db: Db; repos: Repositories; keyring: Keyrin
       }
     },
     async erase(args: { principal: Principal; request: ErasureRequest; reference?: string | undefined; requestId: string }) {
-      const receipt = await eraser.erase({ principal: args.principal, target: erasureTarget(args.principal, args.request), reference: args.reference, requestId: args.requestId });
+      const receipt = await eraser.erase({
+        principal: args.principal,
+        target: erasureTarget(args.principal, args.request),
+        reference: args.reference,
+        requestId: args.requestId,
+      });
       deps.metrics?.erased(receipt.method, receipt.tokensErased);
       return receipt;
     },

@@ -5,7 +5,16 @@ import { generateClientTypes } from '../../scripts/client-types.js';
 import { startFaultProxy } from '../helpers/http-fault-proxy.js';
 import { useTestVault } from '../helpers/vault.js';
 
-const ctx = useTestVault({ access: { revealBudget: 1000, revealWindowSeconds: 5, rateLimitPerMinute: 600_000, tokenTtlSeconds: 900, ipRateLimitPerMinute: 600_000, trustProxy: false } });
+const ctx = useTestVault({
+  access: {
+    revealBudget: 1000,
+    revealWindowSeconds: 5,
+    rateLimitPerMinute: 600_000,
+    tokenTtlSeconds: 900,
+    ipRateLimitPerMinute: 600_000,
+    trustProxy: false,
+  },
+});
 let url: string;
 let proxy: Awaited<ReturnType<typeof startFaultProxy>>;
 let creds: { clientId: string; clientSecret: string };
@@ -17,7 +26,10 @@ beforeAll(async () => {
   proxy = await startFaultProxy(url);
   const { client, secret } = await ctx.v.services.clients.create({ name: 'ingest', scopes: ['tokenize'], namespaces: ['default'] }, 'test');
   creds = { clientId: client.id, clientSecret: secret };
-  const reveal = await ctx.v.services.clients.create({ name: 'support', scopes: ['detokenize:plain:*'], namespaces: ['default'], revealBudget: 1 }, 'test');
+  const reveal = await ctx.v.services.clients.create(
+    { name: 'support', scopes: ['detokenize:plain:*'], namespaces: ['default'], revealBudget: 1 },
+    'test',
+  );
   revealCreds = { clientId: reveal.client.id, clientSecret: reveal.secret };
 });
 afterAll(() => proxy?.close());

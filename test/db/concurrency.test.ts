@@ -26,9 +26,15 @@ describe.runIf(usingPostgres)('concurrent writers on real PostgreSQL', () => {
     const values = Array.from({ length: 200 }, (_, i) => `user${i}@example.com`);
     const requests = Array.from({ length: 50 }, (_, r) => {
       // Each request takes an overlapping window of values, in a different order, some with subjects.
-      const items = Array.from({ length: 60 }, (_, i) => values[(r * 7 + i * 13) % values.length]!).map((value, i) => ({ type: 'email', value, ...(i % 5 === 0 ? { subject: `s${i % 3}` } : {}) }));
+      const items = Array.from({ length: 60 }, (_, i) => values[(r * 7 + i * 13) % values.length]!).map((value, i) => ({
+        type: 'email',
+        value,
+        ...(i % 5 === 0 ? { subject: `s${i % 3}` } : {}),
+      }));
       const v = r % 2 ? a : b;
-      return v.app.inject({ method: 'POST', url: '/v1/tokenize', headers: bearer(v.token('tokenize')), payload: { items } }).then((res) => ({ res, items }));
+      return v.app
+        .inject({ method: 'POST', url: '/v1/tokenize', headers: bearer(v.token('tokenize')), payload: { items } })
+        .then((res) => ({ res, items }));
     });
     const done = await Promise.all(requests);
     const tokenOf = new Map<string, string>();
@@ -41,7 +47,10 @@ describe.runIf(usingPostgres)('concurrent writers on real PostgreSQL', () => {
         else tokenOf.set(value, r.token);
       });
     }
-    const [counts] = await rows<{ n: number; d: number }>(a.handle.db, sql`select count(*)::int as n, count(distinct fingerprint)::int as d from mappings`);
+    const [counts] = await rows<{ n: number; d: number }>(
+      a.handle.db,
+      sql`select count(*)::int as n, count(distinct fingerprint)::int as d from mappings`,
+    );
     expect(counts!.n).toBe(tokenOf.size);
     expect(counts!.d).toBe(tokenOf.size);
     // Either instance may hold the sealer lock: both are asked to seal.

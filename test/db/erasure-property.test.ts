@@ -19,7 +19,15 @@ type Op =
   | { kind: 'eraseToken'; on: number; value: number };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ kind: fc.constant('tokenize' as const), on: fc.nat(1), value: fc.nat(VALUES - 1), subject: fc.option(fc.nat(SUBJECTS - 1), { nil: null }) }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      kind: fc.constant('tokenize' as const),
+      on: fc.nat(1),
+      value: fc.nat(VALUES - 1),
+      subject: fc.option(fc.nat(SUBJECTS - 1), { nil: null }),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('eraseSubject' as const), on: fc.nat(1), subject: fc.nat(SUBJECTS - 1) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('eraseToken' as const), on: fc.nat(1), value: fc.nat(VALUES - 1) }) },
 );
@@ -53,7 +61,12 @@ describe.runIf(usingPostgres)('erasure under random interleavings, two instances
           const v = vaults[op.on]!;
           if (op.kind === 'tokenize') {
             const item = { type: 'email', value: value(op.value), ...(op.subject === null ? {} : { subject: subject(op.subject) }) };
-            const res = await v.app.inject({ method: 'POST', url: '/v1/tokenize', headers: bearer(v.token('tokenize')), payload: { items: [item] } });
+            const res = await v.app.inject({
+              method: 'POST',
+              url: '/v1/tokenize',
+              headers: bearer(v.token('tokenize')),
+              payload: { items: [item] },
+            });
             expect(res.statusCode, res.body).toBe(200);
             const { token, created } = res.json().results[0] as { token: string; created: boolean };
             expect(erased.has(token), `erased token ${token} handed out again`).toBe(false);
@@ -64,7 +77,10 @@ describe.runIf(usingPostgres)('erasure under random interleavings, two instances
             live.set(op.value, m);
             issued.set(token, op.value);
           } else {
-            const body = op.kind === 'eraseSubject' ? { subject: subject(op.subject) } : { tokens: [live.get(op.value)?.token ?? `absent${run}@example.com`] };
+            const body =
+              op.kind === 'eraseSubject'
+                ? { subject: subject(op.subject) }
+                : { tokens: [live.get(op.value)?.token ?? `absent${run}@example.com`] };
             const res = await v.app.inject({ method: 'POST', url: '/v1/erasures', headers: bearer(v.token('erase')), payload: body });
             expect(res.statusCode, res.body).toBe(201);
             const receipt = res.json() as Receipt;
@@ -91,21 +107,40 @@ describe.runIf(usingPostgres)('erasure under random interleavings, two instances
         async function checkInvariants() {
           const tokens = [...issued.keys()];
           for (const v of tokens.length ? vaults : []) {
-            const res = await v.app.inject({ method: 'POST', url: '/v1/detokenize', headers: bearer(v.token('detokenize:plain:*')), payload: { tokens, purpose: 'PROPERTY' } });
+            const res = await v.app.inject({
+              method: 'POST',
+              url: '/v1/detokenize',
+              headers: bearer(v.token('detokenize:plain:*')),
+              payload: { tokens, purpose: 'PROPERTY' },
+            });
             expect(res.statusCode, res.body).toBe(200);
-            const got = (res.json().results as { token: string; status: string; value?: string }[]).map((r) => [r.token, r.status, r.value ?? null]);
+            const got = (res.json().results as { token: string; status: string; value?: string }[]).map((r) => [
+              r.token,
+              r.status,
+              r.value ?? null,
+            ]);
             expect(got).toEqual(tokens.map((t) => [t, erased.has(t) ? 'erased' : 'ok', erased.has(t) ? null : value(issued.get(t)!)]));
           }
           for (let s = 0; s < SUBJECTS; s++) {
             const v = vaults[s % 2]!;
-            const res = await v.app.inject({ method: 'POST', url: '/v1/subjects/export', headers: bearer(v.token('subjects:export detokenize:plain:*')), payload: { subject: subject(s), purpose: 'PROPERTY' } });
+            const res = await v.app.inject({
+              method: 'POST',
+              url: '/v1/subjects/export',
+              headers: bearer(v.token('subjects:export detokenize:plain:*')),
+              payload: { subject: subject(s), purpose: 'PROPERTY' },
+            });
             expect(res.statusCode, res.body).toBe(200);
             const held = [...live.entries()].filter(([, m]) => m.holders.has(s)).map(([i, m]) => [m.token, value(i)]);
             expect((res.json().tokens as { token: string; value: string }[]).map((t) => [t.token, t.value]).sort()).toEqual(held.sort());
           }
-          const feed = await vaults[1]!.app.inject({ url: '/v1/erasures?after=0&limit=1000', headers: bearer(vaults[1]!.token('erasures:read')) });
+          const feed = await vaults[1]!.app.inject({
+            url: '/v1/erasures?after=0&limit=1000',
+            headers: bearer(vaults[1]!.token('erasures:read')),
+          });
           expect(feed.statusCode, feed.body).toBe(200);
-          const listed = (feed.json().events as { tokens: { token: string }[] }[]).flatMap((e) => e.tokens.map((t) => t.token)).filter((t) => issued.has(t));
+          const listed = (feed.json().events as { tokens: { token: string }[] }[])
+            .flatMap((e) => e.tokens.map((t) => t.token))
+            .filter((t) => issued.has(t));
           expect(listed.sort()).toEqual([...erased].sort());
         }
       }),

@@ -17,11 +17,21 @@ async function tokenize(v: TestVault, items: { type: string; value: string; subj
   return r.json().results.map((x: { token: string }) => x.token) as string[];
 }
 async function reveal(v: TestVault, tokens: string[]) {
-  const r = await v.app.inject({ method: 'POST', url: '/v1/detokenize', headers: bearer(v.token('detokenize:plain:*')), payload: { tokens, purpose: 'KEY-ROTATION' } });
+  const r = await v.app.inject({
+    method: 'POST',
+    url: '/v1/detokenize',
+    headers: bearer(v.token('detokenize:plain:*')),
+    payload: { tokens, purpose: 'KEY-ROTATION' },
+  });
   expect(r.statusCode, r.body).toBe(200);
   return r.json().results.map((x: { value: string }) => x.value) as string[];
 }
-const dekVersions = async (v: TestVault) => Object.fromEntries((await rows<{ v: number; n: number }>(v.handle.db, sql`select kek_version as v, count(*)::int as n from data_keys group by 1`)).map((r) => [r.v, r.n]));
+const dekVersions = async (v: TestVault) =>
+  Object.fromEntries(
+    (await rows<{ v: number; n: number }>(v.handle.db, sql`select kek_version as v, count(*)::int as n from data_keys group by 1`)).map(
+      (r) => [r.v, r.n],
+    ),
+  );
 
 /**
  * A database of its own (so other tests' keys do not interfere) holding `values` tokenized under
@@ -31,8 +41,19 @@ async function rotationScenario(values: string[]) {
   const own = await createTestDatabase();
   const base = testKeys();
   const before = await startVault(own, { keys: base });
-  const tokens = await tokenize(before, values.map((value, i) => ({ type: 'text', value, subject: `${value}-subject-${i}` })));
-  const after = await startVault(own, { keys: { ...base, masterKeys: new Map([[1, base.masterKeys.get(1)!], [2, randomBytes(32)]]) } });
+  const tokens = await tokenize(
+    before,
+    values.map((value, i) => ({ type: 'text', value, subject: `${value}-subject-${i}` })),
+  );
+  const after = await startVault(own, {
+    keys: {
+      ...base,
+      masterKeys: new Map([
+        [1, base.masterKeys.get(1)!],
+        [2, randomBytes(32)],
+      ]),
+    },
+  });
   return {
     before,
     after,
@@ -57,19 +78,35 @@ afterAll(async () => {
 
 describe('key lifecycle', () => {
   it('rotating the KEK and re-wrapping under load changes no token and loses no value', async () => {
-    const values = Array.from({ length: 40 }, (_, i) => ({ type: 'email', value: `rotate${i}@example.com`, ...(i % 4 === 0 ? { subject: `rot-subject-${i}` } : {}) }));
+    const values = Array.from({ length: 40 }, (_, i) => ({
+      type: 'email',
+      value: `rotate${i}@example.com`,
+      ...(i % 4 === 0 ? { subject: `rot-subject-${i}` } : {}),
+    }));
     const before = await tokenize(v1, values);
-    const fingerprints = await rows<{ token: string; fp: string }>(v1.handle.db, sql`select token, encode(fingerprint, 'hex') as fp from mappings order by token`);
+    const fingerprints = await rows<{ token: string; fp: string }>(
+      v1.handle.db,
+      sql`select token, encode(fingerprint, 'hex') as fp from mappings order by token`,
+    );
     expect(await dekVersions(v1)).toEqual({ 1: 11 });
 
     // "Restart" with version 2 added: new DEKs are wrapped under it at once.
-    const keysV12: KeyMaterial = { ...keysV1, masterKeys: new Map([[1, keysV1.masterKeys.get(1)!], [2, randomBytes(32)]]) };
+    const keysV12: KeyMaterial = {
+      ...keysV1,
+      masterKeys: new Map([
+        [1, keysV1.masterKeys.get(1)!],
+        [2, randomBytes(32)],
+      ]),
+    };
     const v2 = await startVault(db, { keys: keysV12 });
     const load = (async () => {
       const errors: unknown[] = [];
       for (let round = 0; round < 15; round++) {
         try {
-          const again = await tokenize(v2, [...values.slice(round, round + 10), { type: 'text', value: `new-during-rewrap-${round}`, subject: `new-subject-${round}` }]);
+          const again = await tokenize(v2, [
+            ...values.slice(round, round + 10),
+            { type: 'text', value: `new-during-rewrap-${round}`, subject: `new-subject-${round}` },
+          ]);
           expect(again.slice(0, 10)).toEqual(before.slice(round, round + 10));
           expect(await reveal(v2, before.slice(round, round + 10))).toEqual(values.slice(round, round + 10).map((x) => x.value));
         } catch (err) {
@@ -85,8 +122,12 @@ describe('key lifecycle', () => {
     expect(Object.keys(versions)).toEqual(['2']);
 
     expect(await reveal(v2, before)).toEqual(values.map((x) => x.value));
-    expect(await rows<{ token: string; fp: string }>(v1.handle.db, sql`select token, encode(fingerprint, 'hex') as fp from mappings where token = any(${sql.param(before)}::text[]) order by token`))
-      .toEqual(fingerprints.filter((f) => before.includes(f.token)));
+    expect(
+      await rows<{ token: string; fp: string }>(
+        v1.handle.db,
+        sql`select token, encode(fingerprint, 'hex') as fp from mappings where token = any(${sql.param(before)}::text[]) order by token`,
+      ),
+    ).toEqual(fingerprints.filter((f) => before.includes(f.token)));
 
     // Version 1 wraps nothing now: it can be retired, and the vault runs without it.
     const status = await v2.services.keyManager.status();
@@ -117,7 +158,9 @@ describe('key lifecycle', () => {
   it('a batch that fails midway rolls back whole', async () => {
     const { after: b, close } = await rotationScenario(['fail-1', 'fail-2', 'fail-3']);
     // Corrupt one wrapped key: unwrapping it fails inside the batch.
-    await b.handle.db.execute(sql`update data_keys set wrapped_key = set_byte(wrapped_key, 20, get_byte(wrapped_key, 20) # 1) where id = (select max(id::text)::uuid from data_keys)`);
+    await b.handle.db.execute(
+      sql`update data_keys set wrapped_key = set_byte(wrapped_key, 20, get_byte(wrapped_key, 20) # 1) where id = (select max(id::text)::uuid from data_keys)`,
+    );
     await expect(b.services.keyManager.rewrap({ batchSize: 10 })).rejects.toThrow();
     // Three subject keys, none re-wrapped: the batch rolled back as a whole.
     expect(await dekVersions(b)).toEqual({ 1: 3 });
@@ -128,11 +171,17 @@ describe('key lifecycle', () => {
     const [old] = await tokenize(v1, [{ type: 'text', value: 'before-dek-rotation' }]);
     const newId = await v1.services.keyManager.rotateNamespaceDek('default');
     const [fresh] = await tokenize(v1, [{ type: 'text', value: 'after-dek-rotation' }]);
-    const deks = await rows<{ token: string; dek_id: string }>(v1.handle.db, sql`select token, dek_id from mappings where token in (${old}, ${fresh})`);
+    const deks = await rows<{ token: string; dek_id: string }>(
+      v1.handle.db,
+      sql`select token, dek_id from mappings where token in (${old}, ${fresh})`,
+    );
     expect(deks.find((d) => d.token === fresh)!.dek_id).toBe(newId);
     expect(deks.find((d) => d.token === old)!.dek_id).not.toBe(newId);
     expect(await reveal(v1, [old!, fresh!])).toEqual(['before-dek-rotation', 'after-dek-rotation']);
-    const [row] = await rows<{ details: Record<string, unknown> }>(v1.handle.db, sql`select details from audit_events where action = 'keys.rotate_dek' order by id desc limit 1`);
+    const [row] = await rows<{ details: Record<string, unknown> }>(
+      v1.handle.db,
+      sql`select details from audit_events where action = 'keys.rotate_dek' order by id desc limit 1`,
+    );
     expect(row!.details).toEqual({ dataKeyId: newId, kekVersion: 1 });
     expect(JSON.stringify(row)).not.toMatch(/[A-Za-z0-9+/]{43}=/);
   });

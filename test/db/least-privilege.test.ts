@@ -46,13 +46,29 @@ describe.runIf(usingPostgres)('docs/least-privilege.sql (finding 10)', () => {
   });
 
   it('grants no UPDATE or DELETE on history, and no DDL', async () => {
-    const privileges = await asOwner(async (c) => (await c.query<{ t: string; p: string }>(`
+    const privileges = await asOwner(
+      async (c) =>
+        (
+          await c.query<{ t: string; p: string }>(
+            `
       select t, p from unnest(array['audit_events', 'tombstones', 'erasures', 'subject_links', 'mappings', 'clients']) as t,
                        unnest(array['UPDATE', 'DELETE', 'TRUNCATE']) as p
-      where has_table_privilege($1, 'public.' || t, p) order by 1, 2`, [ROLE])).rows, dbName);
+      where has_table_privilege($1, 'public.' || t, p) order by 1, 2`,
+            [ROLE],
+          )
+        ).rows,
+      dbName,
+    );
     // Column-level UPDATE on mappings and subject_links (their copies) is not table-level UPDATE.
-    expect(privileges).toEqual([{ t: 'clients', p: 'UPDATE' }, { t: 'mappings', p: 'DELETE' }, { t: 'subject_links', p: 'DELETE' }]);
-    const create = await asOwner((c) => c.query<{ ok: boolean }>('select has_schema_privilege($1, \'public\', \'CREATE\') as ok', [ROLE]), dbName);
+    expect(privileges).toEqual([
+      { t: 'clients', p: 'UPDATE' },
+      { t: 'mappings', p: 'DELETE' },
+      { t: 'subject_links', p: 'DELETE' },
+    ]);
+    const create = await asOwner(
+      (c) => c.query<{ ok: boolean }>("select has_schema_privilege($1, 'public', 'CREATE') as ok", [ROLE]),
+      dbName,
+    );
     expect(create.rows[0]!.ok).toBe(false);
   });
 
@@ -65,12 +81,30 @@ describe.runIf(usingPostgres)('docs/least-privilege.sql (finding 10)', () => {
       return JSON.parse(r.body);
     };
     expect((await inject('GET', '/readyz', null)).statusCode).toBe(200);
-    const { client, secret } = await expectOk(inject('POST', '/v1/clients', 'admin', { name: 'least-privilege', scopes: ['tokenize'], namespaces: ['default'] }), 201);
-    const grant = await expectOk(v.app.inject({ method: 'POST', url: '/v1/auth/token', payload: { grant_type: 'client_credentials', client_id: client.id, client_secret: secret } }));
-    const items = [{ type: 'email', value: 'lp1@example.com', subject: 'lp-subject' }, { type: 'email', value: 'lp2@example.com', subject: 'lp-subject' }, { type: 'phone', value: '+14155550123' }, { type: 'text', value: 'lp-text' }];
-    const tokens = (await expectOk(v.app.inject({ method: 'POST', url: '/v1/tokenize', headers: bearer(grant.access_token), payload: { items } }))).results.map((r: { token: string }) => r.token);
+    const { client, secret } = await expectOk(
+      inject('POST', '/v1/clients', 'admin', { name: 'least-privilege', scopes: ['tokenize'], namespaces: ['default'] }),
+      201,
+    );
+    const grant = await expectOk(
+      v.app.inject({
+        method: 'POST',
+        url: '/v1/auth/token',
+        payload: { grant_type: 'client_credentials', client_id: client.id, client_secret: secret },
+      }),
+    );
+    const items = [
+      { type: 'email', value: 'lp1@example.com', subject: 'lp-subject' },
+      { type: 'email', value: 'lp2@example.com', subject: 'lp-subject' },
+      { type: 'phone', value: '+14155550123' },
+      { type: 'text', value: 'lp-text' },
+    ];
+    const tokens = (
+      await expectOk(v.app.inject({ method: 'POST', url: '/v1/tokenize', headers: bearer(grant.access_token), payload: { items } }))
+    ).results.map((r: { token: string }) => r.token);
     await expectOk(inject('POST', '/v1/detokenize', 'detokenize:plain:*', { tokens, purpose: 'LEAST-PRIV' }));
-    await expectOk(inject('POST', '/v1/subjects/export', 'subjects:export detokenize:plain:*', { subject: 'lp-subject', purpose: 'LEAST-PRIV' }));
+    await expectOk(
+      inject('POST', '/v1/subjects/export', 'subjects:export detokenize:plain:*', { subject: 'lp-subject', purpose: 'LEAST-PRIV' }),
+    );
     const bySubject = await expectOk(inject('POST', '/v1/erasures', 'erase', { subject: 'lp-subject', reference: 'DSR-LP' }), 201);
     await expectOk(inject('POST', '/v1/erasures', 'erase', { type: 'phone', value: '+14155550123' }), 201);
     await expectOk(inject('POST', '/v1/erasures', 'erase', { tokens: [tokens[3]] }), 201);

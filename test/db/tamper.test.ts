@@ -9,18 +9,29 @@ import { bearer, startVault, testKeys, type TestVault, useTestVault } from '../h
 const ctx = useTestVault();
 
 async function tokenize(app: TestVault, values: string[]) {
-  const res = await app.app.inject({ method: 'POST', url: '/v1/tokenize', headers: bearer(app.token('tokenize')), payload: { items: values.map((value) => ({ type: 'text', value })) } });
+  const res = await app.app.inject({
+    method: 'POST',
+    url: '/v1/tokenize',
+    headers: bearer(app.token('tokenize')),
+    payload: { items: values.map((value) => ({ type: 'text', value })) },
+  });
   return res.json().results.map((r: { token: string }) => r.token) as string[];
 }
 async function reveal(app: TestVault, tokens: string[]) {
-  return app.app.inject({ method: 'POST', url: '/v1/detokenize', headers: bearer(app.token('detokenize:plain:*')), payload: { tokens, purpose: 'tamper-test' } });
+  return app.app.inject({
+    method: 'POST',
+    url: '/v1/detokenize',
+    headers: bearer(app.token('detokenize:plain:*')),
+    payload: { tokens, purpose: 'tamper-test' },
+  });
 }
-
 
 describe('stored data cannot be tampered with silently', () => {
   it('a flipped ciphertext byte → 500 DECRYPTION_FAILED with no value in the body', async () => {
     const [t] = await tokenize(ctx.v, ['tamper-secret-one']);
-    await ctx.v.handle.db.execute(sql`update mappings set ciphertext = set_byte(ciphertext, 20, get_byte(ciphertext, 20) # 1) where token = ${t}`);
+    await ctx.v.handle.db.execute(
+      sql`update mappings set ciphertext = set_byte(ciphertext, 20, get_byte(ciphertext, 20) # 1) where token = ${t}`,
+    );
     const res = await reveal(ctx.v, [t!]);
     expect(res.statusCode).toBe(500);
     expect(res.json().error).toEqual({ code: 'DECRYPTION_FAILED', message: 'a stored value could not be decrypted' });
@@ -51,9 +62,15 @@ describe('stored data cannot be tampered with silently', () => {
   });
 
   it('start is refused when a master key version that wraps data keys is missing', async () => {
-    const keyring = createKeyring({ masterKeys: new Map([[2, randomBytes(32)]]), fingerprintKey: testKeys().fingerprintKey, rng: createPooledRandom() });
+    const keyring = createKeyring({
+      masterKeys: new Map([[2, randomBytes(32)]]),
+      fingerprintKey: testKeys().fingerprintKey,
+      rng: createPooledRandom(),
+    });
     await expect(assertKekVersionsConfigured(ctx.v.handle.db, keyring)).rejects.toThrow(KeyConfigError);
-    await expect(assertKekVersionsConfigured(ctx.v.handle.db, keyring)).rejects.toThrow(/master key version 1 still wraps [1-9][0-9]* data key/);
+    await expect(assertKekVersionsConfigured(ctx.v.handle.db, keyring)).rejects.toThrow(
+      /master key version 1 still wraps [1-9][0-9]* data key/,
+    );
     await expect(assertKekVersionsConfigured(ctx.v.handle.db, ctx.v.services.keyring)).resolves.toBeUndefined();
   });
 });

@@ -36,12 +36,21 @@ async function admin<T>(text: string, database = 'postgres'): Promise<T[]> {
   }
 }
 
-const terminateVault = () => admin(`select pg_terminate_backend(pid) from pg_stat_activity where datname = '${name}' and application_name = 'tokenvault'`);
+const terminateVault = () =>
+  admin(`select pg_terminate_backend(pid) from pg_stat_activity where datname = '${name}' and application_name = 'tokenvault'`);
 
-interface Answer { status: number; code?: string; retryAfter: string | null }
+interface Answer {
+  status: number;
+  code?: string;
+  retryAfter: string | null;
+}
 
 async function tokenize(): Promise<Answer> {
-  const res = await fetch(`${vault.url}/v1/tokenize`, { method: 'POST', headers, body: JSON.stringify({ items: [{ type: 'email', value: `fault${seq++}@example.com` }] }) });
+  const res = await fetch(`${vault.url}/v1/tokenize`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ items: [{ type: 'email', value: `fault${seq++}@example.com` }] }),
+  });
   const body = (await res.json()) as { error?: { code: string } };
   return { status: res.status, code: body.error?.code, retryAfter: res.headers.get('retry-after') };
 }
@@ -50,7 +59,11 @@ async function tokenize(): Promise<Answer> {
 async function expectUnavailable(reason: RegExp): Promise<void> {
   for (let i = 0; i < 3; i++) {
     const a = await tokenize();
-    expect(a, vault.output().slice(-3000)).toEqual({ status: 503, code: 'DATABASE_UNAVAILABLE', retryAfter: expect.stringMatching(/^[0-9]+$/) });
+    expect(a, vault.output().slice(-3000)).toEqual({
+      status: 503,
+      code: 'DATABASE_UNAVAILABLE',
+      retryAfter: expect.stringMatching(/^[0-9]+$/),
+    });
   }
   const ready = await fetch(`${vault.url}/readyz`);
   const body = (await ready.json()) as { status: string; checks: Record<string, string>; reason?: string };
@@ -77,17 +90,23 @@ describe.runIf(usingPostgres)('database faults against a running vault (real Pos
   beforeAll(async () => {
     await admin(`create database ${name} template ${inject('pgTemplate')}`);
     await admin(`create role ${role} login`);
-    await admin(`grant all on all tables in schema public to ${role}; grant all on all sequences in schema public to ${role};
-      grant usage on schema drizzle to ${role}; grant select on all tables in schema drizzle to ${role}`, name);
+    await admin(
+      `grant all on all tables in schema public to ${role}; grant all on all sequences in schema public to ${role};
+      grant usage on schema drizzle to ${role}; grant select on all tables in schema drizzle to ${role}`,
+      name,
+    );
     const u = new URL(withDatabase(base, name));
     u.username = role;
-    vault = spawnVault({
-      DATABASE_URL: u.toString(),
-      TOKENVAULT_MASTER_KEYS: `1:${keys.master.toString('base64')}`,
-      TOKENVAULT_FINGERPRINT_KEY: keys.fp.toString('base64'),
-      TOKENVAULT_JWT_SECRET: keys.jwt.toString('base64'),
-      TOKENVAULT_SIGNING_KEY: keys.sign.toString('base64'),
-    }, await freePort());
+    vault = spawnVault(
+      {
+        DATABASE_URL: u.toString(),
+        TOKENVAULT_MASTER_KEYS: `1:${keys.master.toString('base64')}`,
+        TOKENVAULT_FINGERPRINT_KEY: keys.fp.toString('base64'),
+        TOKENVAULT_JWT_SECRET: keys.jwt.toString('base64'),
+        TOKENVAULT_SIGNING_KEY: keys.sign.toString('base64'),
+      },
+      await freePort(),
+    );
     await waitReady(vault);
     expect((await tokenize()).status).toBe(200);
   });
@@ -107,7 +126,9 @@ describe.runIf(usingPostgres)('database faults against a running vault (real Pos
     await holder.query('lock table audit_events in share mode');
     const inflight = tokenize();
     for (let i = 0; i < 200; i++) {
-      const [w] = await admin<{ n: number }>(`select count(*)::int as n from pg_stat_activity where datname = '${name}' and application_name = 'tokenvault' and wait_event_type = 'Lock'`);
+      const [w] = await admin<{ n: number }>(
+        `select count(*)::int as n from pg_stat_activity where datname = '${name}' and application_name = 'tokenvault' and wait_event_type = 'Lock'`,
+      );
       if (w!.n > 0) break;
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -115,7 +136,11 @@ describe.runIf(usingPostgres)('database faults against a running vault (real Pos
     const a = await inflight;
     await holder.query('rollback');
     await holder.end();
-    expect(a, vault.output().slice(-3000)).toEqual({ status: 503, code: 'DATABASE_UNAVAILABLE', retryAfter: expect.stringMatching(/^[0-9]+$/) });
+    expect(a, vault.output().slice(-3000)).toEqual({
+      status: 503,
+      code: 'DATABASE_UNAVAILABLE',
+      retryAfter: expect.stringMatching(/^[0-9]+$/),
+    });
     await expectRecovered();
     // Idle connections terminated too: handled, replaced.
     await terminateVault();
@@ -151,8 +176,11 @@ describe.runIf(usingPostgres)('database faults against a running vault (real Pos
       await expectUnavailable(/database does not exist/);
     } finally {
       await admin(`create database ${name} template ${inject('pgTemplate')}`);
-      await admin(`grant all on all tables in schema public to ${role}; grant all on all sequences in schema public to ${role};
-        grant usage on schema drizzle to ${role}; grant select on all tables in schema drizzle to ${role}`, name);
+      await admin(
+        `grant all on all tables in schema public to ${role}; grant all on all sequences in schema public to ${role};
+        grant usage on schema drizzle to ${role}; grant select on all tables in schema drizzle to ${role}`,
+        name,
+      );
     }
     await expectRecovered();
   });

@@ -37,16 +37,28 @@ describe.runIf(usingPostgres)('two vault processes on one database', () => {
     try {
       await Promise.all([waitReady(a!), waitReady(b!)]);
       const jwt = createVaultJwt({ secret: jwtSecret, issuer: 'tokenvault', audience: 'tokenvault' });
-      const headers = (scope: string, sub: string) => ({ authorization: `Bearer ${jwt.sign({ sub, scope, ns: ['*'] }, 600)}`, 'content-type': 'application/json' });
-      const post = (url: string, path: string, h: Record<string, string>, body: unknown) => fetch(`${url}${path}`, { method: 'POST', headers: h, body: JSON.stringify(body) });
+      const headers = (scope: string, sub: string) => ({
+        authorization: `Bearer ${jwt.sign({ sub, scope, ns: ['*'] }, 600)}`,
+        'content-type': 'application/json',
+      });
+      const post = (url: string, path: string, h: Record<string, string>, body: unknown) =>
+        fetch(`${url}${path}`, { method: 'POST', headers: h, body: JSON.stringify(body) });
       const tokenizer = headers('tokenize', 'ingest');
-      const first = await post(a!.url, '/v1/tokenize', tokenizer, { items: [1, 2, 3, 4, 5].map((i) => ({ type: 'email', value: `two-instances-${i}@example.com` })) });
+      const first = await post(a!.url, '/v1/tokenize', tokenizer, {
+        items: [1, 2, 3, 4, 5].map((i) => ({ type: 'email', value: `two-instances-${i}@example.com` })),
+      });
       const tokens = ((await first.json()) as { results: { token: string }[] }).results.map((r) => r.token);
       const reader = headers('detokenize:plain:*', 'reader');
       // 60 reveals of one token each, alternating between the instances, while both also append
       // tokenize rows: every instance's view of the chain head keeps going stale.
-      const reveals = Array.from({ length: 60 }, (_, i) => post((i % 2 ? a : b)!.url, '/v1/detokenize', reader, { tokens: [tokens[i % 5]], purpose: 'TWO-INSTANCES' }).then((r) => r.status));
-      const tokenizes = Array.from({ length: 20 }, (_, i) => post((i % 2 ? b : a)!.url, '/v1/tokenize', tokenizer, { items: [{ type: 'email', value: `two-instances-new-${i}@example.com` }] }).then((r) => r.status));
+      const reveals = Array.from({ length: 60 }, (_, i) =>
+        post((i % 2 ? a : b)!.url, '/v1/detokenize', reader, { tokens: [tokens[i % 5]], purpose: 'TWO-INSTANCES' }).then((r) => r.status),
+      );
+      const tokenizes = Array.from({ length: 20 }, (_, i) =>
+        post((i % 2 ? b : a)!.url, '/v1/tokenize', tokenizer, {
+          items: [{ type: 'email', value: `two-instances-new-${i}@example.com` }],
+        }).then((r) => r.status),
+      );
       const statuses = await Promise.all(reveals);
       expect((await Promise.all(tokenizes)).every((s) => s === 200)).toBe(true);
       expect(statuses.filter((s) => s === 200)).toHaveLength(20);
@@ -54,8 +66,14 @@ describe.runIf(usingPostgres)('two vault processes on one database', () => {
 
       const h = await db.open(1);
       try {
-        const outcomes = await rows<{ outcome: string; n: number }>(h.db, sql`select outcome, count(*)::int as n from audit_events where purpose = 'TWO-INSTANCES' group by 1 order by 1`);
-        expect(outcomes).toEqual([{ outcome: 'budget_exceeded', n: 40 }, { outcome: 'ok', n: 20 }]);
+        const outcomes = await rows<{ outcome: string; n: number }>(
+          h.db,
+          sql`select outcome, count(*)::int as n from audit_events where purpose = 'TWO-INSTANCES' group by 1 order by 1`,
+        );
+        expect(outcomes).toEqual([
+          { outcome: 'budget_exceeded', n: 40 },
+          { outcome: 'ok', n: 20 },
+        ]);
         const [counter] = await rows<{ count: number }>(h.db, sql`select count from reveal_counters where principal = 'reader'`);
         expect(Number(counter!.count)).toBe(20);
       } finally {
@@ -78,14 +96,20 @@ describe.runIf(usingPostgres)('two vault processes on one database', () => {
     const h = await db.open(1);
     const query = async <T>(text: string, params: unknown[] = []) => (await h.pool!.query(text, params)).rows as T[];
     const sealerPid = async () => {
-      const [r] = await rows<{ app: string }>(h.db, sql`select a.application_name as app from pg_locks l join pg_stat_activity a on a.pid = l.pid
-        where l.locktype = 'advisory' and l.granted and l.objid = ${SEALER_LOCK} and a.datname = current_database()`);
+      const [r] = await rows<{ app: string }>(
+        h.db,
+        sql`select a.application_name as app from pg_locks l join pg_stat_activity a on a.pid = l.pid
+        where l.locktype = 'advisory' and l.granted and l.objid = ${SEALER_LOCK} and a.datname = current_database()`,
+      );
       return r ? Number(r.app.split(':')[1]) : undefined;
     };
     try {
       await Promise.all(procs.map((p) => waitReady(p)));
       const jwt = createVaultJwt({ secret: jwtSecret, issuer: 'tokenvault', audience: 'tokenvault' });
-      const headers = { authorization: `Bearer ${jwt.sign({ sub: 'ingest', scope: 'tokenize', ns: ['*'] }, 600)}`, 'content-type': 'application/json' };
+      const headers = {
+        authorization: `Bearer ${jwt.sign({ sub: 'ingest', scope: 'tokenize', ns: ['*'] }, 600)}`,
+        'content-type': 'application/json',
+      };
       let stopLoad = false;
       let n = 0;
       const load = Array.from({ length: 16 }, async (_, c) => {
@@ -95,7 +119,11 @@ describe.runIf(usingPostgres)('two vault processes on one database', () => {
             await new Promise((r) => setTimeout(r, 20));
             continue;
           }
-          await fetch(`${p.url}/v1/tokenize`, { method: 'POST', headers, body: JSON.stringify({ items: [{ type: 'email', value: `failover-${c}-${n++}@example.com` }] }) }).catch(() => undefined);
+          await fetch(`${p.url}/v1/tokenize`, {
+            method: 'POST',
+            headers,
+            body: JSON.stringify({ items: [{ type: 'email', value: `failover-${c}-${n++}@example.com` }] }),
+          }).catch(() => undefined);
         }
       });
       let pid: number | undefined;
@@ -112,7 +140,10 @@ describe.runIf(usingPostgres)('two vault processes on one database', () => {
       // Generous polling; the bound is checked on the recorded times below.
       let next: { ts: Date } | undefined;
       for (let i = 0; i < 300 && !next; i++) {
-        [next] = await rows<{ ts: Date }>(h.db, sql`select ts from audit_checkpoints where ts > ${killedAt.toISOString()} order by first_seq limit 1`);
+        [next] = await rows<{ ts: Date }>(
+          h.db,
+          sql`select ts from audit_checkpoints where ts > ${killedAt.toISOString()} order by first_seq limit 1`,
+        );
         if (!next) await new Promise((r) => setTimeout(r, 100));
       }
       expect(await sealerPid()).toBe(survivor.child.pid);

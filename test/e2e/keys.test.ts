@@ -8,7 +8,12 @@ import { freePort, ROOT, spawnVault, waitReady } from '../helpers/process.js';
 
 const k1 = randomBytes(32).toString('base64');
 const k2 = randomBytes(32).toString('base64');
-const shared = { TOKENVAULT_FINGERPRINT_KEY: randomBytes(32).toString('base64'), TOKENVAULT_JWT_SECRET: randomBytes(32).toString('base64'), TOKENVAULT_SIGNING_KEY: randomBytes(32).toString('base64'), TOKENVAULT_AUDIT_SIGNING_KEY: randomBytes(32).toString('base64') };
+const shared = {
+  TOKENVAULT_FINGERPRINT_KEY: randomBytes(32).toString('base64'),
+  TOKENVAULT_JWT_SECRET: randomBytes(32).toString('base64'),
+  TOKENVAULT_SIGNING_KEY: randomBytes(32).toString('base64'),
+  TOKENVAULT_AUDIT_SIGNING_KEY: randomBytes(32).toString('base64'),
+};
 let db: TestDatabase;
 
 /** POST to a vault process with a vault-signed token of this scope; the parsed results. */
@@ -48,7 +53,11 @@ describe.runIf(usingPostgres)('key lifecycle through the CLI and the server', ()
   it('a rewrap killed midway (SIGKILL) completes when run again; nothing is wrapped twice or lost', async () => {
     const env = { PATH: process.env.PATH ?? '', DATABASE_URL: db.url!, TOKENVAULT_MASTER_KEYS: `1:${k1},2:${k2}`, ...shared };
     expect(await versions()).toEqual({ 1: 300 });
-    const child = spawn(process.execPath, ['bin/tokenvault.js', 'keys', 'rewrap', '--batch', '1'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['bin/tokenvault.js', 'keys', 'rewrap', '--batch', '1'], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let progress = '';
     child.stderr.on('data', (d: Buffer) => (progress += d.toString()));
     // Kill it once some batches have committed.
@@ -69,13 +78,18 @@ describe.runIf(usingPostgres)('key lifecycle through the CLI and the server', ()
     // Every value is still readable with version 2 alone.
     const only2 = spawnVault({ DATABASE_URL: db.url!, TOKENVAULT_MASTER_KEYS: `2:${k2}`, ...shared }, await freePort());
     await waitReady(only2);
-    const values = (await call<{ value: string }>(only2.url, '/v1/detokenize', 'detokenize:plain:*', { tokens, purpose: 'KEY-CHECK' })).map((r) => r.value);
+    const values = (await call<{ value: string }>(only2.url, '/v1/detokenize', 'detokenize:plain:*', { tokens, purpose: 'KEY-CHECK' })).map(
+      (r) => r.value,
+    );
     expect(values).toEqual(tokens.map((_, i) => `kill-rewrap-${i}`));
     expect(await only2.stop()).toBe(0);
   }, 120_000);
 
   it('a start without a master key version that still wraps data keys is refused, naming the version and count', async () => {
-    const p = spawnVault({ DATABASE_URL: db.url!, TOKENVAULT_MASTER_KEYS: `3:${randomBytes(32).toString('base64')}`, ...shared }, await freePort());
+    const p = spawnVault(
+      { DATABASE_URL: db.url!, TOKENVAULT_MASTER_KEYS: `3:${randomBytes(32).toString('base64')}`, ...shared },
+      await freePort(),
+    );
     expect(await p.exited).not.toBe(0);
     expect(p.output()).toContain('master key version 2 still wraps 300 data key(s) but is not in TOKENVAULT_MASTER_KEYS');
     expect(p.output()).not.toContain('Server listening');

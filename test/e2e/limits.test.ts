@@ -29,11 +29,20 @@ describe('limits before work, in a real server process (finding 6)', () => {
     const body = Buffer.from('['.repeat(7_000_000) + ']'.repeat(7_000_000));
     let answered = false;
     const token = new Promise<number>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port: p.port, method: 'POST', path: '/v1/auth/token', headers: { 'content-type': 'application/json', 'content-length': body.length } }, (res) => {
-        res.resume();
-        answered = true;
-        resolve(res.statusCode!);
-      });
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port: p.port,
+          method: 'POST',
+          path: '/v1/auth/token',
+          headers: { 'content-type': 'application/json', 'content-length': body.length },
+        },
+        (res) => {
+          res.resume();
+          answered = true;
+          resolve(res.statusCode!);
+        },
+      );
       // The server may close the connection while the rest of the body is still being sent.
       req.on('error', (err) => (answered ? undefined : reject(err)));
       req.end(body);

@@ -41,7 +41,14 @@ async function privateJwks(generation: number) {
 
 async function startIdp(generation: number): Promise<void> {
   const provider = new Provider(issuer, {
-    clients: ['staff-rs', 'staff-es'].map((id) => ({ client_id: id, client_secret: `${id}-secret`, grant_types: ['client_credentials'], redirect_uris: [], response_types: [], scope: 'detokenize:masked:*' })),
+    clients: ['staff-rs', 'staff-es'].map((id) => ({
+      client_id: id,
+      client_secret: `${id}-secret`,
+      grant_types: ['client_credentials'],
+      redirect_uris: [],
+      response_types: [],
+      scope: 'detokenize:masked:*',
+    })),
     jwks: { keys: await privateJwks(generation) },
     scopes: ['detokenize:masked:*'],
     features: {
@@ -76,7 +83,10 @@ async function stopIdp(): Promise<void> {
 async function staffToken(client: 'staff-rs' | 'staff-es'): Promise<string> {
   const res = await fetch(`${issuer}/token`, {
     method: 'POST',
-    headers: { authorization: `Basic ${Buffer.from(`${client}:${client}-secret`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+    headers: {
+      authorization: `Basic ${Buffer.from(`${client}:${client}-secret`).toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
     body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'detokenize:masked:*', resource: 'urn:tokenvault' }),
   });
   const body = (await res.json()) as { access_token: string };
@@ -84,7 +94,8 @@ async function staffToken(client: 'staff-rs' | 'staff-es'): Promise<string> {
   return body.access_token;
 }
 
-const reveal = (token: string) => v.app.inject({ method: 'POST', url: '/v1/detokenize', headers: bearer(token), payload: { tokens: [emailToken], purpose: 'OIDC-E2E' } });
+const reveal = (token: string) =>
+  v.app.inject({ method: 'POST', url: '/v1/detokenize', headers: bearer(token), payload: { tokens: [emailToken], purpose: 'OIDC-E2E' } });
 const header = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[0]!, 'base64url').toString()) as { alg: string; kid: string };
 
 beforeAll(async () => {
@@ -92,10 +103,20 @@ beforeAll(async () => {
   issuer = `http://127.0.0.1:${port}`;
   await startIdp(1);
   dir = mkdtempSync(join(tmpdir(), 'tv-oidc-'));
-  writeFileSync(join(dir, 'idp.yaml'), [`issuer: "${issuer}"`, `audience: ${AUDIENCE}`, `unknownKidCooldownSeconds: ${COOLDOWN_S}`].join('\n'));
+  writeFileSync(
+    join(dir, 'idp.yaml'),
+    [`issuer: "${issuer}"`, `audience: ${AUDIENCE}`, `unknownKidCooldownSeconds: ${COOLDOWN_S}`].join('\n'),
+  );
   db = await createTestDatabase();
   v = await startVault(db, { idp: loadIdp(join(dir, 'idp.yaml'), { now: () => clock }) });
-  emailToken = (await v.app.inject({ method: 'POST', url: '/v1/tokenize', headers: bearer(v.token('tokenize')), payload: { items: [{ type: 'email', value: 'oidc-staff@example.com' }] } })).json().results[0].token;
+  emailToken = (
+    await v.app.inject({
+      method: 'POST',
+      url: '/v1/tokenize',
+      headers: bearer(v.token('tokenize')),
+      payload: { items: [{ type: 'email', value: 'oidc-staff@example.com' }] },
+    })
+  ).json().results[0].token;
 });
 afterAll(async () => {
   if (server) await stopIdp();
@@ -106,14 +127,20 @@ afterAll(async () => {
 
 describe('staff tokens from a real OpenID Connect provider, keys by discovery', () => {
   it('accepts its RS256 and ES256 JWT access tokens', async () => {
-    for (const [client, alg] of [['staff-rs', 'RS256'], ['staff-es', 'ES256']] as const) {
+    for (const [client, alg] of [
+      ['staff-rs', 'RS256'],
+      ['staff-es', 'ES256'],
+    ] as const) {
       const token = await staffToken(client);
       expect(header(token).alg).toBe(alg);
       const res = await reveal(token);
       expect(res.statusCode, res.body).toBe(200);
       expect(res.json().results[0]).toMatchObject({ status: 'ok', reveal: 'masked' });
     }
-    const [row] = await rows<{ actor: string }>(v.handle.db, sql`select actor from audit_events where purpose = 'OIDC-E2E' order by id desc limit 1`);
+    const [row] = await rows<{ actor: string }>(
+      v.handle.db,
+      sql`select actor from audit_events where purpose = 'OIDC-E2E' order by id desc limit 1`,
+    );
     expect(row!.actor).toBe('idp:staff-es');
   });
 
@@ -122,11 +149,21 @@ describe('staff tokens from a real OpenID Connect provider, keys by discovery', 
     const before = jwksFetches;
     const forger = await generateKeyPair('RS256');
     for (let i = 0; i < 20; i++) {
-      const forged = await new SignJWT({ scope: 'detokenize:masked:*' }).setProtectedHeader({ alg: 'RS256', kid: `made-up-${i}` }).setIssuer(issuer).setAudience(AUDIENCE).setSubject('mallory').setIssuedAt().setExpirationTime('5m').sign(forger.privateKey);
+      const forged = await new SignJWT({ scope: 'detokenize:masked:*' })
+        .setProtectedHeader({ alg: 'RS256', kid: `made-up-${i}` })
+        .setIssuer(issuer)
+        .setAudience(AUDIENCE)
+        .setSubject('mallory')
+        .setIssuedAt()
+        .setExpirationTime('5m')
+        .sign(forger.privateKey);
       expect((await reveal(forged)).statusCode).toBe(401);
     }
     expect(jwksFetches - before).toBe(FETCHES_PER_COOLDOWN);
-    const [r] = await rows<{ n: number }>(v.handle.db, sql`select count(*)::int as n from audit_events where action = 'auth' and details->>'reason' = 'unknown_key'`);
+    const [r] = await rows<{ n: number }>(
+      v.handle.db,
+      sql`select count(*)::int as n from audit_events where action = 'auth' and details->>'reason' = 'unknown_key'`,
+    );
     expect(r!.n).toBe(20);
   });
 
@@ -147,7 +184,13 @@ describe('staff tokens from a real OpenID Connect provider, keys by discovery', 
       expect(res.statusCode, res.body).toBe(200);
     }
     // A key the vault never saw cannot be fetched while the IdP is down: refused, not hung.
-    const unknown = await new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: 'ec-3' }).setIssuer(issuer).setAudience(AUDIENCE).setSubject('x').setExpirationTime('5m').sign((await generateKeyPair('ES256')).privateKey);
+    const unknown = await new SignJWT({})
+      .setProtectedHeader({ alg: 'ES256', kid: 'ec-3' })
+      .setIssuer(issuer)
+      .setAudience(AUDIENCE)
+      .setSubject('x')
+      .setExpirationTime('5m')
+      .sign((await generateKeyPair('ES256')).privateKey);
     expect((await reveal(unknown)).statusCode).toBe(401);
   });
 });

@@ -53,7 +53,13 @@ async function stop(p: VaultProcess, signal: NodeJS.Signals = 'SIGTERM') {
 
 async function post(p: VaultProcess, path: string, body: unknown) {
   const res = await fetch(`${p.url}${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
-  return { status: res.status, json: (await res.json()) as Record<string, unknown> & { results?: { token: string; status?: string; value?: string }[]; error?: { code: string } } };
+  return {
+    status: res.status,
+    json: (await res.json()) as Record<string, unknown> & {
+      results?: { token: string; status?: string; value?: string }[];
+      error?: { code: string };
+    },
+  };
 }
 
 async function query<T>(text: string, params: unknown[] = []): Promise<T[]> {
@@ -79,11 +85,15 @@ describe.runIf(usingPostgres)('reliability with real processes', () => {
   it(`three instances, ${clients} concurrent clients, overlapping values: one token per value, no 5xx`, async () => {
     const instances = await Promise.all([start(), start(), start()]);
     const values = Array.from({ length: 500 }, (_, i) => `${CANARY}.user${i}@example.com`);
-    const responses = await Promise.all(Array.from({ length: clients }, async (_, c) => {
-      const picked = Array.from({ length: 20 }, (_, i) => values[(c * 17 + i * 31) % values.length]!);
-      const r = await post(instances[c % 3]!, '/v1/tokenize', { items: picked.map((value) => ({ type: 'email', value, subject: `${CANARY}-s${c % 7}` })) });
-      return { r, picked };
-    }));
+    const responses = await Promise.all(
+      Array.from({ length: clients }, async (_, c) => {
+        const picked = Array.from({ length: 20 }, (_, i) => values[(c * 17 + i * 31) % values.length]!);
+        const r = await post(instances[c % 3]!, '/v1/tokenize', {
+          items: picked.map((value) => ({ type: 'email', value, subject: `${CANARY}-s${c % 7}` })),
+        });
+        return { r, picked };
+      }),
+    );
     const tokenOf = new Map<string, string>();
     for (const { r, picked } of responses) {
       expect(r.status).toBe(200);
@@ -102,7 +112,13 @@ describe.runIf(usingPostgres)('reliability with real processes', () => {
 
   it('SIGKILL during 10,000-item batches loses nothing that was answered and leaves nothing half-written', async () => {
     const victim = await start();
-    const batch = (b: number) => ({ items: Array.from({ length: 10_000 }, (_, i) => ({ type: 'text', value: `${CANARY} crash ${b}-${i}`, ...(i % 10 === 0 ? { subject: `${CANARY}-crash-${b}` } : {}) })) });
+    const batch = (b: number) => ({
+      items: Array.from({ length: 10_000 }, (_, i) => ({
+        type: 'text',
+        value: `${CANARY} crash ${b}-${i}`,
+        ...(i % 10 === 0 ? { subject: `${CANARY}-crash-${b}` } : {}),
+      })),
+    });
     const inflight = Array.from({ length: 6 }, (_, b) => post(victim, '/v1/tokenize', batch(b)).catch(() => null));
     await new Promise((r) => setTimeout(r, 1500));
     await stop(victim, 'SIGKILL');
@@ -116,14 +132,28 @@ describe.runIf(usingPostgres)('reliability with real processes', () => {
       }
     }
     // Every mapping was created by a request whose audit row committed with it.
-    const [audited] = await query<{ created: number }>(`select coalesce(sum((value->>'created')::int), 0)::int as created from audit_events, jsonb_each(details->'counts') where action = 'tokenize'`);
+    const [audited] = await query<{ created: number }>(
+      `select coalesce(sum((value->>'created')::int), 0)::int as created from audit_events, jsonb_each(details->'counts') where action = 'tokenize'`,
+    );
     const [mapped] = await query<{ n: number }>('select count(*)::int as n from mappings');
     expect(audited!.created).toBe(mapped!.n);
     // Copies live on the mapping (namespace key) or on the subject links (subject keys).
     for (const table of ['mappings', 'subject_links']) {
-      expect((await query<{ n: number }>(`select count(*)::int as n from ${table} m where m.dek_id is not null and not exists (select 1 from data_keys d where d.id = m.dek_id)`))[0]!.n).toBe(0);
+      expect(
+        (
+          await query<{ n: number }>(
+            `select count(*)::int as n from ${table} m where m.dek_id is not null and not exists (select 1 from data_keys d where d.id = m.dek_id)`,
+          )
+        )[0]!.n,
+      ).toBe(0);
     }
-    expect((await query<{ n: number }>('select count(*)::int as n from data_keys d where d.subject_hmac is not null and not exists (select 1 from subject_links l where l.subject_hmac = d.subject_hmac)'))[0]!.n).toBe(0);
+    expect(
+      (
+        await query<{ n: number }>(
+          'select count(*)::int as n from data_keys d where d.subject_hmac is not null and not exists (select 1 from subject_links l where l.subject_hmac = d.subject_hmac)',
+        )
+      )[0]!.n,
+    ).toBe(0);
     const verify = await fetch(`${survivor.url}/v1/audit/verify`, { headers }).then((r) => r.json());
     expect(verify).toMatchObject({ ok: true });
     expect(await stop(survivor)).toBe(0);
@@ -137,7 +167,11 @@ describe.runIf(usingPostgres)('reliability with real processes', () => {
     expect((await post(p, '/v1/tokenize', { items: [{ type: 'email', value: `${CANARY}.before@example.com` }] })).status).toBe(200);
     await proxy.cut();
     const t0 = Date.now();
-    const during = await Promise.all(Array.from({ length: 20 }, (_, i) => post(p, '/v1/tokenize', { items: [{ type: 'email', value: `${CANARY}.during${i}@example.com` }] })));
+    const during = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        post(p, '/v1/tokenize', { items: [{ type: 'email', value: `${CANARY}.during${i}@example.com` }] }),
+      ),
+    );
     const elapsed = Date.now() - t0;
     for (const r of during) {
       expect(r.status).toBe(503);
@@ -162,11 +196,24 @@ describe.runIf(usingPostgres)('reliability with real processes', () => {
 
   it('SIGTERM under load: in-flight requests complete, then the process exits 0', async () => {
     const p = await start();
-    const load = Array.from({ length: 60 }, (_, i) => post(p, '/v1/tokenize', { items: Array.from({ length: 200 }, (_, j) => ({ type: 'text', value: `${CANARY} term ${i}-${j}` })) }).then((r) => (r.status === 503 ? r.json.error!.code : r.status), () => 'refused'));
+    const load = Array.from({ length: 60 }, (_, i) =>
+      post(p, '/v1/tokenize', { items: Array.from({ length: 200 }, (_, j) => ({ type: 'text', value: `${CANARY} term ${i}-${j}` })) }).then(
+        (r) => (r.status === 503 ? r.json.error!.code : r.status),
+        () => 'refused',
+      ),
+    );
     await new Promise((r) => setTimeout(r, 100));
     const code = await stop(p, 'SIGTERM');
     const statuses = await Promise.all(load);
-    expect(code, p.output().split('\n').filter((l) => !l.includes('request')).slice(-15).join('\n')).toBe(0);
+    expect(
+      code,
+      p
+        .output()
+        .split('\n')
+        .filter((l) => !l.includes('request'))
+        .slice(-15)
+        .join('\n'),
+    ).toBe(0);
     // Each request either completed or was refused (connection refused, or 503 SHUTTING_DOWN).
     expect(statuses.filter((s) => s !== 200 && s !== 'refused' && s !== 'SHUTTING_DOWN')).toEqual([]);
     expect(statuses.filter((s) => s === 200).length).toBeGreaterThan(0);
@@ -175,7 +222,9 @@ describe.runIf(usingPostgres)('reliability with real processes', () => {
   it('no canary value appears in any output, /metrics, the OpenAPI document or the audit table', async () => {
     const p = await start();
     // Values through every route, including rejected ones and an erasure by value.
-    const [t] = (await post(p, '/v1/tokenize', { items: [{ type: 'email', value: `${CANARY}.last@example.com`, subject: `${CANARY}-last` }] })).json.results!;
+    const [t] = (
+      await post(p, '/v1/tokenize', { items: [{ type: 'email', value: `${CANARY}.last@example.com`, subject: `${CANARY}-last` }] })
+    ).json.results!;
     await post(p, '/v1/tokenize', { items: [{ type: 'email', value: `${CANARY} not an email` }] });
     await post(p, '/v1/tokenize', { items: [{ type: 'card', value: `${CANARY}` }], onInvalid: 'skip' });
     await post(p, '/v1/detokenize', { tokens: [t!.token, `${CANARY}-missing`], purpose: 'CANARY-CHECK' });

@@ -37,8 +37,16 @@ describe('the server process', () => {
       expect(p.output()).toContain('DEVELOPMENT KEYS');
       const docs = await fetch(`${p.url}/docs/`);
       expect(docs.status).toBe(200);
-      const token = execFileSync(process.execPath, ['bin/tokenvault.js', 'dev-token', '--scope', 'tokenize'], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', TOKENVAULT_DATA_DIR: dir }, encoding: 'utf8' }).trim();
-      const res = await fetch(`${p.url}/v1/tokenize`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ items: [{ type: 'email', value: 'e2e-canary@example.com' }] }) });
+      const token = execFileSync(process.execPath, ['bin/tokenvault.js', 'dev-token', '--scope', 'tokenize'], {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH ?? '', TOKENVAULT_DATA_DIR: dir },
+        encoding: 'utf8',
+      }).trim();
+      const res = await fetch(`${p.url}/v1/tokenize`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ items: [{ type: 'email', value: 'e2e-canary@example.com' }] }),
+      });
       expect(res.status).toBe(200);
     } finally {
       expect(await p.stop('SIGTERM')).toBe(0);
@@ -50,7 +58,11 @@ describe('the server process', () => {
   it.runIf(usingPostgres)('runs on PostgreSQL after `tokenvault migrate`', async () => {
     const db = await createTestDatabase({ backend: 'postgres' });
     // The template is migrated already; migrate again must be a no-op, not an error.
-    execFileSync(process.execPath, ['bin/tokenvault.js', 'migrate'], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', DATABASE_URL: db.url! }, encoding: 'utf8' });
+    execFileSync(process.execPath, ['bin/tokenvault.js', 'migrate'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', DATABASE_URL: db.url! },
+      encoding: 'utf8',
+    });
     const p = spawnVault({ DATABASE_URL: db.url!, TOKENVAULT_DATA_DIR: tmp() }, await freePort());
     try {
       await waitReady(p);

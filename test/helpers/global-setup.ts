@@ -26,7 +26,10 @@ export default async function setup(project: TestProject) {
 
   const url = process.env.TEST_DATABASE_URL;
   // Said once, up front: otherwise a run without it shows only unexplained skips.
-  if (!url) console.log('TEST_DATABASE_URL is not set: the tests that need PostgreSQL (locking, concurrency, several instances, database faults) are skipped. Set it, e.g. TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres, to run them.');
+  if (!url)
+    console.log(
+      'TEST_DATABASE_URL is not set: the tests that need PostgreSQL (locking, concurrency, several instances, database faults) are skipped. Set it, e.g. TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres, to run them.',
+    );
   let template: string | undefined;
   if (url) {
     template = `tv_tpl_${randomBytes(6).toString('hex')}`;

@@ -9,7 +9,13 @@ import { afterAll, beforeAll } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './db.js';
 
 export function testKeys(): KeyMaterial {
-  return { masterKeys: new Map([[1, randomBytes(32)]]), fingerprintKey: randomBytes(32), jwtSecret: randomBytes(32), signingKey: randomBytes(32), auditSigningKey: randomBytes(32) };
+  return {
+    masterKeys: new Map([[1, randomBytes(32)]]),
+    fingerprintKey: randomBytes(32),
+    jwtSecret: randomBytes(32),
+    signingKey: randomBytes(32),
+    auditSigningKey: randomBytes(32),
+  };
 }
 
 export interface TestVault {
@@ -23,10 +29,22 @@ export interface TestVault {
 }
 
 /** Builds the same app the server runs, on a test database. */
-export async function startVault(db: TestDatabase, opts: { keys?: KeyMaterial; policy?: unknown } & Partial<Pick<ServiceOptions, 'access' | 'idp' | 'hasher' | 'production'>> = {}): Promise<TestVault> {
+export async function startVault(
+  db: TestDatabase,
+  opts: { keys?: KeyMaterial; policy?: unknown } & Partial<Pick<ServiceOptions, 'access' | 'idp' | 'hasher' | 'production'>> = {},
+): Promise<TestVault> {
   const keys = opts.keys ?? testKeys();
   const handle = await db.open();
-  const services = createServices({ db: handle, keys, policy: buildPolicy(opts.policy), grants: buildGrants(opts.policy), access: opts.access, idp: opts.idp, hasher: opts.hasher, production: opts.production });
+  const services = createServices({
+    db: handle,
+    keys,
+    policy: buildPolicy(opts.policy),
+    grants: buildGrants(opts.policy),
+    access: opts.access,
+    idp: opts.idp,
+    hasher: opts.hasher,
+    production: opts.production,
+  });
   const app = await buildApp(services);
   await app.ready();
   return {

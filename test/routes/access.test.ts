@@ -26,12 +26,19 @@ let emailTokens: string[];
 async function staffToken(claims: Record<string, unknown>, sub = 'agent-1') {
   return new SignJWT({ scope: 'detokenize:masked:*', ...claims })
     .setProtectedHeader({ alg: 'RS256', kid: 'rsa-1' })
-    .setIssuer(ISSUER).setAudience(AUDIENCE).setSubject(sub).setIssuedAt().setExpirationTime('10m')
+    .setIssuer(ISSUER)
+    .setAudience(AUDIENCE)
+    .setSubject(sub)
+    .setIssuedAt()
+    .setExpirationTime('10m')
     .sign(rsa.privateKey);
 }
 
 async function lastAuthReason(vault: TestVault): Promise<string | undefined> {
-  const [r] = await rows<{ details: { reason: string } }>(vault.handle.db, sql`select details from audit_events where action = 'auth' order by id desc limit 1`);
+  const [r] = await rows<{ details: { reason: string } }>(
+    vault.handle.db,
+    sql`select details from audit_events where action = 'auth' order by id desc limit 1`,
+  );
   return r?.details.reason;
 }
 
@@ -40,7 +47,10 @@ const post = (vault: TestVault, url: string, payload: unknown, headers: Record<s
 
 /** A client made the way the CLI makes it (no HTTP allowlist), and a token for it. */
 async function cliClient(vault: TestVault, name: string, scopes: string[], revealBudget?: number) {
-  const { client } = await vault.services.clients.create({ name, scopes, namespaces: ['*'], ...(revealBudget !== undefined ? { revealBudget } : {}) }, 'cli');
+  const { client } = await vault.services.clients.create(
+    { name, scopes, namespaces: ['*'], ...(revealBudget !== undefined ? { revealBudget } : {}) },
+    'cli',
+  );
   return client;
 }
 
@@ -48,15 +58,34 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tv-access-'));
   rsa = await generateKeyPair('RS256', { extractable: true });
   writeFileSync(join(dir, 'jwks.json'), JSON.stringify({ keys: [{ ...(await exportJWK(rsa.publicKey)), kid: 'rsa-1', alg: 'RS256' }] }));
-  writeFileSync(join(dir, 'idp.yaml'), [
-    `issuer: "${ISSUER}"`, `audience: ${AUDIENCE}`, 'jwks: ./jwks.json',
-    'groupScopes:', '  support-l2: ["detokenize:plain:email"]', 'groupBudgets:', '  support-l2: 2',
-  ].join('\n'));
+  writeFileSync(
+    join(dir, 'idp.yaml'),
+    [
+      `issuer: "${ISSUER}"`,
+      `audience: ${AUDIENCE}`,
+      'jwks: ./jwks.json',
+      'groupScopes:',
+      '  support-l2: ["detokenize:plain:email"]',
+      'groupBudgets:',
+      '  support-l2: 2',
+    ].join('\n'),
+  );
   db = await createTestDatabase();
   const idp = await loadIdp(join(dir, 'idp.yaml'));
   v = await startVault(db, { idp, access: { ...DEFAULT_ACCESS, revealBudget: 5 } });
-  prod = await startVault(db, { keys: v.keys, idp, production: true, access: { ...DEFAULT_ACCESS, revealBudget: 5 } } as Parameters<typeof startVault>[1]);
-  emailTokens = (await post(v, '/v1/tokenize', { items: [1, 2, 3].map((i) => ({ type: 'email', value: `access${i}@example.com` })) }, bearer(v.token('tokenize')))).json().results.map((r: { token: string }) => r.token);
+  prod = await startVault(db, { keys: v.keys, idp, production: true, access: { ...DEFAULT_ACCESS, revealBudget: 5 } } as Parameters<
+    typeof startVault
+  >[1]);
+  emailTokens = (
+    await post(
+      v,
+      '/v1/tokenize',
+      { items: [1, 2, 3].map((i) => ({ type: 'email', value: `access${i}@example.com` })) },
+      bearer(v.token('tokenize')),
+    )
+  )
+    .json()
+    .results.map((r: { token: string }) => r.token);
 });
 afterAll(async () => {
   await prod?.close();
@@ -73,8 +102,21 @@ describe('JWT verification and IdP keys (findings 1 and 2)', () => {
   });
 
   it('an IdP configured by JWKS URL or by issuer URL loads (keys are fetched when first needed)', () => {
-    writeFileSync(join(dir, 'idp-url.yaml'), ['issuers:', '  - issuer: "https://idp.example.test/"', `    audience: ${AUDIENCE}`, '    jwks: "https://idp.example.test/oauth2/v1/keys"', '  - issuer: "https://login.example.test/realms/staff"', `    audience: ${AUDIENCE}`].join('\n'));
-    expect(loadIdp(join(dir, 'idp-url.yaml')).map((i) => i.config.issuer)).toEqual(['https://idp.example.test/', 'https://login.example.test/realms/staff']);
+    writeFileSync(
+      join(dir, 'idp-url.yaml'),
+      [
+        'issuers:',
+        '  - issuer: "https://idp.example.test/"',
+        `    audience: ${AUDIENCE}`,
+        '    jwks: "https://idp.example.test/oauth2/v1/keys"',
+        '  - issuer: "https://login.example.test/realms/staff"',
+        `    audience: ${AUDIENCE}`,
+      ].join('\n'),
+    );
+    expect(loadIdp(join(dir, 'idp-url.yaml')).map((i) => i.config.issuer)).toEqual([
+      'https://idp.example.test/',
+      'https://login.example.test/realms/staff',
+    ]);
   });
 });
 
@@ -111,7 +153,10 @@ describe('vault tokens (finding 3)', () => {
 
   it('the reveal budget comes from the client row, never from a budget claim', async () => {
     const client = await cliClient(v, 'budget-from-row', ['detokenize:plain:*'], 2);
-    const t = prod.services.jwt.sign({ sub: client.id, scope: 'detokenize:plain:*', ns: ['*'], kind: 'client', budget: 1_000_000_000 } as never, 600);
+    const t = prod.services.jwt.sign(
+      { sub: client.id, scope: 'detokenize:plain:*', ns: ['*'], kind: 'client', budget: 1_000_000_000 } as never,
+      600,
+    );
     const res = await post(prod, '/v1/detokenize', { tokens: emailTokens, purpose: 'BUDGET-CLAIM' }, bearer(t));
     expect(res.statusCode, res.body).toBe(429);
     expect(res.json().error.code).toBe('REVEAL_BUDGET_EXCEEDED');
@@ -126,7 +171,7 @@ describe('granting over HTTP (finding 4)', () => {
       [{ scopes: ['detokenize:plain:*'] }, 'scope detokenize:plain:* may not be granted over HTTP'],
       [{ scopes: ['admin'] }, 'scope admin may not be granted over HTTP'],
       [{ scopes: ['erase'] }, 'scope erase may not be granted over HTTP'],
-      [{ scopes: ['tokenize'], namespaces: ['*'] }, 'namespace * is not among the granting principal\'s namespaces'],
+      [{ scopes: ['tokenize'], namespaces: ['*'] }, "namespace * is not among the granting principal's namespaces"],
       [{ scopes: ['tokenize'], revealBudget: 1_000_000 }, 'revealBudget above 5 may not be granted over HTTP'],
     ];
     for (const [i, [extra, message]] of attempts.entries()) {
@@ -134,22 +179,44 @@ describe('granting over HTTP (finding 4)', () => {
       expect(res.statusCode, res.body).toBe(403);
       expect(res.json().error).toEqual({ code: 'GRANT_NOT_ALLOWED', message: `${message}; use the tokenvault CLI` });
     }
-    const denied = await rows<{ outcome: string; details: { scopes: string[] } }>(v.handle.db, sql`select outcome, details from audit_events where action = 'client.create' and actor = 'narrow-admin' order by id`);
+    const denied = await rows<{ outcome: string; details: { scopes: string[] } }>(
+      v.handle.db,
+      sql`select outcome, details from audit_events where action = 'client.create' and actor = 'narrow-admin' order by id`,
+    );
     expect(denied.map((d) => [d.outcome, d.details.scopes])).toEqual(attempts.map(([e]) => ['denied', e.scopes]));
     expect((await v.services.clients.list()).map((c) => c.name)).not.toContain('wide-0');
 
     const ok = await post(v, '/v1/clients', { name: 'narrow-ok', scopes: ['tokenize'], namespaces: ['default'] }, narrowAdmin());
     expect(ok.statusCode, ok.body).toBe(201);
-    const [row] = await rows<{ outcome: string; details: Record<string, unknown> }>(v.handle.db, sql`select outcome, details from audit_events where action = 'client.create' order by id desc limit 1`);
-    expect(row).toEqual({ outcome: 'success', details: { clientId: ok.json().client.id, name: 'narrow-ok', scopes: ['tokenize'], namespaces: ['default'], revealBudget: null } });
+    const [row] = await rows<{ outcome: string; details: Record<string, unknown> }>(
+      v.handle.db,
+      sql`select outcome, details from audit_events where action = 'client.create' order by id desc limit 1`,
+    );
+    expect(row).toEqual({
+      outcome: 'success',
+      details: { clientId: ok.json().client.id, name: 'narrow-ok', scopes: ['tokenize'], namespaces: ['default'], revealBudget: null },
+    });
   });
 
   it('the policy file widens the allowlist', async () => {
-    const wide = await startVault(db, { keys: v.keys, policy: { grants: { scopes: ['tokenize', 'detokenize:masked:email'], maxRevealBudget: 50 } } });
+    const wide = await startVault(db, {
+      keys: v.keys,
+      policy: { grants: { scopes: ['tokenize', 'detokenize:masked:email'], maxRevealBudget: 50 } },
+    });
     try {
-      const res = await post(wide, '/v1/clients', { name: 'masked-reader', scopes: ['detokenize:masked:email'], namespaces: ['default'], revealBudget: 50 }, narrowAdmin());
+      const res = await post(
+        wide,
+        '/v1/clients',
+        { name: 'masked-reader', scopes: ['detokenize:masked:email'], namespaces: ['default'], revealBudget: 50 },
+        narrowAdmin(),
+      );
       expect(res.statusCode, res.body).toBe(201);
-      const plain = await post(wide, '/v1/clients', { name: 'plain-reader', scopes: ['detokenize:plain:email'], namespaces: ['default'] }, narrowAdmin());
+      const plain = await post(
+        wide,
+        '/v1/clients',
+        { name: 'plain-reader', scopes: ['detokenize:plain:email'], namespaces: ['default'] },
+        narrowAdmin(),
+      );
       expect(plain.statusCode, plain.body).toBe(403);
     } finally {
       await wide.close();
@@ -159,10 +226,18 @@ describe('granting over HTTP (finding 4)', () => {
 
 describe('separation of duties (finding 5)', () => {
   it('a client may not hold tokenize and a detokenize scope (CLI and HTTP)', async () => {
-    await expect(cliClient(v, 'oracle', ['tokenize', 'detokenize:masked:*'])).rejects.toMatchObject({ statusCode: 400, code: 'SEPARATION_OF_DUTIES' });
+    await expect(cliClient(v, 'oracle', ['tokenize', 'detokenize:masked:*'])).rejects.toMatchObject({
+      statusCode: 400,
+      code: 'SEPARATION_OF_DUTIES',
+    });
     const wide = await startVault(db, { keys: v.keys, policy: { grants: { scopes: ['tokenize', 'detokenize:masked:*'] } } });
     try {
-      const res = await post(wide, '/v1/clients', { name: 'oracle-http', scopes: ['tokenize', 'detokenize:masked:*'], namespaces: ['default'] }, bearer(v.token('admin')));
+      const res = await post(
+        wide,
+        '/v1/clients',
+        { name: 'oracle-http', scopes: ['tokenize', 'detokenize:masked:*'], namespaces: ['default'] },
+        bearer(v.token('admin')),
+      );
       expect(res.statusCode, res.body).toBe(400);
       expect(res.json().error.code).toBe('SEPARATION_OF_DUTIES');
     } finally {
@@ -179,14 +254,35 @@ describe('separation of duties (finding 5)', () => {
 
   it('is enforced at the IdP mapping: a staff token mapping to both is refused', async () => {
     const t = await staffToken({ scope: 'tokenize detokenize:masked:*' });
-    const res = await post(v, '/v1/tokenize', { items: Array.from({ length: 366 }, (_, d) => ({ type: 'date', value: new Date(Date.UTC(1984, 0, 1 + d)).toISOString().slice(0, 10) })) }, bearer(t));
+    const res = await post(
+      v,
+      '/v1/tokenize',
+      {
+        items: Array.from({ length: 366 }, (_, d) => ({
+          type: 'date',
+          value: new Date(Date.UTC(1984, 0, 1 + d)).toISOString().slice(0, 10),
+        })),
+      },
+      bearer(t),
+    );
     expect(res.statusCode, res.body).toBe(401);
     expect(await lastAuthReason(v)).toBe('separation_of_duties');
   });
 
   it('an IdP configuration mapping a group to both fails at load', async () => {
-    writeFileSync(join(dir, 'idp-sod.yaml'), [`issuer: "${ISSUER}"`, `audience: ${AUDIENCE}`, 'jwks: ./jwks.json', 'groupScopes:', '  ingest: ["tokenize", "detokenize:plain:ssn"]'].join('\n'));
-    await expect(Promise.resolve().then(() => loadIdp(join(dir, 'idp-sod.yaml')))).rejects.toThrow(/groupScopes.ingest: tokenize together with detokenize/);
+    writeFileSync(
+      join(dir, 'idp-sod.yaml'),
+      [
+        `issuer: "${ISSUER}"`,
+        `audience: ${AUDIENCE}`,
+        'jwks: ./jwks.json',
+        'groupScopes:',
+        '  ingest: ["tokenize", "detokenize:plain:ssn"]',
+      ].join('\n'),
+    );
+    await expect(Promise.resolve().then(() => loadIdp(join(dir, 'idp-sod.yaml')))).rejects.toThrow(
+      /groupScopes.ingest: tokenize together with detokenize/,
+    );
   });
 
   it('dev-token warns when it mints tokenize with a detokenize scope', async () => {
@@ -194,7 +290,9 @@ describe('separation of duties (finding 5)', () => {
     const warn = vi.spyOn(console, 'error').mockImplementation(() => undefined);
     try {
       const out: string[] = [];
-      expect(await runCli(['dev-token', '--scope', 'tokenize detokenize:plain:*'], { TOKENVAULT_DATA_DIR: data }, (s) => out.push(s))).toBe(0);
+      expect(await runCli(['dev-token', '--scope', 'tokenize detokenize:plain:*'], { TOKENVAULT_DATA_DIR: data }, (s) => out.push(s))).toBe(
+        0,
+      );
       expect(out[0]).toMatch(/^ey/);
       expect(warn.mock.calls.map((c) => String(c[0])).join('\n')).toMatch(/separation of duties/);
     } finally {
@@ -206,7 +304,17 @@ describe('separation of duties (finding 5)', () => {
   it('counts created and existing values per principal for alerting on guessing', async () => {
     const t = bearer(v.token('tokenize', ['*'], 'guesser'));
     await post(v, '/v1/tokenize', { items: [{ type: 'ssn', value: '123-45-6789' }] }, t);
-    await post(v, '/v1/tokenize', { items: [{ type: 'ssn', value: '123-45-6789' }, { type: 'ssn', value: '123-45-6780' }] }, t);
+    await post(
+      v,
+      '/v1/tokenize',
+      {
+        items: [
+          { type: 'ssn', value: '123-45-6789' },
+          { type: 'ssn', value: '123-45-6780' },
+        ],
+      },
+      t,
+    );
     const metrics = (await v.app.inject('/metrics')).body;
     expect(metrics).toContain('tokenvault_principal_values_total{principal="guesser",action="created"} 2');
     expect(metrics).toContain('tokenvault_principal_values_total{principal="guesser",action="existing"} 1');
@@ -219,23 +327,39 @@ describe('IdP claims and the shared audit commit (finding 8)', () => {
       // One staff member per good request: each stays within its own budget.
       const good = await Promise.all(Array.from({ length: 30 }, (_, i) => staffToken({}, `agent-${sub.length}-${i}`)));
       const bad = await staffToken({}, sub);
-      const all = await Promise.all([good[0]!, bad, ...good.slice(1)].map((t) => post(v, '/v1/detokenize', { tokens: [emailTokens[0]], purpose: 'NUL-SUB' }, bearer(t))));
+      const all = await Promise.all(
+        [good[0]!, bad, ...good.slice(1)].map((t) =>
+          post(v, '/v1/detokenize', { tokens: [emailTokens[0]], purpose: 'NUL-SUB' }, bearer(t)),
+        ),
+      );
       expect(all.map((r) => r.statusCode)).toEqual([200, 401, ...Array.from({ length: 29 }, () => 200)]);
     }
-    const [row] = await rows<{ details: { reason: string } }>(v.handle.db, sql`select details from audit_events where action = 'auth' and details->>'reason' = 'invalid_claim' limit 1`);
+    const [row] = await rows<{ details: { reason: string } }>(
+      v.handle.db,
+      sql`select details from audit_events where action = 'auth' and details->>'reason' = 'invalid_claim' limit 1`,
+    );
     expect(row).toBeDefined();
   });
 
   it('an event the database refuses fails only its own commit', async () => {
     const ok = (i: number) => v.services.vault.audit([{ actor: `ok-${i}`, action: 'test', outcome: 'success' }]);
-    const results = await Promise.allSettled([ok(0), v.services.vault.audit([{ actor: 'nul\u0000actor', action: 'test', outcome: 'success' }]), ...Array.from({ length: 10 }, (_, i) => ok(i + 1))]);
+    const results = await Promise.allSettled([
+      ok(0),
+      v.services.vault.audit([{ actor: 'nul\u0000actor', action: 'test', outcome: 'success' }]),
+      ...Array.from({ length: 10 }, (_, i) => ok(i + 1)),
+    ]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', ...Array.from({ length: 10 }, () => 'fulfilled')]);
   });
 });
 
 describe('reveal budgets (finding 9)', () => {
   it('a staff token without groups gets the IdP default (the smallest group budget), not the vault default', async () => {
-    const res = await post(v, '/v1/detokenize', { tokens: emailTokens, purpose: 'NO-GROUPS' }, bearer(await staffToken({ scope: 'detokenize:plain:email' }, 'agent-no-groups')));
+    const res = await post(
+      v,
+      '/v1/detokenize',
+      { tokens: emailTokens, purpose: 'NO-GROUPS' },
+      bearer(await staffToken({ scope: 'detokenize:plain:email' }, 'agent-no-groups')),
+    );
     expect(res.statusCode, res.body).toBe(429);
   });
 
@@ -243,7 +367,12 @@ describe('reveal budgets (finding 9)', () => {
     const windowMs = 3_600_000;
     const boundary = Math.ceil(Date.now() / windowMs) * windowMs + 10 * windowMs;
     let t = boundary - 1000;
-    const budget = createRevealBudget({ defaultBudget: 4, windowSeconds: 3600, counters: createRevealCountersRepository({ db: v.handle.db }), now: () => t });
+    const budget = createRevealBudget({
+      defaultBudget: 4,
+      windowSeconds: 3600,
+      counters: createRevealCountersRepository({ db: v.handle.db }),
+      now: () => t,
+    });
     const p: Principal = { id: `slide-${Math.random()}`, kind: 'client', scopes: new Set(), namespaces: ['*'] };
     const consume = (n: number) => v.handle.db.transaction((tx) => budget.consume(tx, p, n));
     expect(await consume(4)).toEqual({ ok: true });
@@ -262,7 +391,13 @@ describe('reveal budgets (finding 9)', () => {
     const b = await startVault(db, { keys: v.keys, production: true } as Parameters<typeof startVault>[1]);
     try {
       const t = a.services.jwt.sign({ sub: client.id, scope: 'detokenize:plain:*', ns: ['*'], kind: 'client' }, 600);
-      const statuses = await Promise.all(Array.from({ length: 8 }, (_, i) => post(i % 2 ? a : b, '/v1/detokenize', { tokens: [emailTokens[0]], purpose: 'TWO-INSTANCES' }, bearer(t)).then((r) => r.statusCode)));
+      const statuses = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          post(i % 2 ? a : b, '/v1/detokenize', { tokens: [emailTokens[0]], purpose: 'TWO-INSTANCES' }, bearer(t)).then(
+            (r) => r.statusCode,
+          ),
+        ),
+      );
       expect(statuses.filter((s) => s === 200)).toHaveLength(3);
       expect(statuses.filter((s) => s === 429)).toHaveLength(5);
     } finally {
@@ -280,7 +415,11 @@ describe('OpenAPI', () => {
     expect(Object.keys(token.requestBody.content)).toEqual(['application/x-www-form-urlencoded', 'application/json']);
     expect(token.security).toEqual([{ clientBasic: [] }, {}]);
     for (const status of ['400', '401', '413', '429']) {
-      expect(Object.keys(token.responses[status].content['application/json'].schema.properties)).toEqual(['error', 'error_description', 'requestId']);
+      expect(Object.keys(token.responses[status].content['application/json'].schema.properties)).toEqual([
+        'error',
+        'error_description',
+        'requestId',
+      ]);
     }
     expect(doc.paths['/v1/tokenize'].post.security).toEqual([{ bearerAuth: [] }, { oauth2: [] }]);
   });

@@ -6,7 +6,17 @@ import { rows } from '../../src/db/client.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { bearer, startVault, type TestVault } from '../helpers/vault.js';
 
-interface Case { name: string; method: 'POST' | 'GET'; url: string; auth: string | null; contentType?: string; body?: string; oversize?: number; status: number; code: string }
+interface Case {
+  name: string;
+  method: 'POST' | 'GET';
+  url: string;
+  auth: string | null;
+  contentType?: string;
+  body?: string;
+  oversize?: number;
+  status: number;
+  code: string;
+}
 const CASES = JSON.parse(readFileSync(new URL('../fixtures/hostile-inputs.json', import.meta.url), 'utf8')) as Case[];
 const SOAK = Boolean(process.env.SOAK);
 
@@ -23,7 +33,12 @@ async function counts(): Promise<Record<string, number>> {
 beforeAll(async () => {
   db = await createTestDatabase();
   v = await startVault(db);
-  await v.app.inject({ method: 'POST', url: '/v1/tokenize', headers: bearer(v.token('tokenize')), payload: { items: [{ type: 'email', value: 'seed@example.com' }] } });
+  await v.app.inject({
+    method: 'POST',
+    url: '/v1/tokenize',
+    headers: bearer(v.token('tokenize')),
+    payload: { items: [{ type: 'email', value: 'seed@example.com' }] },
+  });
 });
 afterAll(async () => {
   await v.close();
@@ -39,7 +54,10 @@ describe('hostile input corpus', () => {
     const before = await counts();
     const failures: string[] = [];
     for (const c of CASES) {
-      const headers: Record<string, string> = { ...(c.auth ? bearer(v.token(c.auth, ['*'])) : {}), ...(c.contentType ? { 'content-type': c.contentType } : {}) };
+      const headers: Record<string, string> = {
+        ...(c.auth ? bearer(v.token(c.auth, ['*'])) : {}),
+        ...(c.contentType ? { 'content-type': c.contentType } : {}),
+      };
       const payload = c.oversize ? `{"items":[{"type":"text","value":"${'x'.repeat(c.oversize)}"}]}` : c.body;
       const res = await v.app.inject({ method: c.method, url: c.url, headers, ...(payload !== undefined ? { payload } : {}) });
       let code: string | undefined;
@@ -64,20 +82,56 @@ describe('HTTP fuzzing', () => {
   it('generated requests against every route never get a 5xx, and memory stays bounded', async () => {
     const token = v.token(SCOPES, ['*']);
     const rssBefore = process.memoryUsage().rss;
-    const value = fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.constantFrom('a@example.com', '4111111111111111', '+14155550100', '::1', '1.2.3.4'), fc.integer(), fc.constant(null));
-    const item = fc.record({ type: fc.constantFrom('email', 'phone', 'card', 'text', 'alnum', 'date', 'ipv4', 'nope'), value, subject: fc.option(fc.string(), { nil: undefined }) }, { requiredKeys: [] });
+    const value = fc.oneof(
+      fc.string(),
+      fc.string({ unit: 'binary' }),
+      fc.constantFrom('a@example.com', '4111111111111111', '+14155550100', '::1', '1.2.3.4'),
+      fc.integer(),
+      fc.constant(null),
+    );
+    const item = fc.record(
+      {
+        type: fc.constantFrom('email', 'phone', 'card', 'text', 'alnum', 'date', 'ipv4', 'nope'),
+        value,
+        subject: fc.option(fc.string(), { nil: undefined }),
+      },
+      { requiredKeys: [] },
+    );
     const body = fc.oneof(
-      fc.record({ items: fc.array(item, { maxLength: 5 }), namespace: fc.option(fc.constantFrom('default', 'x', ''), { nil: undefined }), onInvalid: fc.option(fc.constantFrom('skip', 'reject', 'x'), { nil: undefined }) }, { requiredKeys: [] }),
-      fc.record({ tokens: fc.array(fc.string(), { maxLength: 5 }), purpose: fc.string(), reveal: fc.constantFrom('plain', 'masked', 'x') }, { requiredKeys: [] }),
+      fc.record(
+        {
+          items: fc.array(item, { maxLength: 5 }),
+          namespace: fc.option(fc.constantFrom('default', 'x', ''), { nil: undefined }),
+          onInvalid: fc.option(fc.constantFrom('skip', 'reject', 'x'), { nil: undefined }),
+        },
+        { requiredKeys: [] },
+      ),
+      fc.record(
+        { tokens: fc.array(fc.string(), { maxLength: 5 }), purpose: fc.string(), reveal: fc.constantFrom('plain', 'masked', 'x') },
+        { requiredKeys: [] },
+      ),
       fc.record({ subject: fc.string(), purpose: fc.string(), reference: fc.string(), type: fc.string(), value }, { requiredKeys: [] }),
       fc.jsonValue(),
     );
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...ROUTES), body, fc.constantFrom('application/json', 'text/plain', 'application/x-www-form-urlencoded'), async (url, b, ct) => {
-        const payload = ct === 'application/x-www-form-urlencoded' ? new URLSearchParams(Object.entries(typeof b === 'object' && b ? b : {}).map(([k, x]): [string, string] => [k, typeof x === "string" ? x : JSON.stringify(x) ?? ""])).toString() : JSON.stringify(b);
-        const res = await v.app.inject({ method: 'POST', url, headers: { ...bearer(token), 'content-type': ct }, payload });
-        expect(res.statusCode, `${url} ${payload.slice(0, 200)} → ${res.body.slice(0, 200)}`).toBeLessThan(500);
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(...ROUTES),
+        body,
+        fc.constantFrom('application/json', 'text/plain', 'application/x-www-form-urlencoded'),
+        async (url, b, ct) => {
+          const payload =
+            ct === 'application/x-www-form-urlencoded'
+              ? new URLSearchParams(
+                  Object.entries(typeof b === 'object' && b ? b : {}).map(([k, x]): [string, string] => [
+                    k,
+                    typeof x === 'string' ? x : (JSON.stringify(x) ?? ''),
+                  ]),
+                ).toString()
+              : JSON.stringify(b);
+          const res = await v.app.inject({ method: 'POST', url, headers: { ...bearer(token), 'content-type': ct }, payload });
+          expect(res.statusCode, `${url} ${payload.slice(0, 200)} → ${res.body.slice(0, 200)}`).toBeLessThan(500);
+        },
+      ),
       { numRuns: SOAK ? 20_000 : 600 },
     );
     expect(process.memoryUsage().rss - rssBefore).toBeLessThan(300 * 1024 * 1024);

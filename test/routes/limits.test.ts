@@ -9,12 +9,21 @@ let clientId: string;
 let secret: string;
 
 const tokenRequest = (vault: TestVault, payload: string | object, headers: Record<string, string> = {}, remoteAddress = '127.0.0.1') =>
-  vault.app.inject({ method: 'POST', url: '/v1/auth/token', remoteAddress, headers: { 'content-type': 'application/json', ...headers }, payload });
+  vault.app.inject({
+    method: 'POST',
+    url: '/v1/auth/token',
+    remoteAddress,
+    headers: { 'content-type': 'application/json', ...headers },
+    payload,
+  });
 
 beforeAll(async () => {
   db = await createTestDatabase();
   v = await startVault(db);
-  ({ client: { id: clientId }, secret } = await v.services.clients.create({ name: 'limits-client', scopes: ['tokenize'], namespaces: ['default'] }, 'cli'));
+  ({
+    client: { id: clientId },
+    secret,
+  } = await v.services.clients.create({ name: 'limits-client', scopes: ['tokenize'], namespaces: ['default'] }, 'cli'));
 });
 afterAll(async () => {
   await v?.close();
@@ -32,7 +41,12 @@ describe('limits before work (finding 6)', () => {
 
   it('JSON nested deeper than the cap is refused before it is built', async () => {
     const deep = `{"items":${'['.repeat(100)}${']'.repeat(100)}}`;
-    const res = await v.app.inject({ method: 'POST', url: '/v1/tokenize', headers: { ...bearer(v.token('tokenize')), 'content-type': 'application/json' }, payload: deep });
+    const res = await v.app.inject({
+      method: 'POST',
+      url: '/v1/tokenize',
+      headers: { ...bearer(v.token('tokenize')), 'content-type': 'application/json' },
+      payload: deep,
+    });
     expect(res.statusCode, res.body).toBe(400);
     expect(res.json().error).toEqual({ code: 'MALFORMED_JSON', message: 'request body is nested more than 16 levels deep' });
   });
@@ -46,7 +60,8 @@ describe('limits before work (finding 6)', () => {
 });
 
 describe('lockout and bypass on the token endpoint (finding 7)', () => {
-  const wrong = (id: string, ip: string) => tokenRequest(v, { grant_type: 'client_credentials', client_id: id, client_secret: 'wrong' }, {}, ip);
+  const wrong = (id: string, ip: string) =>
+    tokenRequest(v, { grant_type: 'client_credentials', client_id: id, client_secret: 'wrong' }, {}, ip);
 
   it('wrong secrets from elsewhere do not lock the real client out', async () => {
     for (let i = 0; i < 21; i++) await wrong(clientId, '203.0.113.66');
@@ -64,7 +79,9 @@ describe('lockout and bypass on the token endpoint (finding 7)', () => {
   });
 
   it('behind a trusted proxy each caller gets its own bucket', async () => {
-    const proxied = await startVault(db, { keys: v.keys, access: { ...DEFAULT_ACCESS, trustProxy: ['127.0.0.1'] } } as Parameters<typeof startVault>[1]);
+    const proxied = await startVault(db, { keys: v.keys, access: { ...DEFAULT_ACCESS, trustProxy: ['127.0.0.1'] } } as Parameters<
+      typeof startVault
+    >[1]);
     try {
       const from = (ip: string) => tokenRequest(proxied, { grant_type: 'password' }, { 'x-forwarded-for': ip });
       for (let i = 0; i < 60; i++) expect((await from('203.0.113.1')).statusCode).toBe(400);

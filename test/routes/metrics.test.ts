@@ -2,7 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { usingPostgres } from '../helpers/db.js';
 import { bearer, useTestVault } from '../helpers/vault.js';
 
-const ctx = useTestVault({ access: { revealBudget: 1000, revealWindowSeconds: 3600, rateLimitPerMinute: 600_000, tokenTtlSeconds: 900, ipRateLimitPerMinute: 600_000, trustProxy: false } });
+const ctx = useTestVault({
+  access: {
+    revealBudget: 1000,
+    revealWindowSeconds: 3600,
+    rateLimitPerMinute: 600_000,
+    tokenTtlSeconds: 900,
+    ipRateLimitPerMinute: 600_000,
+    trustProxy: false,
+  },
+});
 
 async function metrics(): Promise<Map<string, number>> {
   const res = await ctx.v.app.inject('/metrics');
@@ -55,7 +64,10 @@ describe('pipeline metrics on /metrics', () => {
     const refused = await asClient();
     expect(refused.statusCode, refused.body).toBe(429);
     // Separation of duties: the tokenizing service is another client.
-    const { client: ingest } = await v.services.clients.create({ name: 'ingest-one', scopes: ['tokenize'], namespaces: ['default'] }, 'test');
+    const { client: ingest } = await v.services.clients.create(
+      { name: 'ingest-one', scopes: ['tokenize'], namespaces: ['default'] },
+      'test',
+    );
     const ingestToken = v.services.jwt.sign({ sub: ingest.id, scope: 'tokenize', ns: ['default'], kind: 'client' });
     expect((await tokenize('metrics-new@example.com', ingestToken)).statusCode).toBe(200);
     const erase = await v.app.inject({

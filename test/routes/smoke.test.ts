@@ -6,7 +6,6 @@ import { bearer, useTestVault } from '../helpers/vault.js';
 
 const ctx = useTestVault();
 
-
 describe('health, docs and metrics', () => {
   it('healthz and readyz answer 200 on a migrated database', async () => {
     expect((await ctx.v.app.inject('/healthz')).json()).toEqual({ status: 'ok' });
@@ -44,7 +43,12 @@ describe('health, docs and metrics', () => {
 describe('the one error shape', () => {
   const token = () => ctx.v.token('tokenize');
   const post = (payload: string, headers: Record<string, string> = {}) =>
-    ctx.v.app.inject({ method: 'POST', url: '/v1/tokenize', headers: { ...bearer(token()), 'content-type': 'application/json', ...headers }, payload });
+    ctx.v.app.inject({
+      method: 'POST',
+      url: '/v1/tokenize',
+      headers: { ...bearer(token()), 'content-type': 'application/json', ...headers },
+      payload,
+    });
 
   it('unknown route → 404 JSON with a request id that matches the header', async () => {
     const res = await ctx.v.app.inject('/nope');

@@ -10,7 +10,16 @@ import { bearer, startVault, type TestVault } from '../helpers/vault.js';
 const POLICY = {
   namespaces: {
     default: {},
-    analytics: { types: { email: { domain: 'token' }, card: { keepFirst: 6, luhn: 'valid' }, phone: { keepLast: 4 }, ipv4: { keepPrefix: 8 }, digits: { keepFirst: 2, keepLast: 2 }, alnum: { keepFirst: 1 } } },
+    analytics: {
+      types: {
+        email: { domain: 'token' },
+        card: { keepFirst: 6, luhn: 'valid' },
+        phone: { keepLast: 4 },
+        ipv4: { keepPrefix: 8 },
+        digits: { keepFirst: 2, keepLast: 2 },
+        alnum: { keepFirst: 1 },
+      },
+    },
     random: { consistent: false },
   },
 };
@@ -29,8 +38,17 @@ const SAMPLES: Record<string, string> = {
   text: 'Note: "Call me at home"',
 };
 const NORMALIZED: Record<string, string> = {
-  email: 'alice@example.com', phone: '+442079460958', ipv4: '192.0.2.44', ipv6: '2001:db8::1', card: '4111111111111111',
-  ssn: '123456789', uuid: 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', date: '1984-02-29', digits: '12345678901', alnum: 'AB12-cd34', text: 'Note: "Call me at home"',
+  email: 'alice@example.com',
+  phone: '+442079460958',
+  ipv4: '192.0.2.44',
+  ipv6: '2001:db8::1',
+  card: '4111111111111111',
+  ssn: '123456789',
+  uuid: 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
+  date: '1984-02-29',
+  digits: '12345678901',
+  alnum: 'AB12-cd34',
+  text: 'Note: "Call me at home"',
 };
 
 let db: TestDatabase;
@@ -59,21 +77,30 @@ afterAll(async () => {
 });
 
 describe('round trip through HTTP', () => {
-  it.each(['default', 'analytics', 'random'])('every type in namespace %s tokenizes and detokenizes to the normalized value', async (namespace) => {
-    const items = Object.entries(SAMPLES).map(([type, value]) => ({ type, value }));
-    const res = await tokenize({ namespace, items });
-    expect(res.statusCode, res.body).toBe(200);
-    const results = res.json().results as { token: string; type: string; created: boolean }[];
-    expect(results.map((r) => r.type)).toEqual(Object.keys(SAMPLES));
-    for (const r of results) expect(r.token).not.toBe(NORMALIZED[r.type]);
-    const back = await detokenize({ namespace, tokens: results.map((r) => r.token), purpose: 'TICKET-42' });
-    expect(back.statusCode, back.body).toBe(200);
-    expect(back.json().results.map((r: { value: string }) => r.value)).toEqual(Object.values(NORMALIZED));
-    expect(back.json().results.every((r: { status: string }) => r.status === 'ok')).toBe(true);
-  });
+  it.each(['default', 'analytics', 'random'])(
+    'every type in namespace %s tokenizes and detokenizes to the normalized value',
+    async (namespace) => {
+      const items = Object.entries(SAMPLES).map(([type, value]) => ({ type, value }));
+      const res = await tokenize({ namespace, items });
+      expect(res.statusCode, res.body).toBe(200);
+      const results = res.json().results as { token: string; type: string; created: boolean }[];
+      expect(results.map((r) => r.type)).toEqual(Object.keys(SAMPLES));
+      for (const r of results) expect(r.token).not.toBe(NORMALIZED[r.type]);
+      const back = await detokenize({ namespace, tokens: results.map((r) => r.token), purpose: 'TICKET-42' });
+      expect(back.statusCode, back.body).toBe(200);
+      expect(back.json().results.map((r: { value: string }) => r.value)).toEqual(Object.values(NORMALIZED));
+      expect(back.json().results.every((r: { status: string }) => r.status === 'ok')).toBe(true);
+    },
+  );
 
   it('applies namespace options (analytics keeps the card BIN, tokenizes email domains)', async () => {
-    const res = await tokenize({ namespace: 'analytics', items: [{ type: 'card', value: '4111111111111111' }, { type: 'email', value: 'bob@example.org' }] });
+    const res = await tokenize({
+      namespace: 'analytics',
+      items: [
+        { type: 'card', value: '4111111111111111' },
+        { type: 'email', value: 'bob@example.org' },
+      ],
+    });
     const [card, email] = res.json().results;
     expect(card.token.slice(0, 6)).toBe('411111');
     expect(email.token).toMatch(/^[a-z0-9]{3}@[a-z]{12}\.invalid$/);
@@ -82,7 +109,12 @@ describe('round trip through HTTP', () => {
 
 describe('consistency', () => {
   it('the same value gets the same token across batches and within a batch; equal after normalization', async () => {
-    const a = await tokenize({ items: [{ type: 'email', value: 'Carol@Example.com' }, { type: 'email', value: 'carol@example.com ' }] });
+    const a = await tokenize({
+      items: [
+        { type: 'email', value: 'Carol@Example.com' },
+        { type: 'email', value: 'carol@example.com ' },
+      ],
+    });
     const b = await tokenize({ items: [{ type: 'email', value: 'CAROL@example.COM' }] });
     const [t1, t2] = a.json().results;
     expect(t1.token).toBe(t2.token);
@@ -100,13 +132,23 @@ describe('consistency', () => {
   });
 
   it('tokens are stable across a restart and a second app instance on the same database', async () => {
-    const items = [{ type: 'phone', value: '+1 415 555 0199' }, { type: 'ipv4', value: '198.51.100.7' }];
+    const items = [
+      { type: 'phone', value: '+1 415 555 0199' },
+      { type: 'ipv4', value: '198.51.100.7' },
+    ];
     const first = (await tokenize({ items })).json().results.map((r: { token: string }) => r.token);
     const second = await db.open();
     const services = createServices({ db: second, keys: v.keys, policy: buildPolicy(POLICY) });
     const app2 = await buildApp(services);
-    const res = await app2.inject({ method: 'POST', url: '/v1/tokenize', headers: bearer(services.jwt.sign({ sub: 'x', scope: 'tokenize', ns: ['*'] })), payload: { items } });
-    expect(res.json().results.map((r: { token: string; created: boolean }) => [r.token, r.created])).toEqual(first.map((t: string) => [t, false]));
+    const res = await app2.inject({
+      method: 'POST',
+      url: '/v1/tokenize',
+      headers: bearer(services.jwt.sign({ sub: 'x', scope: 'tokenize', ns: ['*'] })),
+      payload: { items },
+    });
+    expect(res.json().results.map((r: { token: string; created: boolean }) => [r.token, r.created])).toEqual(
+      first.map((t: string) => [t, false]),
+    );
     await app2.close();
   });
 
@@ -129,8 +171,11 @@ describe('consistency', () => {
     const before = await count('mappings');
     const auditBefore = await rows<{ id: number }>(v.handle.db, sql`select coalesce(max(id), 0)::int as id from audit_events`);
     const values = Array.from({ length: 30 }, (_, i) => `merge${i}@example.com`);
-    const responses = await Promise.all(Array.from({ length: 40 }, (_, r) =>
-      tokenize({ items: Array.from({ length: 5 }, (_, i) => ({ type: 'email', value: values[(r * 3 + i) % values.length] })) })));
+    const responses = await Promise.all(
+      Array.from({ length: 40 }, (_, r) =>
+        tokenize({ items: Array.from({ length: 5 }, (_, i) => ({ type: 'email', value: values[(r * 3 + i) % values.length] })) }),
+      ),
+    );
     const tokenOf = new Map<string, string>();
     const createdBy = new Map<string, number>();
     responses.forEach((res, r) => {
@@ -146,17 +191,28 @@ describe('consistency', () => {
     expect([...createdBy.values()].every((n) => n === 1)).toBe(true);
     expect(createdBy.size).toBe(30);
     expect(await count('mappings')).toBe(before + 30);
-    const events = await rows<{ details: { counts: Record<string, { created: number }> } }>(v.handle.db, sql`select details from audit_events where action = 'tokenize' and id > ${auditBefore[0]!.id}`);
+    const events = await rows<{ details: { counts: Record<string, { created: number }> } }>(
+      v.handle.db,
+      sql`select details from audit_events where action = 'tokenize' and id > ${auditBefore[0]!.id}`,
+    );
     expect(events).toHaveLength(40);
     expect(events.reduce((s2, e) => s2 + (e.details.counts.email?.created ?? 0), 0)).toBe(30);
   });
 
   it('a subject is stored only as an HMAC and a value may belong to several subjects', async () => {
-    const res = await tokenize({ items: [{ type: 'email', value: 'dave@example.com', subject: 'user-dave' }, { type: 'email', value: 'dave@example.com', subject: 'user-dave-2' }] });
+    const res = await tokenize({
+      items: [
+        { type: 'email', value: 'dave@example.com', subject: 'user-dave' },
+        { type: 'email', value: 'dave@example.com', subject: 'user-dave-2' },
+      ],
+    });
     expect(res.statusCode, res.body).toBe(200);
     const [r1, r2] = res.json().results;
     expect(r1.token).toBe(r2.token);
-    const links = await rows<{ n: number }>(v.handle.db, sql`select count(*)::int as n from subject_links l join mappings m on m.id = l.mapping_id where m.token = ${r1.token}`);
+    const links = await rows<{ n: number }>(
+      v.handle.db,
+      sql`select count(*)::int as n from subject_links l join mappings m on m.id = l.mapping_id where m.token = ${r1.token}`,
+    );
     expect(links[0]!.n).toBe(2);
     const dump = JSON.stringify(await rows(v.handle.db, sql`select encode(subject_hmac, 'escape') as s from subject_links`));
     expect(dump).not.toContain('user-dave');
@@ -166,7 +222,13 @@ describe('consistency', () => {
 describe('batches and invalid input', () => {
   it('an invalid item with onInvalid=reject lists every bad index and stores nothing', async () => {
     const before = { m: await count('mappings'), a: await count('audit_events') };
-    const res = await tokenize({ items: [{ type: 'email', value: 'ok@example.com' }, { type: 'email', value: 'nope' }, { type: 'card', value: '4111111111111112' }] });
+    const res = await tokenize({
+      items: [
+        { type: 'email', value: 'ok@example.com' },
+        { type: 'email', value: 'nope' },
+        { type: 'card', value: '4111111111111112' },
+      ],
+    });
     expect(res.statusCode, res.body).toBe(400);
     const body = res.json();
     expect(body.error.code).toBe('VALIDATION_FAILED');
@@ -179,7 +241,13 @@ describe('batches and invalid input', () => {
   });
 
   it('onInvalid=skip returns errors in place and tokenizes the rest', async () => {
-    const res = await tokenize({ onInvalid: 'skip', items: [{ type: 'date', value: '2023-02-30' }, { type: 'date', value: '2023-02-28' }] });
+    const res = await tokenize({
+      onInvalid: 'skip',
+      items: [
+        { type: 'date', value: '2023-02-30' },
+        { type: 'date', value: '2023-02-28' },
+      ],
+    });
     expect(res.statusCode, res.body).toBe(200);
     const [bad, good] = res.json().results;
     expect(bad).toEqual({ index: 0, error: { code: 'INVALID_DATE', message: 'date is not a real calendar date' } });
@@ -219,7 +287,14 @@ describe('batches and invalid input', () => {
 
 describe('detokenize', () => {
   it('reports not_found and forbidden per token, and masks for the masked scope', async () => {
-    const [email, card] = (await tokenize({ items: [{ type: 'email', value: 'erin@example.com' }, { type: 'card', value: '5555555555554444' }] })).json().results;
+    const [email, card] = (
+      await tokenize({
+        items: [
+          { type: 'email', value: 'erin@example.com' },
+          { type: 'card', value: '5555555555554444' },
+        ],
+      })
+    ).json().results;
     const masked = v.token('detokenize:masked:email detokenize:plain:card');
     const res = await detokenize({ tokens: [email.token, card.token, 'nope@example.com'], purpose: 'SUP-7' }, masked);
     expect(res.statusCode, res.body).toBe(200);
@@ -235,7 +310,12 @@ describe('detokenize', () => {
   });
 
   it('requires a purpose of 3 to 200 characters and at most 1,000 tokens', async () => {
-    for (const body of [{ tokens: ['x'] }, { tokens: ['x'], purpose: 'ab' }, { tokens: Array(1001).fill('x'), purpose: 'abc' }, { tokens: [], purpose: 'abc' }]) {
+    for (const body of [
+      { tokens: ['x'] },
+      { tokens: ['x'], purpose: 'ab' },
+      { tokens: Array(1001).fill('x'), purpose: 'abc' },
+      { tokens: [], purpose: 'abc' },
+    ]) {
       const res = await detokenize(body);
       expect(res.statusCode, res.body).toBe(400);
       expect(res.json().error.code).toBe('VALIDATION_FAILED');
@@ -245,8 +325,14 @@ describe('detokenize', () => {
   it('writes one audit row per token with the purpose, and none with the value', async () => {
     const [t] = (await tokenize({ items: [{ type: 'text', value: 'canary-frank-8812' }] })).json().results;
     await detokenize({ tokens: [t.token, t.token + 'x'], purpose: 'AUDIT-CHECK-1' });
-    const audit = await rows<{ outcome: string; purpose: string; details: { token: string } }>(v.handle.db, sql`select outcome, purpose, details from audit_events where purpose = 'AUDIT-CHECK-1' order by id`);
-    expect(audit.map((a) => [a.outcome, a.details.token])).toEqual([['ok', t.token], ['not_found', undefined]]);
+    const audit = await rows<{ outcome: string; purpose: string; details: { token: string } }>(
+      v.handle.db,
+      sql`select outcome, purpose, details from audit_events where purpose = 'AUDIT-CHECK-1' order by id`,
+    );
+    expect(audit.map((a) => [a.outcome, a.details.token])).toEqual([
+      ['ok', t.token],
+      ['not_found', undefined],
+    ]);
     expect(JSON.stringify(audit[1]!.details)).toMatch(/^\{"tokenHmac":"[0-9a-f]{64}"\}$/);
     const dump = JSON.stringify(await rows(v.handle.db, sql`select * from audit_events`));
     expect(dump).not.toContain('canary-frank-8812');
@@ -259,7 +345,14 @@ describe('access', () => {
     const foreign = other.token('tokenize');
     await other.close();
     const expired = v.services.jwt.sign({ sub: 'x', scope: 'tokenize', ns: ['*'] }, -10);
-    for (const headers of [{}, { authorization: 'Bearer' }, { authorization: 'Basic abc' }, bearer('not.a.jwt'), bearer(foreign), bearer(expired)]) {
+    for (const headers of [
+      {},
+      { authorization: 'Bearer' },
+      { authorization: 'Basic abc' },
+      bearer('not.a.jwt'),
+      bearer(foreign),
+      bearer(expired),
+    ]) {
       const res = await v.app.inject({ method: 'POST', url: '/v1/tokenize', headers, payload: { items: [{ type: 'text', value: 'x' }] } });
       expect(res.statusCode, res.body).toBe(401);
       expect(res.json().error).toEqual({ code: 'UNAUTHORIZED', message: 'missing or invalid credentials' });
@@ -279,8 +372,16 @@ describe('access', () => {
 
   it('rejections are audited with a reason code and nothing of the token', async () => {
     const expired = v.services.jwt.sign({ sub: 'x', scope: 'tokenize', ns: ['*'] }, -10);
-    await v.app.inject({ method: 'POST', url: '/v1/tokenize', headers: bearer(expired), payload: { items: [{ type: 'text', value: 'x' }] } });
-    const [last] = await rows<{ action: string; outcome: string; details: { reason: string } }>(v.handle.db, sql`select action, outcome, details from audit_events order by id desc limit 1`);
+    await v.app.inject({
+      method: 'POST',
+      url: '/v1/tokenize',
+      headers: bearer(expired),
+      payload: { items: [{ type: 'text', value: 'x' }] },
+    });
+    const [last] = await rows<{ action: string; outcome: string; details: { reason: string } }>(
+      v.handle.db,
+      sql`select action, outcome, details from audit_events order by id desc limit 1`,
+    );
     expect(last).toEqual({ action: 'auth', outcome: 'denied', details: { reason: 'expired', route: '/v1/tokenize' } });
     const dump = JSON.stringify(await rows(v.handle.db, sql`select * from audit_events`));
     expect(dump).not.toContain(expired.split('.')[2]);

@@ -48,21 +48,38 @@ describe('secrets from files (*_FILE)', () => {
     expect(c.keys.signingKey!.toString('base64')).toBe(keys.s);
     expect(c.keys.auditSigningKey!.toString('base64')).toBe(keys.a);
     expect(decodeURIComponent(new URL(c.databaseUrl!).password)).toBe('p@ss/w:rd%');
-    expect(FILE_VARIABLES).toEqual(['DATABASE_URL', 'TOKENVAULT_DB_PASSWORD', 'TOKENVAULT_MASTER_KEYS', 'TOKENVAULT_FINGERPRINT_KEY', 'TOKENVAULT_JWT_SECRET', 'TOKENVAULT_SIGNING_KEY', 'TOKENVAULT_AUDIT_SIGNING_KEY']);
+    expect(FILE_VARIABLES).toEqual([
+      'DATABASE_URL',
+      'TOKENVAULT_DB_PASSWORD',
+      'TOKENVAULT_MASTER_KEYS',
+      'TOKENVAULT_FINGERPRINT_KEY',
+      'TOKENVAULT_JWT_SECRET',
+      'TOKENVAULT_SIGNING_KEY',
+      'TOKENVAULT_AUDIT_SIGNING_KEY',
+    ]);
   });
 
   it('a missing file and a variable set twice are named', () => {
-    expect(problems({ TOKENVAULT_JWT_SECRET_FILE: join(dir, 'absent') })).toEqual([`TOKENVAULT_JWT_SECRET_FILE: cannot read ${join(dir, 'absent')} (ENOENT)`]);
-    expect(problems({ TOKENVAULT_JWT_SECRET: key(), TOKENVAULT_JWT_SECRET_FILE: file(key()) })).toEqual(['set TOKENVAULT_JWT_SECRET or TOKENVAULT_JWT_SECRET_FILE, not both']);
+    expect(problems({ TOKENVAULT_JWT_SECRET_FILE: join(dir, 'absent') })).toEqual([
+      `TOKENVAULT_JWT_SECRET_FILE: cannot read ${join(dir, 'absent')} (ENOENT)`,
+    ]);
+    expect(problems({ TOKENVAULT_JWT_SECRET: key(), TOKENVAULT_JWT_SECRET_FILE: file(key()) })).toEqual([
+      'set TOKENVAULT_JWT_SECRET or TOKENVAULT_JWT_SECRET_FILE, not both',
+    ]);
   });
 
   it('any generated password survives the trip into the connection URL (openssl rand -base64 output has / + =)', () => {
-    fc.assert(fc.property(fc.string({ minLength: 1, maxLength: 64 }).filter((p) => !p.includes('\n')), (password) => {
-      const c = loadConfig({ DATABASE_URL: 'postgres://tokenvault@db:5432/tokenvault', TOKENVAULT_DB_PASSWORD: password });
-      const u = new URL(c.databaseUrl!);
-      expect(decodeURIComponent(u.password)).toBe(password);
-      expect([u.hostname, u.port, u.pathname, u.username]).toEqual(['db', '5432', '/tokenvault', 'tokenvault']);
-    }));
+    fc.assert(
+      fc.property(
+        fc.string({ minLength: 1, maxLength: 64 }).filter((p) => !p.includes('\n')),
+        (password) => {
+          const c = loadConfig({ DATABASE_URL: 'postgres://tokenvault@db:5432/tokenvault', TOKENVAULT_DB_PASSWORD: password });
+          const u = new URL(c.databaseUrl!);
+          expect(decodeURIComponent(u.password)).toBe(password);
+          expect([u.hostname, u.port, u.pathname, u.username]).toEqual(['db', '5432', '/tokenvault', 'tokenvault']);
+        },
+      ),
+    );
   });
 
   it('migrate may run in production without the keys (its container is not given them)', () => {
@@ -72,7 +89,9 @@ describe('secrets from files (*_FILE)', () => {
 
 describe('messages a newcomer can act on', () => {
   it('a short secret that is base64 is "too short", not "must be base64"', () => {
-    expect(problems({ TOKENVAULT_JWT_SECRET: 'short' })).toEqual(['TOKENVAULT_JWT_SECRET is too short, need at least 32 bytes (got 3; generate one with `openssl rand -base64 32`)']);
+    expect(problems({ TOKENVAULT_JWT_SECRET: 'short' })).toEqual([
+      'TOKENVAULT_JWT_SECRET is too short, need at least 32 bytes (got 3; generate one with `openssl rand -base64 32`)',
+    ]);
   });
 
   it('a bad LOG_LEVEL lists the allowed values once', () => {

@@ -43,7 +43,10 @@ describe('config', () => {
   it.each([
     [{ PORT: 'abc' }, /^PORT /],
     [{ PORT: '70000' }, /^PORT must be from 1 to 65535/],
-    [{ TOKENVAULT_MASTER_KEYS: `1:${randomBytes(16).toString('base64')}` }, /TOKENVAULT_MASTER_KEYS version 1 must be exactly 32 bytes \(got 16;/],
+    [
+      { TOKENVAULT_MASTER_KEYS: `1:${randomBytes(16).toString('base64')}` },
+      /TOKENVAULT_MASTER_KEYS version 1 must be exactly 32 bytes \(got 16;/,
+    ],
     [{ TOKENVAULT_MASTER_KEYS: 'abc' }, /TOKENVAULT_MASTER_KEYS must be a list/],
     [{ TOKENVAULT_MASTER_KEYS: `1:${key()},1:${key()}` }, /lists version 1 twice/],
     [{ TOKENVAULT_FINGERPRINT_KEY: 'not base64!!' }, /TOKENVAULT_FINGERPRINT_KEY must be base64/],
@@ -52,9 +55,21 @@ describe('config', () => {
     [{ DATABASE_URL: 'mysql://x' }, /^DATABASE_URL /],
     [{ NODE_ENV: 'production', ...prodKeys() }, /DATABASE_URL is required when NODE_ENV=production/],
     [{ NODE_ENV: 'production', DATABASE_URL: 'postgres://x/y' }, /TOKENVAULT_MASTER_KEYS is required when NODE_ENV=production/],
-    [{ NODE_ENV: 'production', DATABASE_URL: 'postgres://x/y', ...prodKeys(), TOKENVAULT_AUDIT_SIGNING_KEY: '' }, /TOKENVAULT_AUDIT_SIGNING_KEY is required when NODE_ENV=production/],
-    [{ TOKENVAULT_AUDIT_SIGNING_KEY: Buffer.alloc(31, 7).toString('base64') }, /TOKENVAULT_AUDIT_SIGNING_KEY must be exactly 32 bytes \(got 31;/],
-    [(() => { const k = key(); return { TOKENVAULT_SIGNING_KEY: k, TOKENVAULT_AUDIT_SIGNING_KEY: k }; })(), /TOKENVAULT_AUDIT_SIGNING_KEY must differ from TOKENVAULT_SIGNING_KEY/],
+    [
+      { NODE_ENV: 'production', DATABASE_URL: 'postgres://x/y', ...prodKeys(), TOKENVAULT_AUDIT_SIGNING_KEY: '' },
+      /TOKENVAULT_AUDIT_SIGNING_KEY is required when NODE_ENV=production/,
+    ],
+    [
+      { TOKENVAULT_AUDIT_SIGNING_KEY: Buffer.alloc(31, 7).toString('base64') },
+      /TOKENVAULT_AUDIT_SIGNING_KEY must be exactly 32 bytes \(got 31;/,
+    ],
+    [
+      (() => {
+        const k = key();
+        return { TOKENVAULT_SIGNING_KEY: k, TOKENVAULT_AUDIT_SIGNING_KEY: k };
+      })(),
+      /TOKENVAULT_AUDIT_SIGNING_KEY must differ from TOKENVAULT_SIGNING_KEY/,
+    ],
     [{ TOKENVAULT_AUDIT_SEAL_BOUND_MS: '50' }, /TOKENVAULT_AUDIT_SEAL_BOUND_MS must be from 100 to 600000/],
     [{ TOKENVAULT_AUDIT_SEAL_BOUND_MS: '1s' }, /^TOKENVAULT_AUDIT_SEAL_BOUND_MS /],
   ])('rejects %j naming the variable', (env, message) => {
@@ -62,7 +77,12 @@ describe('config', () => {
   });
 
   it('accepts a complete production configuration', () => {
-    const c = loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgres://u@h/db', ...prodKeys(), TOKENVAULT_AUDIT_SEAL_BOUND_MS: '2500' });
+    const c = loadConfig({
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://u@h/db',
+      ...prodKeys(),
+      TOKENVAULT_AUDIT_SEAL_BOUND_MS: '2500',
+    });
     expect(c.production).toBe(true);
     expect(c.auditSealBoundMs).toBe(2500);
     expect(c.keys.auditSigningKey).toHaveLength(32);
@@ -75,7 +95,14 @@ describe('config values and bounds', () => {
   it('access and pool defaults', () => {
     const c = loadConfig({});
     expect(c.dbPoolSize).toBe(4);
-    expect(c.access).toEqual({ revealBudget: 1000, revealWindowSeconds: 3600, rateLimitPerMinute: 600_000, tokenTtlSeconds: 900, ipRateLimitPerMinute: 600_000, trustProxy: false });
+    expect(c.access).toEqual({
+      revealBudget: 1000,
+      revealWindowSeconds: 3600,
+      rateLimitPerMinute: 600_000,
+      tokenTtlSeconds: 900,
+      ipRateLimitPerMinute: 600_000,
+      trustProxy: false,
+    });
     expect(DEFAULT_ACCESS).toEqual(c.access);
     expect(Object.isFrozen(c.access)).toBe(true);
     expect(Object.isFrozen(c.keys)).toBe(true);
@@ -157,12 +184,18 @@ describe('config values and bounds', () => {
     expect(problems({ TOKENVAULT_MASTER_KEYS: `1:${bytes(33)}` })).toEqual([
       'TOKENVAULT_MASTER_KEYS version 1 must be exactly 32 bytes (got 33; generate one with `openssl rand -base64 32`)',
     ]);
-    expect(problems({ TOKENVAULT_SIGNING_KEY: bytes(31) })).toEqual(['TOKENVAULT_SIGNING_KEY must be exactly 32 bytes (got 31; generate one with `openssl rand -base64 32`)']);
-    expect(problems({ TOKENVAULT_SIGNING_KEY: bytes(33) })).toEqual(['TOKENVAULT_SIGNING_KEY must be exactly 32 bytes (got 33; generate one with `openssl rand -base64 32`)']);
+    expect(problems({ TOKENVAULT_SIGNING_KEY: bytes(31) })).toEqual([
+      'TOKENVAULT_SIGNING_KEY must be exactly 32 bytes (got 31; generate one with `openssl rand -base64 32`)',
+    ]);
+    expect(problems({ TOKENVAULT_SIGNING_KEY: bytes(33) })).toEqual([
+      'TOKENVAULT_SIGNING_KEY must be exactly 32 bytes (got 33; generate one with `openssl rand -base64 32`)',
+    ]);
     expect(problems({ TOKENVAULT_FINGERPRINT_KEY: bytes(31) })).toEqual([
       'TOKENVAULT_FINGERPRINT_KEY is too short, need at least 32 bytes (got 31; generate one with `openssl rand -base64 32`)',
     ]);
-    expect(problems({ TOKENVAULT_JWT_SECRET: bytes(31) })).toEqual(['TOKENVAULT_JWT_SECRET is too short, need at least 32 bytes (got 31; generate one with `openssl rand -base64 32`)']);
+    expect(problems({ TOKENVAULT_JWT_SECRET: bytes(31) })).toEqual([
+      'TOKENVAULT_JWT_SECRET is too short, need at least 32 bytes (got 31; generate one with `openssl rand -base64 32`)',
+    ]);
     const c = loadConfig({
       TOKENVAULT_MASTER_KEYS: `1:${bytes(32)}`,
       TOKENVAULT_SIGNING_KEY: bytes(32),
@@ -178,8 +211,12 @@ describe('config values and bounds', () => {
   it('base64 is checked by round trip; padding and surrounding spaces are allowed', () => {
     expect(loadConfig({ TOKENVAULT_FINGERPRINT_KEY: bytes(32).replace(/=+$/, '') }).keys.fingerprintKey).toEqual(Buffer.alloc(32, 7));
     expect(loadConfig({ TOKENVAULT_MASTER_KEYS: ` 1:${bytes(32)} , 2:${bytes(32)} ` }).keys.masterKeys!.size).toBe(2);
-    expect(problems({ TOKENVAULT_JWT_SECRET: `${bytes(32)}*` })).toEqual(['TOKENVAULT_JWT_SECRET must be base64 (generate one with `openssl rand -base64 32`)']);
-    expect(problems({ TOKENVAULT_SIGNING_KEY: `!${bytes(32)}` })).toEqual(['TOKENVAULT_SIGNING_KEY must be base64 (generate one with `openssl rand -base64 32`)']);
+    expect(problems({ TOKENVAULT_JWT_SECRET: `${bytes(32)}*` })).toEqual([
+      'TOKENVAULT_JWT_SECRET must be base64 (generate one with `openssl rand -base64 32`)',
+    ]);
+    expect(problems({ TOKENVAULT_SIGNING_KEY: `!${bytes(32)}` })).toEqual([
+      'TOKENVAULT_SIGNING_KEY must be base64 (generate one with `openssl rand -base64 32`)',
+    ]);
     // Spaces around a key (a pasted value) are ignored, as base64 decoding ignores them.
     expect(loadConfig({ TOKENVAULT_FINGERPRINT_KEY: ` ${bytes(32)} ` }).keys.fingerprintKey).toEqual(Buffer.alloc(32, 7));
   });

@@ -22,7 +22,12 @@ describe('database-unavailable conditions map to 503 DATABASE_UNAVAILABLE with R
     ['pool timeout', { message: 'timeout exceeded when trying to connect' }],
     ['connection terminated', { message: 'Connection terminated unexpectedly' }],
   ])('%s', (_name, fields) => {
-    expect(mapError(wrapped(fields))).toEqual({ status: 503, code: 'DATABASE_UNAVAILABLE', message: 'the database is unavailable; retry later', headers: { 'retry-after': '2' } });
+    expect(mapError(wrapped(fields))).toEqual({
+      status: 503,
+      code: 'DATABASE_UNAVAILABLE',
+      message: 'the database is unavailable; retry later',
+      headers: { 'retry-after': '2' },
+    });
   });
 
   it('other 55000 errors and ordinary SQL errors stay 500 INTERNAL_ERROR', () => {

@@ -6,8 +6,16 @@ import { FILE_VARIABLES } from '../../src/config.js';
 import { ROOT } from '../helpers/process.js';
 
 /** Docker is not available where this is developed: the compose file is checked by reading it. */
-interface Service { environment?: Record<string, string>; secrets?: string[]; volumes?: string[]; deploy?: { resources?: { limits?: { memory?: string } } } }
-const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')) as { services: Record<string, Service>; secrets: Record<string, { file: string }> };
+interface Service {
+  environment?: Record<string, string>;
+  secrets?: string[];
+  volumes?: string[];
+  deploy?: { resources?: { limits?: { memory?: string } } };
+}
+const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')) as {
+  services: Record<string, Service>;
+  secrets: Record<string, { file: string }>;
+};
 const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
 const KEY_VARIABLES = ['TOKENVAULT_MASTER_KEYS', 'TOKENVAULT_FINGERPRINT_KEY', 'TOKENVAULT_JWT_SECRET', 'TOKENVAULT_SIGNING_KEY'];
 
@@ -23,7 +31,8 @@ describe('docker-compose.yml', () => {
   it('no secret is an environment value or part of a URL: every one is a *_FILE naming a mounted secret', () => {
     for (const [name, service] of Object.entries(compose.services)) {
       const env = service.environment ?? {};
-      for (const v of [...FILE_VARIABLES, 'POSTGRES_PASSWORD']) expect(env[v] === undefined || v === 'DATABASE_URL', `${name}: ${v} given as a value`).toBe(true);
+      for (const v of [...FILE_VARIABLES, 'POSTGRES_PASSWORD'])
+        expect(env[v] === undefined || v === 'DATABASE_URL', `${name}: ${v} given as a value`).toBe(true);
       if (env.DATABASE_URL) expect(new URL(env.DATABASE_URL).password, `${name}: password in DATABASE_URL`).toBe('');
       for (const [k, path] of Object.entries(env).filter(([k]) => k.endsWith('_FILE'))) {
         const secret = /^\/run\/secrets\/([a-z_]+)$/.exec(path)?.[1];

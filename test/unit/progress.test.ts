@@ -3,7 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { createProgress, progressLine } from '../../src/progress.js';
 
 function stream(isTTY: boolean) {
-  const s = new PassThrough() as PassThrough & { isTTY: boolean; columns: number; cursorTo(): boolean; clearLine(): boolean; moveCursor(): boolean };
+  const s = new PassThrough() as PassThrough & {
+    isTTY: boolean;
+    columns: number;
+    cursorTo(): boolean;
+    clearLine(): boolean;
+    moveCursor(): boolean;
+  };
   let text = '';
   s.on('data', (d: Buffer) => (text += d.toString()));
   Object.assign(s, { isTTY, columns: 120, cursorTo: () => true, clearLine: () => true, moveCursor: () => true });

@@ -60,7 +60,9 @@ export function createClientsRepository({ db }: { db: Executor }) {
 
     /** Every client's id, budget and revocation: what token verification needs, cached. */
     async statuses(): Promise<Pick<ClientRow, 'id' | 'revealBudget' | 'revokedAt'>[]> {
-      return db.select({ id: clientsTable.id, revealBudget: clientsTable.revealBudget, revokedAt: clientsTable.revokedAt }).from(clientsTable);
+      return db
+        .select({ id: clientsTable.id, revealBudget: clientsTable.revealBudget, revokedAt: clientsTable.revokedAt })
+        .from(clientsTable);
     },
   };
 }

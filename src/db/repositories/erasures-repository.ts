@@ -78,8 +78,19 @@ const FIND_TOMBSTONES_SQL = 'select token from tombstones where namespace = $1 a
 export function createErasuresRepository({ db }: { db: Executor }) {
   return {
     /** Locks a subject's key (FOR UPDATE), in its own statement. Prepared: on every subject erasure. */
-    async lockSubjectKey({ tx, subjectHmac }: { tx: Executor; subjectHmac: Buffer }): Promise<{ id: string; kek_version: number; wrapped_key: Buffer | Uint8Array } | undefined> {
-      const [key] = await hotQuery<{ id: string; kek_version: number; wrapped_key: Buffer | Uint8Array }>(tx, 'tv_erase_lock_key', 'select id, kek_version, wrapped_key from data_keys where subject_hmac = $1 for update', [subjectHmac]);
+    async lockSubjectKey({
+      tx,
+      subjectHmac,
+    }: {
+      tx: Executor;
+      subjectHmac: Buffer;
+    }): Promise<{ id: string; kek_version: number; wrapped_key: Buffer | Uint8Array } | undefined> {
+      const [key] = await hotQuery<{ id: string; kek_version: number; wrapped_key: Buffer | Uint8Array }>(
+        tx,
+        'tv_erase_lock_key',
+        'select id, kek_version, wrapped_key from data_keys where subject_hmac = $1 for update',
+        [subjectHmac],
+      );
       return key;
     },
 
@@ -87,10 +98,23 @@ export function createErasuresRepository({ db }: { db: Executor }) {
      * Locks a subject's mappings FOR UPDATE, in id order (tokenize links in that order). Rows whose
      * only copy is under the subject's key ($2; written before per-link copies) come back whole.
      */
-    async lockSubjectMappings({ tx, subjectHmac, keyId }: { tx: Executor; subjectHmac: Buffer; keyId: string | null }): Promise<LockedMapping[]> {
-      return hotQuery<LockedMapping>(tx, 'tv_erase_lock_mappings', `
+    async lockSubjectMappings({
+      tx,
+      subjectHmac,
+      keyId,
+    }: {
+      tx: Executor;
+      subjectHmac: Buffer;
+      keyId: string | null;
+    }): Promise<LockedMapping[]> {
+      return hotQuery<LockedMapping>(
+        tx,
+        'tv_erase_lock_mappings',
+        `
         select id, namespace, type, token, case when dek_id = $2 then ciphertext end as ciphertext, dek_id = $2 as legacy from mappings
-        where id in (select mapping_id from subject_links where subject_hmac = $1) order by id for update`, [subjectHmac, keyId]);
+        where id in (select mapping_id from subject_links where subject_hmac = $1) order by id for update`,
+        [subjectHmac, keyId],
+      );
     },
 
     /** The feed head, read inside a tokenize transaction. Prepared: once per flush that met existing values. */

@@ -82,7 +82,12 @@ export function createMappingsRepository({ db }: { db: Executor }) {
         GET_OR_CREATE_SQL,
         [namespace, consistent, rows.type, rows.token, rows.fingerprint, rows.dekId, rows.ciphertext],
       );
-      return found.map((r) => ({ id: Number(r.id), token: r.token, fingerprint: r.fingerprint ? toBuffer(r.fingerprint) : null, nsCopy: r.ns_copy }));
+      return found.map((r) => ({
+        id: Number(r.id),
+        token: r.token,
+        fingerprint: r.fingerprint ? toBuffer(r.fingerprint) : null,
+        nsCopy: r.ns_copy,
+      }));
     },
 
     /** Which of these tokens still have a mapping, seen from inside a tokenize transaction. */

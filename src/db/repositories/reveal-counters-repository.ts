@@ -45,7 +45,13 @@ export function createRevealCountersRepository({ db }: { db: Executor }) {
       count: number;
       limit: number;
     }): Promise<boolean> {
-      const r = await hotQuery<{ count: number }>(tx, 'tv_budget_consume_sliding', CLAIM_SQL, [principal, windowStart, count, limit, oldest]);
+      const r = await hotQuery<{ count: number }>(tx, 'tv_budget_consume_sliding', CLAIM_SQL, [
+        principal,
+        windowStart,
+        count,
+        limit,
+        oldest,
+      ]);
       return r.length > 0;
     },
 

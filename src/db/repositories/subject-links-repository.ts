@@ -29,7 +29,15 @@ export function createSubjectLinksRepository({ db }: { db: Executor }) {
      * flush may link thousands of pairs, one parameter per column instead of one per value.
      * Throws MappingErasedError when a mapping was erased (its row deleted) before the link.
      */
-    async link({ tx, links, moved }: { tx: Executor; links: { subjectHmac: Buffer[]; mappingId: number[]; dekId: string[]; ciphertext: Buffer[] }; moved: number[] }): Promise<void> {
+    async link({
+      tx,
+      links,
+      moved,
+    }: {
+      tx: Executor;
+      links: { subjectHmac: Buffer[]; mappingId: number[]; dekId: string[]; ciphertext: Buffer[] };
+      moved: number[];
+    }): Promise<void> {
       if (!links.mappingId.length) return;
       try {
         await hotQuery(tx, 'tv_link', LINK_SQL, [links.subjectHmac, links.mappingId, links.dekId, links.ciphertext]);
@@ -62,13 +70,29 @@ export function createSubjectLinksRepository({ db }: { db: Executor }) {
     },
 
     /** Gives links their own copies, then drops the mappings' copies (both as one hand-over). */
-    async handOver({ tx, links, mappingIds }: { tx: Executor; links: { subjectHmac: Buffer[]; mappingId: number[]; dekId: string[]; ciphertext: Buffer[] }; mappingIds: number[] }): Promise<void> {
+    async handOver({
+      tx,
+      links,
+      mappingIds,
+    }: {
+      tx: Executor;
+      links: { subjectHmac: Buffer[]; mappingId: number[]; dekId: string[]; ciphertext: Buffer[] };
+      mappingIds: number[];
+    }): Promise<void> {
       if (links.mappingId.length) {
-        await hotQuery(tx, 'tv_legacy_fill', `update subject_links l set dek_id = u.dek, ciphertext = u.ct
+        await hotQuery(
+          tx,
+          'tv_legacy_fill',
+          `update subject_links l set dek_id = u.dek, ciphertext = u.ct
           from unnest($1::bytea[], $2::bigint[], $3::uuid[], $4::bytea[]) as u(hmac, id, dek, ct)
-          where l.subject_hmac = u.hmac and l.mapping_id = u.id`, [links.subjectHmac, links.mappingId, links.dekId, links.ciphertext]);
+          where l.subject_hmac = u.hmac and l.mapping_id = u.id`,
+          [links.subjectHmac, links.mappingId, links.dekId, links.ciphertext],
+        );
       }
-      if (mappingIds.length) await hotQuery(tx, 'tv_legacy_drop', 'update mappings set dek_id = null, ciphertext = null where id = any($1::bigint[])', [mappingIds]);
+      if (mappingIds.length)
+        await hotQuery(tx, 'tv_legacy_drop', 'update mappings set dek_id = null, ciphertext = null where id = any($1::bigint[])', [
+          mappingIds,
+        ]);
     },
 
     /**
