@@ -47,14 +47,23 @@ describe('limits before work, in a real server process (finding 6)', () => {
       req.on('error', (err) => (answered ? undefined : reject(err)));
       req.end(body);
     });
-    // /healthz again and again until the token request is answered: each must answer within 1 s.
+    // /healthz again and again until the token request is over: each must answer within 1 s.
+    let settled = false;
+    const outcome = token.then(
+      (status) => status,
+      (err: NodeJS.ErrnoException) => err.code ?? 'error',
+    );
+    void outcome.finally(() => (settled = true));
     let healthChecks = 0;
-    while (!answered) {
+    while (!settled) {
       const res = await fetch(`${p.url}/healthz`, { signal: AbortSignal.timeout(1000) });
       expect(res.status).toBe(200);
       healthChecks++;
     }
-    expect(await token).toBe(413);
+    // The 413 is sent at once; under load the server may close the socket while the client is
+    // still sending the 14 MB, and the client then sees the reset before it reads the response.
+    // Either way the body was refused before it was parsed.
+    expect([413, 'EPIPE', 'ECONNRESET']).toContain(await outcome);
     expect(healthChecks).toBeGreaterThan(0);
   });
 });
