@@ -79,7 +79,7 @@ async function cleanup() {
 }
 process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
 
-const keys = { master: randomBytes(32), fp: randomBytes(32), jwt: randomBytes(32), sign: randomBytes(32) };
+const keys = { master: randomBytes(32), fp: randomBytes(32), jwt: randomBytes(32), sign: randomBytes(32), audit: randomBytes(32) };
 /** The vault as shipped: production mode, the default log level (info), a pool of 2. */
 const env = {
   PATH: process.env.PATH ?? '',
@@ -90,6 +90,8 @@ const env = {
   TOKENVAULT_FINGERPRINT_KEY: keys.fp.toString('base64'),
   TOKENVAULT_JWT_SECRET: keys.jwt.toString('base64'),
   TOKENVAULT_SIGNING_KEY: keys.sign.toString('base64'),
+  // One audit key for every instance: each would otherwise generate its own and seal the others' rows as forged.
+  TOKENVAULT_AUDIT_SIGNING_KEY: keys.audit.toString('base64'),
   TOKENVAULT_DB_POOL_SIZE: args.pool,
   // The bench is one principal sending far more than a real client would: lift the limits.
   TOKENVAULT_RATE_LIMIT_PER_MINUTE: '999999999',
