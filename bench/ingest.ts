@@ -20,6 +20,7 @@ import { createClient } from '../src/client/index.js';
 import { openDatabase } from '../src/db/client.js';
 import { migrate } from '../src/db/migrate.js';
 import { freePort, ROOT, spawnVault, waitReady } from '../test/helpers/process.js';
+import { withDatabase } from '../test/helpers/global-setup.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -32,11 +33,7 @@ const LINES = Number(args.lines);
 const ADMIN_URL = args['database-url'] ?? process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const dir = mkdtempSync(join(tmpdir(), 'tv-bench-ingest-'));
 const dbName = `tv_bench_ingest_${randomBytes(4).toString('hex')}`;
-const dbUrl = (() => {
-  const u = new URL(ADMIN_URL);
-  u.pathname = `/${dbName}`;
-  return u.toString();
-})();
+const dbUrl = withDatabase(ADMIN_URL, dbName);
 const admin = new pg.Client({ connectionString: ADMIN_URL });
 await admin.connect();
 await admin.query(`create database ${dbName}`);

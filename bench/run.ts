@@ -22,6 +22,7 @@ import { insertCeiling, lookupCeiling, sampleWaits, type WaitSample } from './li
 import { load, median, percentile, post, rssMb, startProcess, type LoadResult, type Server } from './lib/measure.js';
 import { leverScenarios } from './levers.js';
 import { zipfSampler } from './lib/zipf.js';
+import { withDatabase } from '../test/helpers/global-setup.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -46,11 +47,7 @@ const SECONDS = QUICK ? 1 : 5;
 
 // ---------- setup ----------
 const dbName = `tv_bench_${randomBytes(4).toString('hex')}`;
-const dbUrl = (() => {
-  const u = new URL(ADMIN_URL);
-  u.pathname = `/${dbName}`;
-  return u.toString();
-})();
+const dbUrl = withDatabase(ADMIN_URL, dbName);
 const admin = new pg.Client({ connectionString: ADMIN_URL });
 await admin.connect();
 const pgVersion = (await admin.query('show server_version')).rows[0].server_version as string;
