@@ -31,7 +31,9 @@ export interface TestVault {
 /** Builds the same app the server runs, on a test database. */
 export async function startVault(
   db: TestDatabase,
-  opts: { keys?: KeyMaterial; policy?: unknown } & Partial<Pick<ServiceOptions, 'access' | 'idp' | 'hasher' | 'production'>> = {},
+  opts: { keys?: KeyMaterial; policy?: unknown } & Partial<
+    Pick<ServiceOptions, 'access' | 'idp' | 'hasher' | 'production' | 'auditSealBoundMs'>
+  > = {},
 ): Promise<TestVault> {
   const keys = opts.keys ?? testKeys();
   const handle = await db.open();
@@ -44,6 +46,7 @@ export async function startVault(
     idp: opts.idp,
     hasher: opts.hasher,
     production: opts.production,
+    auditSealBoundMs: opts.auditSealBoundMs,
   });
   const app = await buildApp(services);
   await app.ready();
